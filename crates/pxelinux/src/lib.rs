@@ -1,0 +1,2 @@
+//! pxelinux.cfg syntax tree, model, validator and generator.
+#![warn(missing_docs)]
