@@ -1,0 +1,283 @@
+//! Tests of [`DirectoryRoot`] on real trees (tempfile + symlinks).
+
+use super::*;
+use std::os::unix::fs::{symlink, PermissionsExt};
+
+struct Tree {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+/// `<tmp>/root` is served; `<tmp>/outside/secret` must never be read.
+fn tree() -> Tree {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = fs::canonicalize(tmp.path()).unwrap();
+    let root = base.join("root");
+    let outside = base.join("outside");
+    fs::create_dir_all(root.join("sub")).unwrap();
+    fs::create_dir(&outside).unwrap();
+    write_mode(&outside.join("secret"), b"SECRET", 0o666);
+    write_mode(&root.join("hello.txt"), b"hello\n", 0o644);
+    write_mode(&root.join("sub/data.bin"), &[7u8; 5000], 0o644);
+    write_mode(&root.join("empty"), b"", 0o644);
+    write_mode(&root.join("private"), b"p", 0o640);
+    write_mode(&root.join("upload"), b"old contents", 0o666);
+    write_mode(&root.join("readonly"), b"ro", 0o644);
+    symlink(outside.join("secret"), root.join("abs-out")).unwrap();
+    symlink("../outside/secret", root.join("rel-out")).unwrap();
+    symlink(&outside, root.join("dir-out")).unwrap();
+    symlink("hello.txt", root.join("link-in")).unwrap();
+    Tree {
+        _tmp: tmp,
+        root,
+        outside,
+    }
+}
+
+fn write_mode(path: &Path, data: &[u8], mode: u32) {
+    fs::write(path, data).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn ctx() -> RequestContext {
+    RequestContext::new("127.0.0.1:5000".parse().unwrap())
+}
+
+fn source(t: &Tree, edit: impl FnOnce(&mut DirectoryConfig)) -> DirectoryRoot {
+    let mut config = DirectoryConfig::new(&t.root);
+    edit(&mut config);
+    DirectoryRoot::new(config).unwrap()
+}
+
+fn read_code(src: &DirectoryRoot, name: &[u8]) -> u16 {
+    match src.open_read(name, &ctx()) {
+        Ok(data) => panic!("{:?} was served: {data:?}", String::from_utf8_lossy(name)),
+        Err(err) => err.tftp_code(),
+    }
+}
+
+fn write_code(src: &DirectoryRoot, name: &[u8]) -> u16 {
+    match src.open_write(name, &ctx()) {
+        Ok(_) => panic!("{:?} was opened for writing", String::from_utf8_lossy(name)),
+        Err(err) => err.tftp_code(),
+    }
+}
+
+fn upload(src: &DirectoryRoot, name: &[u8], chunks: &[&[u8]]) {
+    let mut sink = src.open_write(name, &ctx()).unwrap();
+    for chunk in chunks {
+        sink.write(chunk).unwrap();
+    }
+    sink.finish().unwrap();
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tftp-upload"))
+        .collect()
+}
+
+#[test]
+fn reads_regular_and_empty_files() {
+    let t = tree();
+    for strategy in [ReadStrategy::Mmap, ReadStrategy::Copy] {
+        let src = source(&t, |c| c.read_strategy = strategy);
+        assert_eq!(src.open_read(b"hello.txt", &ctx()).unwrap(), "hello\n");
+        assert_eq!(src.open_read(b"/hello.txt", &ctx()).unwrap(), "hello\n");
+        assert_eq!(
+            src.open_read(b"sub//data.bin", &ctx()).unwrap(),
+            &[7u8; 5000][..]
+        );
+        assert!(src.open_read(b"empty", &ctx()).unwrap().is_empty());
+        assert_eq!(src.open_read(b"link-in", &ctx()).unwrap(), "hello\n");
+    }
+}
+
+#[test]
+fn read_needs_world_readable_unless_permissive() {
+    let t = tree();
+    assert_eq!(read_code(&source(&t, |_| {}), b"private"), 2);
+    let permissive = source(&t, |c| c.permissive = true);
+    assert_eq!(permissive.open_read(b"private", &ctx()).unwrap(), "p");
+}
+
+#[test]
+fn missing_files_are_code_1_and_directories_code_0() {
+    let t = tree();
+    let src = source(&t, |_| {});
+    assert_eq!(read_code(&src, b"nope"), 1);
+    assert_eq!(read_code(&src, b"nodir/nope"), 1);
+    assert_eq!(read_code(&src, b"hello.txt/x"), 1); // ENOTDIR
+    let err = src.open_read(b"sub", &ctx()).unwrap_err();
+    assert_eq!(
+        (err.tftp_code(), err.message().as_str()),
+        (0, "Is a directory")
+    );
+}
+
+#[test]
+fn fifos_are_refused_without_blocking() {
+    let t = tree();
+    let status = std::process::Command::new("mkfifo")
+        .arg(t.root.join("fifo"))
+        .status()
+        .expect("mkfifo (coreutils) must exist");
+    assert!(status.success());
+    fs::set_permissions(t.root.join("fifo"), fs::Permissions::from_mode(0o666)).unwrap();
+    assert_eq!(read_code(&source(&t, |_| {}), b"fifo"), 2);
+}
+
+#[test]
+fn traversal_is_refused_and_nothing_outside_is_read() {
+    let t = tree();
+    let src = source(&t, |c| c.permissive = true);
+    let secret_abs = t.outside.join("secret");
+    let abs = secret_abs.as_os_str().as_encoded_bytes();
+    for name in [
+        &b"../outside/secret"[..],
+        b"sub/../../outside/secret",
+        b"/../outside/secret",
+        b"abs-out",
+        b"rel-out",
+        b"dir-out/secret",
+        b"dir-out/missing",
+        b"hello.txt\0",
+        b"hello\n.txt",
+    ] {
+        assert_eq!(
+            read_code(&src, name),
+            2,
+            "{}",
+            String::from_utf8_lossy(name)
+        );
+    }
+    // Absolute names are relative to the root, like tftp-hpa's chroot: the
+    // real outside path does not exist below the root.
+    assert_eq!(read_code(&src, abs), 1);
+    assert_eq!(read_code(&src, b"/etc/passwd"), 1);
+    // Backslashes are ordinary bytes, not separators.
+    assert_eq!(read_code(&src, b"..\\outside\\secret"), 1);
+}
+
+#[test]
+fn upload_replaces_world_writable_file_atomically_and_keeps_mode() {
+    let t = tree();
+    let src = source(&t, |_| {});
+    upload(&src, b"upload", &[b"new ", b"contents"]);
+    assert_eq!(fs::read(t.root.join("upload")).unwrap(), b"new contents");
+    let mode = fs::metadata(t.root.join("upload")).unwrap().mode() & 0o777;
+    assert_eq!(mode, 0o666);
+    assert!(leftovers(&t.root).is_empty());
+}
+
+#[test]
+fn upload_needs_world_writable_unless_permissive() {
+    let t = tree();
+    assert_eq!(write_code(&source(&t, |_| {}), b"readonly"), 2);
+    upload(&source(&t, |c| c.permissive = true), b"readonly", &[b"x"]);
+    assert_eq!(fs::read(t.root.join("readonly")).unwrap(), b"x");
+}
+
+#[test]
+fn new_files_need_create_and_get_umasked_mode() {
+    let t = tree();
+    assert_eq!(write_code(&source(&t, |_| {}), b"fresh"), 1);
+    let src = source(&t, |c| {
+        c.allow_create = true;
+        c.umask = 0o027;
+    });
+    upload(&src, b"sub/fresh", &[b"abc"]);
+    let meta = fs::metadata(t.root.join("sub/fresh")).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o640);
+    assert_eq!(fs::read(t.root.join("sub/fresh")).unwrap(), b"abc");
+    assert_eq!(write_code(&src, b"nodir/fresh"), 1);
+    assert!(leftovers(&t.root.join("sub")).is_empty());
+}
+
+#[test]
+fn aborted_upload_leaves_no_file_and_keeps_the_old_one() {
+    let t = tree();
+    let src = source(&t, |c| c.allow_create = true);
+    let mut sink = src.open_write(b"partial", &ctx()).unwrap();
+    sink.write(b"half").unwrap();
+    assert_eq!(leftovers(&t.root).len(), 1);
+    drop(sink);
+    assert!(!t.root.join("partial").exists());
+    assert!(leftovers(&t.root).is_empty());
+
+    let mut sink = src.open_write(b"upload", &ctx()).unwrap();
+    sink.write(b"torn").unwrap();
+    drop(sink);
+    assert_eq!(fs::read(t.root.join("upload")).unwrap(), b"old contents");
+    assert!(leftovers(&t.root).is_empty());
+}
+
+#[test]
+fn uploads_over_the_limit_are_disk_full() {
+    let t = tree();
+    let src = source(&t, |c| c.max_write_size = Some(4));
+    let mut big = ctx();
+    big.size_hint = Some(5);
+    let err = src.open_write(b"upload", &big).unwrap_err();
+    assert_eq!(err.tftp_code(), 3);
+
+    let mut sink = src.open_write(b"upload", &ctx()).unwrap();
+    sink.write(b"1234").unwrap();
+    let err = sink.write(b"5").unwrap_err();
+    assert_eq!(SourceError::from_io(err).tftp_code(), 3);
+    drop(sink);
+    assert_eq!(fs::read(t.root.join("upload")).unwrap(), b"old contents");
+}
+
+#[test]
+fn uploads_may_not_leave_the_root() {
+    let t = tree();
+    let src = source(&t, |c| {
+        c.allow_create = true;
+        c.permissive = true;
+    });
+    for name in [
+        &b"../outside/new"[..],
+        b"abs-out",
+        b"rel-out",
+        b"dir-out/secret",
+        b"dir-out/new",
+        b"a\x01b",
+    ] {
+        assert_eq!(
+            write_code(&src, name),
+            2,
+            "{}",
+            String::from_utf8_lossy(name)
+        );
+    }
+    assert_eq!(fs::read(t.outside.join("secret")).unwrap(), b"SECRET");
+    assert_eq!(fs::read_dir(&t.outside).unwrap().count(), 1);
+    let err = src.open_write(b"sub", &ctx()).unwrap_err();
+    assert_eq!(err.tftp_code(), 0);
+}
+
+#[test]
+fn upload_through_inside_symlink_replaces_its_target() {
+    let t = tree();
+    let src = source(&t, |c| c.permissive = true);
+    upload(&src, b"link-in", &[b"via link"]);
+    assert_eq!(fs::read(t.root.join("hello.txt")).unwrap(), b"via link");
+    assert!(fs::symlink_metadata(t.root.join("link-in"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn root_must_be_an_existing_directory() {
+    let t = tree();
+    assert!(DirectoryRoot::new(DirectoryConfig::new(t.root.join("nope"))).is_err());
+    assert!(DirectoryRoot::new(DirectoryConfig::new(t.root.join("hello.txt"))).is_err());
+    let src = source(&t, |_| {});
+    assert_eq!(src.root(), t.root);
+    assert!(!src.config().allow_create);
+}
