@@ -1,0 +1,161 @@
+//! The receiving half of a transfer (server WRQ, client RRQ): accepts blocks
+//! in order and decides when to ACK (RFC 1350, RFC 7440).
+//!
+//! - The last block of each window, and the final (short) block, are ACKed.
+//! - A block from the future (a gap) is answered once with an ACK of the last
+//!   in-order block, so the sender restarts from there without waiting for its timer.
+//! - An old block (our ACK was lost) is answered once with the same ACK.
+
+use crate::block;
+use crate::options::Rollover;
+
+/// What a DATA block did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DataEffect {
+    /// In order: deliver the payload; `ack` says whether to ACK now.
+    Accept {
+        /// Send `ACK block` now.
+        ack: bool,
+        /// This was the final block.
+        last: bool,
+    },
+    /// Out of order or duplicate: drop it; `ack` carries the in-order ACK to send, if any.
+    Drop {
+        /// Block number to ACK, if an ACK is due.
+        ack: Option<u16>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct Receiver {
+    blksize: usize,
+    windowsize: u64,
+    rollover: Rollover,
+    /// Index of the last block received in order (0: none yet).
+    received: u64,
+    /// Blocks accepted since the last ACK.
+    since_ack: u64,
+    /// An out-of-order block was already answered since the last progress.
+    nacked: bool,
+    done: bool,
+}
+
+impl Receiver {
+    pub(crate) fn new(blksize: u16, windowsize: u16, rollover: Rollover) -> Self {
+        Self {
+            blksize: usize::from(blksize),
+            windowsize: u64::from(windowsize.max(1)),
+            rollover,
+            received: 0,
+            since_ack: 0,
+            nacked: false,
+            done: false,
+        }
+    }
+
+    /// Applies a DATA packet.
+    pub(crate) fn on_data(&mut self, block: u16, len: usize) -> DataEffect {
+        let expected = block::wire(self.received + 1, self.rollover);
+        if block == expected && !self.done {
+            if len > self.blksize {
+                // Larger than negotiated: not a block of this transfer.
+                return DataEffect::Drop { ack: None };
+            }
+            self.received += 1;
+            self.since_ack += 1;
+            self.nacked = false;
+            let last = len < self.blksize;
+            self.done = last;
+            let ack = last || self.since_ack >= self.windowsize;
+            if ack {
+                self.since_ack = 0;
+            }
+            return DataEffect::Accept { ack, last };
+        }
+        if self.done {
+            // Dallying: the sender missed our final ACK; answer every repeat.
+            return DataEffect::Drop {
+                ack: Some(self.last_block()),
+            };
+        }
+        if self.nacked {
+            return DataEffect::Drop { ack: None };
+        }
+        // A gap or an old block: one in-order ACK until progress is made.
+        self.nacked = true;
+        self.since_ack = 0;
+        DataEffect::Drop {
+            ack: Some(self.last_block()),
+        }
+    }
+
+    /// Wire number of the last block received in order (0 before the first).
+    pub(crate) fn last_block(&self) -> u16 {
+        block::wire(self.received, self.rollover)
+    }
+
+    /// The retransmission timer fired: the ACK to send again.
+    pub(crate) fn on_timeout(&mut self) -> u16 {
+        self.since_ack = 0;
+        self.nacked = false;
+        self.last_block()
+    }
+
+    /// Number of blocks received in order.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.received
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acks_window_ends_and_final() {
+        let mut r = Receiver::new(512, 2, Rollover::ToZero);
+        assert_eq!(
+            r.on_data(1, 512),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
+        assert_eq!(
+            r.on_data(2, 512),
+            DataEffect::Accept {
+                ack: true,
+                last: false
+            }
+        );
+        assert_eq!(
+            r.on_data(3, 100),
+            DataEffect::Accept {
+                ack: true,
+                last: true
+            }
+        );
+    }
+
+    #[test]
+    fn gap_is_answered_once() {
+        let mut r = Receiver::new(512, 4, Rollover::ToZero);
+        r.on_data(1, 512);
+        assert_eq!(r.on_data(3, 512), DataEffect::Drop { ack: Some(1) });
+        assert_eq!(r.on_data(4, 512), DataEffect::Drop { ack: None });
+        assert_eq!(
+            r.on_data(2, 512),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
+        assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
+    }
+
+    #[test]
+    fn oversized_block_is_dropped() {
+        let mut r = Receiver::new(512, 1, Rollover::ToZero);
+        assert_eq!(r.on_data(1, 513), DataEffect::Drop { ack: None });
+    }
+}

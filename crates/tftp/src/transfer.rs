@@ -1,0 +1,740 @@
+//! One TFTP transfer as a sans-IO state machine: no socket and no clock inside.
+//!
+//! The four roles (server read, server write, client get, client put) share one
+//! type and one driving contract, in the manner of quinn's `Connection`:
+//!
+//! 1. feed every datagram that arrives on the transfer's socket to [`Transfer::handle`];
+//! 2. after `handle` and after [`Transfer::handle_timeout`], call
+//!    [`Transfer::poll_transmit`] until it returns `None`, sending each [`Transmit`];
+//! 3. sleep until [`Transfer::poll_timeout`] (or the next datagram), then call
+//!    [`Transfer::handle_timeout`];
+//! 4. stop when [`Transfer::is_finished`] is true; [`Transfer::outcome`] says how it ended.
+//!
+//! A DATA transmit is a 4-byte header written into the caller's buffer plus a
+//! [`Bytes`] slice of the file: the file's bytes are never copied.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::netascii;
+use crate::options::{self, Direction, Limits, Negotiated, RequestOptions};
+use crate::packet::{self, ErrorCode, Mode, Opcode, Packet, Request};
+use crate::receiver::{DataEffect, Receiver};
+use crate::retry::{Backoff, RetryPolicy};
+use crate::sender::{AckEffect, Sender};
+use crate::source::WriteSink;
+
+/// One datagram to send.
+#[derive(Debug, Clone)]
+pub struct Transmit {
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// Bytes written at the start of the caller's buffer: a whole control
+    /// packet, or the 4-byte DATA header.
+    pub len: usize,
+    /// DATA payload to send right after those bytes (empty for control packets).
+    pub payload: Bytes,
+}
+
+/// How a transfer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Every byte was delivered and acknowledged.
+    Complete,
+    /// The client aborted right after the OACK of a request that asked for
+    /// `tsize`: UEFI firmware probing the size. Normal, not a failure.
+    SizeProbe,
+    /// The peer sent an ERROR.
+    PeerError {
+        /// Its code.
+        code: ErrorCode,
+        /// Its message.
+        message: String,
+    },
+    /// This side refused or aborted the transfer with an ERROR.
+    Refused {
+        /// The code sent.
+        code: ErrorCode,
+        /// The message sent.
+        message: String,
+    },
+    /// The peer stopped answering.
+    TimedOut,
+}
+
+/// Counters of one transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Payload bytes delivered (acknowledged when sending, accepted when receiving).
+    pub bytes: u64,
+    /// DATA blocks sent again and control packets repeated after a timeout.
+    pub retransmits: u64,
+    /// Retransmission timeouts that fired.
+    pub timeouts: u64,
+    /// Datagrams dropped as malformed or from a foreign TID.
+    pub dropped: u64,
+    /// When the transfer started.
+    pub started: Instant,
+    /// When it reached its outcome.
+    pub ended: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    ServerRead,
+    ServerWrite,
+    ClientGet,
+    ClientPut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the peer's first answer (ACK 0 of an OACK, or the server's first reply).
+    Handshake,
+    /// Blocks flow.
+    Data,
+    /// The final block is ACKed; repeats of it are answered until the dally time ends.
+    Dally,
+    /// Sending the last queued packets (an ERROR, a final ACK), then finished.
+    Closing,
+    Finished,
+}
+
+#[derive(Debug, Clone)]
+enum Control {
+    Request,
+    Oack,
+    Ack(u16),
+    Error(ErrorCode, String),
+}
+
+#[derive(Debug)]
+enum Storage {
+    Sink(Option<Box<dyn WriteSink>>),
+    Memory(Vec<u8>),
+}
+
+#[derive(Debug)]
+enum Half {
+    None,
+    Send(Sender),
+    Recv {
+        receiver: Receiver,
+        storage: Storage,
+        decoder: Option<netascii::Decoder>,
+    },
+}
+
+/// One transfer; see the module documentation for how to drive it.
+#[derive(Debug)]
+pub struct Transfer {
+    role: Role,
+    phase: Phase,
+    half: Half,
+    peer: SocketAddr,
+    latched: bool,
+    queue: VecDeque<(SocketAddr, Control)>,
+    backoff: Backoff,
+    deadline: Option<Instant>,
+    negotiated: Negotiated,
+    outcome: Option<Outcome>,
+    stats: Stats,
+    // Client side: what was asked, to send again and to check the OACK against.
+    filename: Vec<u8>,
+    mode: Mode,
+    asked: RequestOptions,
+    put_data: Option<Bytes>,
+    retry: RetryPolicy,
+}
+
+impl Transfer {
+    fn base(role: Role, now: Instant, peer: SocketAddr, retry: RetryPolicy) -> Self {
+        Self {
+            role,
+            phase: Phase::Handshake,
+            half: Half::None,
+            peer,
+            latched: matches!(role, Role::ServerRead | Role::ServerWrite),
+            queue: VecDeque::new(),
+            backoff: Backoff::new(retry, None),
+            deadline: None,
+            negotiated: Negotiated::default(),
+            outcome: None,
+            stats: Stats {
+                bytes: 0,
+                retransmits: 0,
+                timeouts: 0,
+                dropped: 0,
+                started: now,
+                ended: None,
+            },
+            filename: Vec::new(),
+            mode: Mode::Octet,
+            asked: RequestOptions::default(),
+            put_data: None,
+            retry,
+        }
+    }
+
+    /// A server transfer that only answers `peer` with an ERROR and ends.
+    pub fn refuse(now: Instant, peer: SocketAddr, code: ErrorCode, message: &str) -> Self {
+        let mut t = Self::base(Role::ServerRead, now, peer, RetryPolicy::default());
+        t.fail(now, code, message);
+        t
+    }
+
+    /// Serves an RRQ with the file's bytes (in local form; netascii is applied here).
+    pub fn server_read(
+        now: Instant,
+        peer: SocketAddr,
+        request: &Request<'_>,
+        file: Bytes,
+        limits: &Limits,
+        retry: RetryPolicy,
+    ) -> Self {
+        let data = match request.mode {
+            Mode::Octet => file,
+            Mode::Netascii => netascii::encode(&file),
+            Mode::Mail => {
+                return Self::refuse(
+                    now,
+                    peer,
+                    ErrorCode::IllegalOperation,
+                    "Mail mode not supported",
+                )
+            }
+        };
+        let mut t = Self::base(Role::ServerRead, now, peer, retry);
+        // Negotiating a read cannot fail: only WRQ sizes are limited.
+        t.negotiated = options::negotiate(
+            &request.options,
+            Direction::Read,
+            Some(data.len() as u64),
+            limits,
+        )
+        .unwrap_or_default();
+        t.backoff = Backoff::new(retry, t.negotiated.timeout);
+        let n = &t.negotiated;
+        t.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
+        if t.negotiated.oack.is_empty() {
+            t.phase = Phase::Data;
+        } else {
+            t.queue.push_back((peer, Control::Oack));
+        }
+        t
+    }
+
+    /// Serves a WRQ, writing what arrives into `sink` (local form; netascii is undone here).
+    pub fn server_write(
+        now: Instant,
+        peer: SocketAddr,
+        request: &Request<'_>,
+        sink: Box<dyn WriteSink>,
+        limits: &Limits,
+        retry: RetryPolicy,
+    ) -> Self {
+        if request.mode == Mode::Mail {
+            return Self::refuse(
+                now,
+                peer,
+                ErrorCode::IllegalOperation,
+                "Mail mode not supported",
+            );
+        }
+        let negotiated = match options::negotiate(&request.options, Direction::Write, None, limits)
+        {
+            Ok(n) => n,
+            Err(e) => return Self::refuse(now, peer, ErrorCode::DiskFull, &e.to_string()),
+        };
+        let mut t = Self::base(Role::ServerWrite, now, peer, retry);
+        t.backoff = Backoff::new(retry, negotiated.timeout);
+        t.half = Half::Recv {
+            receiver: Receiver::new(
+                negotiated.blksize,
+                negotiated.windowsize,
+                negotiated.rollover,
+            ),
+            storage: Storage::Sink(Some(sink)),
+            decoder: (request.mode == Mode::Netascii).then(netascii::Decoder::new),
+        };
+        let first = if negotiated.oack.is_empty() {
+            Control::Ack(0)
+        } else {
+            Control::Oack
+        };
+        t.negotiated = negotiated;
+        t.phase = Phase::Data;
+        t.queue.push_back((peer, first));
+        t
+    }
+
+    /// Fetches `filename` from the server listening at `server`.
+    pub fn client_get(
+        now: Instant,
+        server: SocketAddr,
+        filename: &[u8],
+        mode: Mode,
+        asked: RequestOptions,
+        retry: RetryPolicy,
+    ) -> Self {
+        let mut t = Self::base(Role::ClientGet, now, server, retry);
+        t.filename = filename.to_vec();
+        t.mode = mode;
+        t.asked = asked;
+        t.queue.push_back((server, Control::Request));
+        t
+    }
+
+    /// Stores `data` (local form) as `filename` on the server at `server`.
+    pub fn client_put(
+        now: Instant,
+        server: SocketAddr,
+        filename: &[u8],
+        mode: Mode,
+        data: Bytes,
+        asked: RequestOptions,
+        retry: RetryPolicy,
+    ) -> Self {
+        let mut t = Self::base(Role::ClientPut, now, server, retry);
+        t.filename = filename.to_vec();
+        t.mode = mode;
+        t.asked = asked;
+        t.put_data = Some(match mode {
+            Mode::Netascii => netascii::encode(&data),
+            _ => data,
+        });
+        t.queue.push_back((server, Control::Request));
+        t
+    }
+
+    /// The peer: the client, or the server's transfer ID once it answered.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The parameters in force.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// How the transfer ended, as soon as that is known (a write may still dally).
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// True when nothing is left to send or wait for.
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        if let Half::Send(sender) = &self.half {
+            s.bytes = sender.bytes_acked();
+            s.retransmits += sender.retransmitted;
+        }
+        s
+    }
+
+    /// A client get's received file (local form); empty for other roles.
+    pub fn take_received(&mut self) -> Bytes {
+        match &mut self.half {
+            Half::Recv {
+                storage: Storage::Memory(v),
+                ..
+            } => Bytes::from(std::mem::take(v)),
+            _ => Bytes::new(),
+        }
+    }
+
+    /// When [`Transfer::handle_timeout`] must be called next; `None` while
+    /// there is nothing to wait for (call again after `handle` or `poll_transmit`).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Finished {
+            None
+        } else {
+            self.deadline
+        }
+    }
+
+    /// The next datagram to send, if any. DATA comes out as its header in
+    /// `buf[..4]` plus a payload slice, so `buf` needs only room for the
+    /// largest control packet (516 bytes is plenty; an OACK is at most ~100).
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some((dest, control)) = self.queue.pop_front() {
+            let len = self.encode(&control, buf)?;
+            if !matches!(control, Control::Error(..)) {
+                let wait = if self.phase == Phase::Dally {
+                    self.backoff.dally()
+                } else {
+                    self.backoff.interval()
+                };
+                self.deadline = Some(now + wait);
+            }
+            if self.phase == Phase::Closing && self.queue.is_empty() {
+                self.finish(now);
+            }
+            return Some(Transmit {
+                destination: dest,
+                len,
+                payload: Bytes::new(),
+            });
+        }
+        if self.phase != Phase::Data {
+            return None;
+        }
+        let Half::Send(sender) = &mut self.half else {
+            return None;
+        };
+        let (block, payload) = sender.next_block()?;
+        buf.get_mut(..packet::DATA_HEADER_LEN)?
+            .copy_from_slice(&packet::data_header(block));
+        self.deadline = Some(now + self.backoff.interval());
+        Some(Transmit {
+            destination: self.peer,
+            len: packet::DATA_HEADER_LEN,
+            payload,
+        })
+    }
+
+    fn encode(&self, control: &Control, buf: &mut [u8]) -> Option<usize> {
+        let r = match control {
+            Control::Ack(block) => Packet::Ack { block: *block }.encode(buf),
+            Control::Error(code, msg) => packet::encode_error(buf, *code, msg),
+            Control::Oack => packet::encode_with_options(
+                buf,
+                Opcode::Oack,
+                None,
+                self.negotiated
+                    .oack
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            ),
+            Control::Request => {
+                let size = self.put_data.as_ref().map(|d| d.len() as u64);
+                let pairs = self.asked.pairs(size);
+                let kind = if self.role == Role::ClientPut {
+                    Opcode::Wrq
+                } else {
+                    Opcode::Rrq
+                };
+                packet::encode_with_options(
+                    buf,
+                    kind,
+                    Some((&self.filename, self.mode)),
+                    pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                )
+            }
+        };
+        r.ok()
+    }
+
+    fn finish(&mut self, now: Instant) {
+        self.phase = Phase::Finished;
+        self.deadline = None;
+        self.stats.ended.get_or_insert(now);
+    }
+
+    fn conclude(&mut self, now: Instant, outcome: Outcome) {
+        if self.outcome.is_none() {
+            self.outcome = Some(outcome);
+            self.stats.ended = Some(now);
+        }
+    }
+
+    /// Ends the transfer with an ERROR to the peer.
+    fn fail(&mut self, now: Instant, code: ErrorCode, message: &str) {
+        self.queue.clear();
+        self.queue
+            .push_back((self.peer, Control::Error(code, message.to_owned())));
+        self.conclude(
+            now,
+            Outcome::Refused {
+                code,
+                message: message.to_owned(),
+            },
+        );
+        self.phase = Phase::Closing;
+    }
+
+    /// Feeds one datagram that arrived from `from`.
+    pub fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        if matches!(self.phase, Phase::Finished) {
+            return;
+        }
+        if self.latched && from != self.peer {
+            self.foreign(from);
+            return;
+        }
+        let Ok(packet) = Packet::parse(datagram) else {
+            self.stats.dropped += 1;
+            return;
+        };
+        if !self.latched {
+            // A client learns the server's transfer ID from its first answer.
+            if from.ip() != self.peer.ip() {
+                self.foreign(from);
+                return;
+            }
+            self.peer = from;
+            self.latched = true;
+        }
+        if let Packet::Error { code, message } = packet {
+            let message = String::from_utf8_lossy(message).into_owned();
+            let probe = self.role == Role::ServerRead
+                && self.phase == Phase::Handshake
+                && self.negotiated.tsize.is_some();
+            self.conclude(
+                now,
+                if probe {
+                    Outcome::SizeProbe
+                } else {
+                    Outcome::PeerError { code, message }
+                },
+            );
+            self.queue.clear();
+            self.finish(now);
+            return;
+        }
+        if self.phase == Phase::Closing {
+            return;
+        }
+        match (self.role, packet) {
+            (Role::ServerRead | Role::ClientPut, Packet::Ack { block }) => self.on_ack(now, block),
+            (Role::ClientPut, Packet::Oack(o)) if self.phase == Phase::Handshake => {
+                match self.asked.accept_oack(&o) {
+                    Ok(n) => self.start_put(n),
+                    Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
+                }
+            }
+            (Role::ClientGet, Packet::Oack(o)) => match self.phase {
+                Phase::Handshake => match self.asked.accept_oack(&o) {
+                    Ok(n) => {
+                        self.start_get(n);
+                        self.queue.push_back((self.peer, Control::Ack(0)));
+                    }
+                    Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
+                },
+                // Our ACK 0 was lost and the server repeats its OACK.
+                _ => {
+                    if matches!(&self.half, Half::Recv { receiver, .. } if receiver.blocks() == 0) {
+                        self.queue.push_back((self.peer, Control::Ack(0)));
+                    }
+                }
+            },
+            (Role::ClientGet, Packet::Data { block, payload }) => {
+                if self.phase == Phase::Handshake {
+                    // No OACK: the server took none of the options.
+                    self.start_get(Negotiated::default());
+                }
+                self.on_data(now, block, payload);
+            }
+            (Role::ServerWrite, Packet::Data { block, payload }) => {
+                self.on_data(now, block, payload)
+            }
+            _ => self.stats.dropped += 1,
+        }
+    }
+
+    fn foreign(&mut self, from: SocketAddr) {
+        // RFC 1350 §4: answer the stranger, leave the transfer alone.
+        self.stats.dropped += 1;
+        self.queue.push_back((
+            from,
+            Control::Error(ErrorCode::UnknownTid, "Unknown transfer ID".into()),
+        ));
+    }
+
+    fn start_get(&mut self, n: Negotiated) {
+        self.backoff = Backoff::new(self.retry, n.timeout);
+        self.half = Half::Recv {
+            receiver: Receiver::new(n.blksize, n.windowsize, n.rollover),
+            storage: Storage::Memory(Vec::with_capacity(
+                n.tsize.unwrap_or(0).min(1 << 30) as usize
+            )),
+            decoder: (self.mode == Mode::Netascii).then(netascii::Decoder::new),
+        };
+        self.negotiated = n;
+        self.phase = Phase::Data;
+        self.deadline = None;
+    }
+
+    fn start_put(&mut self, n: Negotiated) {
+        self.backoff = Backoff::new(self.retry, n.timeout);
+        let data = self.put_data.take().unwrap_or_default();
+        self.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
+        self.negotiated = n;
+        self.phase = Phase::Data;
+        self.deadline = None;
+    }
+
+    fn on_ack(&mut self, now: Instant, block: u16) {
+        match self.phase {
+            Phase::Handshake if self.role == Role::ClientPut && block == 0 => {
+                self.start_put(Negotiated::default());
+            }
+            Phase::Handshake if block == 0 => {
+                self.phase = Phase::Data;
+                self.backoff.reset();
+                self.deadline = None;
+            }
+            Phase::Data => {
+                let Half::Send(sender) = &mut self.half else {
+                    return;
+                };
+                match sender.on_ack(block) {
+                    AckEffect::Complete => {
+                        self.conclude(now, Outcome::Complete);
+                        self.finish(now);
+                    }
+                    AckEffect::Progress => {
+                        self.backoff.reset();
+                        self.deadline = None;
+                    }
+                    AckEffect::Ignored => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_data(&mut self, now: Instant, block: u16, payload: &[u8]) {
+        let Half::Recv {
+            receiver,
+            storage,
+            decoder,
+        } = &mut self.half
+        else {
+            return;
+        };
+        match receiver.on_data(block, payload.len()) {
+            DataEffect::Drop { ack } => {
+                if let Some(b) = ack {
+                    self.stats.retransmits += 1;
+                    self.queue.push_back((self.peer, Control::Ack(b)));
+                }
+            }
+            DataEffect::Accept { ack, last } => {
+                self.stats.bytes += payload.len() as u64;
+                let mut written = write(storage, decoder, payload);
+                if last && written.is_ok() {
+                    written = finish(storage, decoder);
+                }
+                if let Err(e) = written {
+                    let code = if e.kind() == std::io::ErrorKind::StorageFull {
+                        ErrorCode::DiskFull
+                    } else {
+                        ErrorCode::Undefined
+                    };
+                    self.fail(now, code, &e.to_string());
+                    return;
+                }
+                self.backoff.reset();
+                self.deadline = Some(now + self.backoff.interval());
+                if ack {
+                    self.queue.push_back((self.peer, Control::Ack(block)));
+                }
+                if last {
+                    self.conclude(now, Outcome::Complete);
+                    // Both receivers dally: a lost final ACK is answered
+                    // when the sender repeats the final block.
+                    self.phase = Phase::Dally;
+                }
+            }
+        }
+    }
+
+    /// Fires the retransmission timer if its deadline has passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.deadline {
+            Some(d) if now >= d => {}
+            _ => return,
+        }
+        self.deadline = None;
+        match self.phase {
+            Phase::Finished => return,
+            Phase::Dally | Phase::Closing => {
+                self.finish(now);
+                return;
+            }
+            Phase::Handshake | Phase::Data => {}
+        }
+        self.stats.timeouts += 1;
+        if !self.backoff.on_timeout() {
+            self.conclude(now, Outcome::TimedOut);
+            self.queue.clear();
+            self.finish(now);
+            return;
+        }
+        let resend = match (&mut self.half, self.phase) {
+            (Half::Send(sender), Phase::Data) => {
+                sender.rewind();
+                None
+            }
+            (Half::Recv { receiver, .. }, _) => {
+                if receiver.blocks() == 0
+                    && !self.negotiated.oack.is_empty()
+                    && self.role == Role::ServerWrite
+                {
+                    Some(Control::Oack)
+                } else {
+                    Some(Control::Ack(receiver.on_timeout()))
+                }
+            }
+            _ => Some(match self.role {
+                Role::ClientGet | Role::ClientPut => Control::Request,
+                _ => Control::Oack,
+            }),
+        };
+        if let Some(c) = resend {
+            self.stats.retransmits += 1;
+            self.queue.push_back((self.peer, c));
+        }
+    }
+
+    /// A duration helper for drivers: time left until the deadline.
+    pub fn time_to_timeout(&self, now: Instant) -> Option<Duration> {
+        self.poll_timeout()
+            .map(|d| d.saturating_duration_since(now))
+    }
+}
+
+fn write(
+    storage: &mut Storage,
+    decoder: &mut Option<netascii::Decoder>,
+    data: &[u8],
+) -> std::io::Result<()> {
+    let mut local = Vec::new();
+    let bytes = match decoder {
+        Some(d) => {
+            d.decode(data, &mut local);
+            &local[..]
+        }
+        None => data,
+    };
+    match storage {
+        Storage::Memory(v) => {
+            v.extend_from_slice(bytes);
+            Ok(())
+        }
+        Storage::Sink(Some(s)) => s.write(bytes),
+        Storage::Sink(None) => Ok(()),
+    }
+}
+
+fn finish(storage: &mut Storage, decoder: &mut Option<netascii::Decoder>) -> std::io::Result<()> {
+    if let Some(d) = decoder {
+        let mut tail = Vec::new();
+        d.finish(&mut tail);
+        write(storage, &mut None, &tail)?;
+    }
+    match storage {
+        Storage::Sink(s) => s.take().map_or(Ok(()), |s| s.finish()),
+        Storage::Memory(_) => Ok(()),
+    }
+}

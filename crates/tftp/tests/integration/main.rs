@@ -1,0 +1,6 @@
+//! Integration tests of the TFTP engine: deterministic simulations of client
+//! and server transfers over a lossy in-memory channel with a virtual clock.
+
+mod scenarios;
+mod sim;
+mod simulation;

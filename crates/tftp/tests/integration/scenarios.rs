@@ -1,0 +1,1 @@
+//! Named behaviours of the engine, each driven through the simulated channel.
