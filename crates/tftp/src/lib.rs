@@ -5,16 +5,20 @@
 //! - [`transfer`]: one transfer as a sans-IO state machine (server read/write,
 //!   client get/put) that yields DATA as a header plus a [`bytes::Bytes`] slice;
 //! - [`source`]: where files come from (a directory root, memory, generated);
-//! - [`udp`]: the socket layer (destination addresses, vectored sends).
+//! - [`udp`]: the socket layer (destination addresses, vectored sends);
+//! - [`server`] and [`client`]: the tokio drivers.
 #![warn(missing_docs)]
 
 mod block;
+pub mod client;
+mod driver;
 pub mod netascii;
 pub mod options;
 pub mod packet;
 mod receiver;
 pub mod retry;
 mod sender;
+pub mod server;
 pub mod source;
 pub mod transfer;
 pub mod udp;

@@ -535,7 +535,7 @@ impl Transfer {
                 self.on_data(now, block, payload);
             }
             (Role::ServerWrite, Packet::Data { block, payload }) => {
-                self.on_data(now, block, payload)
+                self.on_data(now, block, payload);
             }
             _ => self.stats.dropped += 1,
         }

@@ -1,0 +1,189 @@
+//! An async TFTP client: get and put with options, over tokio.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), tftp::client::ClientError> {
+//! let client = tftp::client::Client::new("127.0.0.1:69".parse().unwrap())
+//!     .blksize(1468)
+//!     .windowsize(16);
+//! let kernel = client.get("vmlinuz").await?;
+//! client.put("logs/boot.txt", bytes::Bytes::from_static(b"ok\n")).await?;
+//! # Ok(()) }
+//! ```
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::net::UdpSocket;
+
+use crate::driver::{drive, Until};
+use crate::options::{RequestOptions, Rollover};
+use crate::packet::{ErrorCode, Mode};
+use crate::retry::RetryPolicy;
+use crate::transfer::{Outcome, Stats, Transfer};
+
+/// Why a get or put failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A socket error.
+    #[error("socket: {0}")]
+    Io(#[from] io::Error),
+    /// The server answered with an ERROR.
+    #[error("server error {}: {message}", code.to_u16())]
+    Remote {
+        /// Its code.
+        code: ErrorCode,
+        /// Its message.
+        message: String,
+    },
+    /// This side aborted (for example an OACK that grew an option).
+    #[error("aborted: {message}")]
+    Aborted {
+        /// Why.
+        message: String,
+    },
+    /// The server stopped answering.
+    #[error("timed out")]
+    TimedOut,
+}
+
+/// A client for one server; cheap to clone, each call is one transfer.
+#[derive(Debug, Clone)]
+pub struct Client {
+    server: SocketAddr,
+    options: RequestOptions,
+    mode: Mode,
+    retry: RetryPolicy,
+}
+
+impl Client {
+    /// A client for the server at `server` (usually port 69), octet mode, no options.
+    pub fn new(server: SocketAddr) -> Self {
+        Self {
+            server,
+            options: RequestOptions::default(),
+            mode: Mode::Octet,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Asks for `blksize`.
+    pub fn blksize(mut self, n: u16) -> Self {
+        self.options.blksize = Some(n);
+        self
+    }
+
+    /// Asks for `windowsize`.
+    pub fn windowsize(mut self, n: u16) -> Self {
+        self.options.windowsize = Some(n);
+        self
+    }
+
+    /// Asks for `timeout` (seconds) and uses it as the first retransmission interval.
+    pub fn timeout(mut self, secs: u8) -> Self {
+        self.options.timeout = Some(secs);
+        self
+    }
+
+    /// Sends `tsize` (0 on get, the size on put).
+    pub fn tsize(mut self, on: bool) -> Self {
+        self.options.tsize = on;
+        self
+    }
+
+    /// Asks for `rollover`.
+    pub fn rollover(mut self, r: Rollover) -> Self {
+        self.options.rollover = Some(r);
+        self
+    }
+
+    /// Transfer mode (octet by default).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Retransmission policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    async fn socket(&self) -> io::Result<UdpSocket> {
+        let any = match self.server.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        UdpSocket::bind(SocketAddr::new(any, 0)).await
+    }
+
+    /// Fetches `path`; returns the file (in local form) and the transfer's counters.
+    pub async fn get_with_stats(&self, path: &str) -> Result<(Bytes, Stats), ClientError> {
+        let sock = self.socket().await?;
+        let mut t = Transfer::client_get(
+            Instant::now(),
+            self.server,
+            path.as_bytes(),
+            self.mode,
+            self.options.clone(),
+            self.retry,
+        );
+        drive(&sock, &mut t, Until::Outcome).await?;
+        check(&t)?;
+        let data = t.take_received();
+        let stats = t.stats();
+        if !t.is_finished() {
+            // Dally in the background so a lost final ACK is answered.
+            tokio::spawn(async move {
+                let _ = drive(&sock, &mut t, Until::Finished).await;
+            });
+        }
+        Ok((data, stats))
+    }
+
+    /// Fetches `path`.
+    pub async fn get(&self, path: &str) -> Result<Bytes, ClientError> {
+        self.get_with_stats(path).await.map(|(d, _)| d)
+    }
+
+    /// Stores `data` as `path` on the server.
+    pub async fn put(&self, path: &str, data: Bytes) -> Result<Stats, ClientError> {
+        let sock = self.socket().await?;
+        let mut t = Transfer::client_put(
+            Instant::now(),
+            self.server,
+            path.as_bytes(),
+            self.mode,
+            data,
+            self.options.clone(),
+            self.retry,
+        );
+        drive(&sock, &mut t, Until::Finished).await?;
+        check(&t)?;
+        Ok(t.stats())
+    }
+
+    /// The first retransmission interval in force.
+    pub fn initial_timeout(&self) -> Duration {
+        self.retry.initial
+    }
+}
+
+fn check(t: &Transfer) -> Result<(), ClientError> {
+    match t.outcome() {
+        Some(Outcome::Complete) => Ok(()),
+        Some(Outcome::PeerError { code, message }) => Err(ClientError::Remote {
+            code: *code,
+            message: message.clone(),
+        }),
+        Some(Outcome::Refused { message, .. }) => Err(ClientError::Aborted {
+            message: message.clone(),
+        }),
+        Some(Outcome::TimedOut) | None => Err(ClientError::TimedOut),
+        Some(other) => Err(ClientError::Aborted {
+            message: format!("{other:?}"),
+        }),
+    }
+}

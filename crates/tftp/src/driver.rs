@@ -1,0 +1,74 @@
+//! The tokio loop that moves one [`Transfer`]'s datagrams and time: nothing
+//! else. Every decision stays in the sans-IO state machine.
+
+use std::io;
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+
+use crate::transfer::Transfer;
+use crate::udp;
+
+/// Room for the largest control packet a transfer writes (an OACK or ERROR);
+/// DATA headers are 4 bytes, their payload travels as a separate slice.
+const CONTROL_BUF: usize = 1024;
+
+/// When [`drive`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Until {
+    /// When the transfer is finished, dally included.
+    Finished,
+    /// As soon as the outcome is known (a client returns its data while the
+    /// rest of the dally can go on elsewhere).
+    Outcome,
+}
+
+/// Sends what the transfer has queued.
+async fn flush(sock: &UdpSocket, t: &mut Transfer, buf: &mut [u8]) -> io::Result<()> {
+    while let Some(tx) = t.poll_transmit(Instant::now(), buf) {
+        match udp::send_data(sock, tx.destination, &buf[..tx.len], &tx.payload).await {
+            Ok(_) => {}
+            // A full socket buffer or an ICMP error from an earlier send is
+            // a lost datagram as far as TFTP is concerned: the timer recovers.
+            Err(e) if transient(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+    ) || e.raw_os_error() == Some(libc::ENOBUFS)
+}
+
+/// Drives `t` on `sock` until `until` holds.
+pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> io::Result<()> {
+    let mut buf = [0u8; CONTROL_BUF];
+    // Largest datagram a peer can send us: a DATA of 65464 bytes plus header.
+    let mut rbuf = vec![0u8; 65536];
+    loop {
+        flush(sock, t, &mut buf).await?;
+        if t.is_finished() || (until == Until::Outcome && t.outcome().is_some()) {
+            return Ok(());
+        }
+        let Some(deadline) = t.poll_timeout() else {
+            // Nothing to wait for and nothing to send: the machine is idle,
+            // which only a finished transfer may be.
+            return Ok(());
+        };
+        tokio::select! {
+            r = sock.recv_from(&mut rbuf) => match r {
+                Ok((n, from)) => t.handle(Instant::now(), from, &rbuf[..n]),
+                Err(e) if transient(&e) => {}
+                Err(e) => return Err(e),
+            },
+            () = tokio::time::sleep_until(deadline.into()) => t.handle_timeout(Instant::now()),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The tokio server and client against each other on 127.0.0.1 and ::1.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tftp::client::{Client, ClientError};
+use tftp::server::{Server, ServerConfig};
+use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource, MemorySource};
+use tftp::{ErrorCode, Mode};
+
+use crate::sim::Rng;
+
+async fn start(
+    source: Arc<dyn FileSource>,
+    listen: &str,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let config = ServerConfig::new(vec![listen.parse().unwrap()]);
+    let server = Server::bind(config, source).await.unwrap();
+    let addr = server.local_addrs()[0];
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let h = tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    (addr, tx, h)
+}
+
+fn files() -> (MemorySource, Vec<(String, Bytes)>) {
+    let mut rng = Rng::new(7);
+    let mut list = Vec::new();
+    for size in [
+        0usize,
+        1,
+        511,
+        512,
+        513,
+        1468,
+        100_000,
+        3 * 1024 * 1024 + 17,
+    ] {
+        list.push((format!("f{size}"), Bytes::from(rng.bytes(size))));
+    }
+    let mut src = MemorySource::new();
+    for (n, d) in &list {
+        src.insert(n, d.clone());
+    }
+    (src, list)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_every_size_with_every_option_set() {
+    let (src, list) = files();
+    let (addr, stop, h) = start(Arc::new(src), "127.0.0.1:0").await;
+    let clients = [
+        Client::new(addr),
+        Client::new(addr).blksize(1468).tsize(true),
+        Client::new(addr).blksize(65464),
+        Client::new(addr).blksize(1468).windowsize(16),
+        Client::new(addr)
+            .blksize(8)
+            .windowsize(3)
+            .rollover(tftp::Rollover::ToOne),
+    ];
+    for c in &clients {
+        for (name, data) in &list {
+            if c.initial_timeout() > Duration::from_secs(5)
+                || (name.len() > 7 && format!("{c:?}").contains("Some(8)"))
+            {
+                continue; // 3 MiB at 8-byte blocks is slow in debug builds; the simulation covers tiny blocks
+            }
+            let got = c
+                .get(name)
+                .await
+                .unwrap_or_else(|e| panic!("{name} with {c:?}: {e}"));
+            assert!(
+                got == *data,
+                "{name} with {c:?}: {} bytes, expected {}",
+                got.len(),
+                data.len()
+            );
+        }
+    }
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_and_missing_file() {
+    let (src, list) = files();
+    let Ok(server) = Server::bind(
+        ServerConfig::new(vec!["[::1]:0".parse().unwrap()]),
+        Arc::new(src),
+    )
+    .await
+    else {
+        eprintln!("SKIPPED: ipv6_and_missing_file: no IPv6 loopback here");
+        return;
+    };
+    let addr = server.local_addrs()[0];
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let h = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let got = Client::new(addr)
+        .blksize(1024)
+        .get(&list[6].0)
+        .await
+        .unwrap();
+    assert_eq!(got, list[6].1);
+    match Client::new(addr).get("nope").await {
+        Err(ClientError::Remote { code, .. }) => assert_eq!(code, ErrorCode::FileNotFound),
+        other => panic!("expected file not found, got {other:?}"),
+    }
+    tx.send(()).unwrap();
+    h.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_then_get_through_a_directory_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = DirectoryRoot::new(DirectoryConfig {
+        allow_create: true,
+        ..DirectoryConfig::new(dir.path())
+    })
+    .unwrap();
+    let (addr, stop, h) = start(Arc::new(root), "127.0.0.1:0").await;
+    let data = Bytes::from(Rng::new(3).bytes(200_000));
+    let c = Client::new(addr).blksize(1428).windowsize(8).tsize(true);
+    c.put("up.bin", data.clone()).await.unwrap();
+    assert_eq!(std::fs::read(dir.path().join("up.bin")).unwrap(), data);
+    let text = Bytes::from_static(b"line one\nline two\r\nbare\rcr\n");
+    let t = Client::new(addr).mode(Mode::Netascii);
+    t.put("t.txt", text.clone()).await.unwrap();
+    assert_eq!(std::fs::read(dir.path().join("t.txt")).unwrap(), text);
+    assert_eq!(t.get("t.txt").await.unwrap(), text);
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_gets_share_one_file() {
+    let (src, list) = files();
+    let (addr, stop, h) = start(Arc::new(src), "127.0.0.1:0").await;
+    let (name, data) = list[6].clone();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..32u16 {
+        let c = Client::new(addr)
+            .blksize(512 + i * 16)
+            .windowsize(1 + i % 8);
+        let name = name.clone();
+        set.spawn(async move { c.get(&name).await });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap(), data);
+    }
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
