@@ -1,0 +1,129 @@
+//! The validator: checks a configuration (and, with a TFTP root, the files it
+//! names) and returns [`Finding`]s.
+
+mod args;
+mod labels;
+mod lines;
+mod tree;
+
+use crate::finding::{Finding, Location};
+use crate::model::{Config, Pos};
+use crate::resolve::{SourceSet, Tree};
+
+/// What the validator knows beyond the configuration text.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// The TFTP root and prefix; enables file checks.
+    pub tree: Option<Tree>,
+    /// The configuration's file name inside `pxelinux.cfg/`, checked against the
+    /// names PXELINUX requests.
+    pub config_name: Option<String>,
+}
+
+/// Validate a loaded configuration.
+///
+/// Findings come sorted by file, line and column.
+pub fn lint(set: &SourceSet, options: &LintOptions) -> Vec<Finding> {
+    let cfg = Config::from_lines(set.lines());
+    let mut ctx = Ctx {
+        set,
+        cfg: &cfg,
+        out: Vec::new(),
+    };
+    lines::check(&mut ctx);
+    labels::check(&mut ctx);
+    args::check(&mut ctx);
+    tree::check_events(&mut ctx);
+    if let Some(name) = &options.config_name {
+        tree::check_config_name(&mut ctx, name);
+    }
+    match &options.tree {
+        Some(t) => tree::check(&mut ctx, t),
+        None => tree::check_without_tree(&mut ctx),
+    }
+    let mut out = ctx.out;
+    out.sort_by(|a, b| {
+        (a.location.file != set.files[0].name, &a.location, a.code).cmp(&(
+            b.location.file != set.files[0].name,
+            &b.location,
+            b.code,
+        ))
+    });
+    out.dedup();
+    out
+}
+
+/// Parse and validate one file held in memory (no TFTP root).
+pub fn lint_bytes(name: &str, bytes: &[u8]) -> Vec<Finding> {
+    let set = SourceSet::single(crate::resolve::SourceFile {
+        name: name.to_string(),
+        doc: crate::syntax::Document::parse(bytes),
+    });
+    lint(&set, &LintOptions::default())
+}
+
+pub(crate) struct Ctx<'a> {
+    pub(crate) set: &'a SourceSet,
+    pub(crate) cfg: &'a Config,
+    pub(crate) out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    /// Location of byte `col` (0-based) of the line at `pos`.
+    pub(crate) fn loc(&self, pos: Pos, col: usize) -> Location {
+        Location {
+            file: self.set.file_name(pos).to_string(),
+            line: pos.line + 1,
+            column: col + 1,
+        }
+    }
+
+    /// Location of a directive's argument (or the line start).
+    pub(crate) fn arg_loc(&self, pos: Pos) -> Location {
+        let line = self.set.line(pos);
+        let col = line.directive().map_or(line.indent(), |d| d.arg_span.start);
+        self.loc(pos, col)
+    }
+
+    /// Location of a directive's keyword (or the line start).
+    pub(crate) fn kw_loc(&self, pos: Pos) -> Location {
+        let line = self.set.line(pos);
+        self.loc(pos, line.indent())
+    }
+
+    pub(crate) fn push(&mut self, f: Finding) {
+        self.out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Code;
+
+    fn codes(src: &str) -> Vec<Code> {
+        lint_bytes("t", src.as_bytes())
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn clean_config_has_no_findings() {
+        let src = "UI menu.c32\nDEFAULT a\nTIMEOUT 50\nLABEL a\n  MENU LABEL A\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND inst.ks=http://x/ks.cfg\n";
+        let f = lint_bytes("t", src.as_bytes());
+        assert!(
+            f.iter().all(|f| f.code == Code::ModuleDependencies),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn findings_are_sorted_with_locations() {
+        let f = lint_bytes("t", b"TIMEOUT 5\nfoo\n");
+        assert_eq!(f[0].location.line, 1);
+        assert_eq!(f[0].code, Code::TimeoutSeconds);
+        assert_eq!(f[1].location.to_string(), "t:2:1");
+        assert!(codes("kernal x\n").contains(&Code::UnknownKeyword));
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests for the pxelinux crate.
+
+mod corpus;
+mod lookup;
+mod printer;
+mod seed;
+mod support;
