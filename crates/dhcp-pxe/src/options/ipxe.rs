@@ -3,7 +3,7 @@
 //! iPXE puts its own sub-options in option 175: feature flags in 0x10–0x7f (the
 //! presence of a code says "this build supports it"; the payload is a version byte),
 //! and settings such as priority (1), keep-san (8), skip-san-boot (9), bus id (177) and
-//! its version string (235). Every sub-option is kept in order with its bytes.
+//! its version (235). Every sub-option is kept in order with its bytes.
 
 use super::{parse_tlv, write_tlv};
 use crate::error::DecodeError;
@@ -62,7 +62,7 @@ pub const KEEP_SAN: u8 = 8;
 pub const SKIP_SAN_BOOT: u8 = 9;
 /// Sub-option 177: bus id.
 pub const BUS_ID: u8 = 177;
-/// Sub-option 235: version string.
+/// Sub-option 235: version (major, minor, build bytes).
 pub const VERSION: u8 = 235;
 
 /// A decoded option 175: every sub-option in order.
@@ -102,9 +102,12 @@ impl IpxeOptions {
         self.get(feature.0).is_some()
     }
 
-    /// The version string (235), when it is UTF-8.
-    pub fn version(&self) -> Option<&str> {
-        self.get(VERSION).and_then(|v| std::str::from_utf8(v).ok())
+    /// The version (235) as (major, minor, build), when it has that three-byte form.
+    pub fn version(&self) -> Option<(u8, u8, u8)> {
+        match self.get(VERSION) {
+            Some(&[a, b, c]) => Some((a, b, c)),
+            _ => None,
+        }
     }
 
     /// The bus id (177): bus type and location, raw.
@@ -119,13 +122,11 @@ mod tests {
 
     #[test]
     fn features_and_version() {
-        let b = [
-            0x13, 1, 1, 0x15, 1, 1, 0x24, 1, 1, 235, 5, b'1', b'.', b'2', b'1', b'.',
-        ];
+        let b = [0x13, 1, 1, 0x15, 1, 1, 0x24, 1, 1, 235, 3, 1, 21, 0];
         let o = IpxeOptions::decode(&b).unwrap();
         assert_eq!(o.features(), [Feature::HTTP, Feature::TFTP, Feature::EFI]);
         assert!(o.has(Feature::HTTP) && !o.has(Feature::HTTPS));
-        assert_eq!(o.version(), Some("1.21."));
+        assert_eq!(o.version(), Some((1, 21, 0)));
         assert_eq!(o.encode().unwrap(), b);
         assert_eq!(Feature::HTTPS.name(), Some("HTTPS"));
     }
