@@ -67,10 +67,16 @@ pub fn plan(inv: &Inventory, text: &str, file: &str, errors: &mut Vec<String>) -
         format!("{file}:{l}:{c}")
     };
     let mut labels: BTreeMap<&str, LabelBuilder> = BTreeMap::new();
+    let mut direct: BTreeMap<&str, LabelBuilder> = BTreeMap::new();
     for (pname, p) in &inv.profiles {
-        match profile_label(pname, p.get_ref()) {
+        match profile_label(pname, p.get_ref(), true) {
             Ok(l) => {
                 labels.insert(pname, l);
+                direct.extend(
+                    profile_label(pname, p.get_ref(), false)
+                        .ok()
+                        .map(|l| (pname.as_str(), l)),
+                );
             }
             Err(e) => errors.push(format!("{}: profile `{pname}`: {e}", at(p.span().start))),
         }
@@ -132,7 +138,8 @@ pub fn plan(inv: &Inventory, text: &str, file: &str, errors: &mut Vec<String>) -
         taken.insert(fname.clone(), (host.name.clone(), h.span().start));
         let rel = format!("pxelinux.cfg/{fname}");
         let doc = match (&host.profile, &host.entries) {
-            (Some(p), None) => match labels.get(p.as_str()) {
+            // A host that boots one profile gets no menu, so no MENU LABEL either.
+            (Some(p), None) => match direct.get(p.as_str()) {
                 Some(l) => ConfigBuilder::new()
                     .comment(format!(
                         "{HEADER_TEXT} from {file} for host {}; do not edit",
@@ -211,7 +218,7 @@ fn menu_file(
     b.build().map_err(|e| e.to_string())
 }
 
-fn profile_label(name: &str, p: &Profile) -> Result<LabelBuilder, String> {
+fn profile_label(name: &str, p: &Profile, in_menu: bool) -> Result<LabelBuilder, String> {
     if name.is_empty()
         || !name
             .bytes()
@@ -219,8 +226,10 @@ fn profile_label(name: &str, p: &Profile) -> Result<LabelBuilder, String> {
     {
         return Err("profile names become LABELs: use letters, digits, `_`, `-`, `.`".into());
     }
-    let mut l =
-        LabelBuilder::new(name).menu_label(p.label.clone().unwrap_or_else(|| name.to_string()));
+    let mut l = LabelBuilder::new(name);
+    if in_menu {
+        l = l.menu_label(p.label.clone().unwrap_or_else(|| name.to_string()));
+    }
     l = match (&p.kernel, p.localboot, &p.com32) {
         (Some(k), None, None) => l.kernel(k.as_str()),
         (None, Some(n), None) => l.localboot(n),

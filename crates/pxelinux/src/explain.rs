@@ -121,7 +121,10 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
             display: l.display(),
             submenu,
             hidden: l.hidden,
-            command: label_command(l, &cfg.globals, &sys),
+            command: match &l.goto {
+                Some(g) => format!("{} {}", set_keyword(&set, g.pos), g.value.trim_end()).trim_end().to_string(),
+                None => label_command(l, &cfg.globals, &sys),
+            },
             kernel_command_line: kernel_command_line(l, &cfg.globals, &sys),
         });
     }
@@ -137,6 +140,10 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
             .map(|d| ("command".to_string(), d.value.trim_end().to_string())),
     };
     ex
+}
+
+fn set_keyword(set: &SourceSet, pos: crate::model::Pos) -> String {
+    set.line(pos).keyword_text().to_ascii_uppercase()
 }
 
 impl Explanation {

@@ -278,10 +278,16 @@ impl Config {
                 return Some(l);
             }
         }
-        let d = self.globals.last(Keyword::Default)?;
-        let word = d.value.split_whitespace().next()?;
-        self.find_label(d.value.trim_end(), self.uses_menu())
-            .or_else(|| self.find_label(word, false))
+        let by_default = self.globals.last(Keyword::Default).and_then(|d| {
+            let word = d.value.split_whitespace().next()?;
+            self.find_label(d.value.trim_end(), self.uses_menu())
+                .or_else(|| self.find_label(word, false))
+        });
+        if by_default.is_some() || !self.uses_menu() {
+            return by_default;
+        }
+        // menu.c32 preselects the first entry of the top-level menu.
+        self.labels.iter().find(|l| l.menu == 0 && !l.hidden && l.goto.is_none())
     }
 }
 
