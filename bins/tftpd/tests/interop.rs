@@ -1,0 +1,170 @@
+//! Our `tftpd` binary as the server, real clients (curl, atftp, tftp-hpa,
+//! busybox) against it, byte-exact.
+//!
+//! The harness and the client matrix live in `crates/tftp/tests/interop/`
+//! and are included here by path (they run against tftp-hpa's `in.tftpd`
+//! there, which is the reference for what the clients expect).
+
+#[path = "../../../crates/tftp/tests/interop/peers.rs"]
+mod peers;
+
+#[path = "../../../crates/tftp/tests/interop/matrix.rs"]
+mod matrix;
+
+use std::process::Command;
+
+use matrix::Target;
+use peers::{start_server, Fixture, RunningServer};
+
+/// `tftpd -L -a 127.0.0.1:PORT -s ROOT` plus `extra`, as a child process.
+fn tftpd(fx: &Fixture, extra: &[&str]) -> RunningServer {
+    start_server("tftpd", fx.tmp.path(), |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+        cmd.arg("-L")
+            .arg("-a")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra)
+            .arg("-s")
+            .arg(&fx.root)
+            .env("RUST_LOG", "info");
+        cmd
+    })
+}
+
+fn target<'a>(fx: &'a Fixture, server: &RunningServer) -> Target<'a> {
+    Target {
+        addr: server.addr,
+        fx,
+        traversal_is_access_violation: true,
+    }
+}
+
+#[test]
+fn tftpd_serves_curl() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::curl_downloads(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_serves_curl_40_mib_with_block_rollover() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::curl_rollover(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_serves_atftp_with_windowsize() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::atftp_downloads(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_serves_tftp_hpa() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::tftp_hpa_downloads(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_serves_busybox() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::busybox_downloads(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_missing_file_is_code_1() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    matrix::missing_file(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_refuses_traversal_with_access_violation() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &["-p"]);
+    matrix::traversal(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_stores_uploads_with_create() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &["-c"]);
+    matrix::uploads(&target(&fx, &server));
+}
+
+#[test]
+fn tftpd_refuses_new_files_without_create() {
+    let fx = Fixture::new();
+    let server = tftpd(&fx, &[]);
+    let Some(curl) = peers::require_tool("curl") else {
+        return;
+    };
+    let local = fx.out("src");
+    std::fs::write(&local, b"data").unwrap();
+    let mut cmd = Command::new(curl);
+    cmd.args(["-sS", "--max-time", "30", "-T"])
+        .arg(&local)
+        .arg(format!("tftp://{}/new-file", server.addr));
+    let run = peers::run_client(cmd, std::time::Duration::from_secs(60));
+    // tftp-hpa without -c: open(O_WRONLY) fails with ENOENT, code 1 (curl 68).
+    assert_eq!(run.code, Some(68), "{}", run.output);
+    assert!(!fx.root.join("new-file").exists());
+}
+
+#[test]
+fn tftpd_exits_71_when_the_port_is_taken() {
+    let fx = Fixture::new();
+    let holder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_tftpd"))
+        .args(["-L", "-a", &format!("127.0.0.1:{port}"), "-s"])
+        .arg(&fx.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(71),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tftpd_writes_and_removes_its_pidfile_on_sigterm() {
+    let fx = Fixture::new();
+    let pidfile = fx.tmp.path().join("tftpd.pid");
+    let mut server = tftpd(&fx, &["-P", pidfile.to_str().unwrap()]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pidfile) {
+            if text.ends_with('\n') {
+                break text.trim().parse::<u32>().unwrap();
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no pid file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(pid, server.child.pid());
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let exit = loop {
+        if let Some(status) = server.child.exited() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tftpd ignored SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(!pidfile.exists(), "pid file left behind");
+}
