@@ -38,13 +38,13 @@ fn parse_and_lint(c: &mut Criterion) {
     for (name, bytes) in inputs {
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_with_input(BenchmarkId::new("parse", name), bytes, |b, i| {
-            b.iter(|| Document::parse(i))
+            b.iter(|| Document::parse(i));
         });
         g.bench_with_input(BenchmarkId::new("parse+lint", name), bytes, |b, i| {
-            b.iter(|| lint_bytes("bench", i))
+            b.iter(|| lint_bytes("bench", i));
         });
         g.bench_with_input(BenchmarkId::new("format", name), bytes, |b, i| {
-            b.iter(|| format_bytes(i))
+            b.iter(|| format_bytes(i));
         });
     }
     g.finish();
