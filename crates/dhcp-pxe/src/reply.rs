@@ -130,6 +130,11 @@ pub fn build_reply(
         ReplyKind::ProxyOffer => {}
         ReplyKind::ProxyAck => m.ciaddr = request.ciaddr,
     }
+    // A client without an address can only hear a broadcast proxy reply; say so in the
+    // flags as dnsmasq does (RFC 2131 §4.1 leaves the choice of destination to the driver).
+    if proxy && request.ciaddr.is_unspecified() {
+        m.flags = m.flags.set_broadcast();
+    }
     m.set_message_type(match params.kind {
         ReplyKind::Offer | ReplyKind::ProxyOffer => MessageType::Offer,
         ReplyKind::Ack | ReplyKind::ProxyAck => MessageType::Ack,
@@ -249,4 +254,85 @@ pub fn answer(
         reply,
         bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, Rule};
+
+    fn pxe_request() -> Message {
+        let mut m = Message {
+            xid: 7,
+            ..Message::default()
+        };
+        m.set_message_type(MessageType::Discover);
+        m.options.insert(
+            codes::VENDOR_CLASS,
+            b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+        );
+        m
+    }
+
+    fn decide(m: &Message) -> (Client, Decision) {
+        let mut r = Rule::new("all");
+        r.then.boot_file = Some("pxelinux.0".into());
+        let c = Client::classify(m);
+        let d = Policy::new(vec![r]).decide(&c);
+        (c, d)
+    }
+
+    #[test]
+    fn proxy_offer_sets_broadcast_for_clients_without_address() {
+        let req = pxe_request();
+        assert!(!req.broadcast());
+        let (c, d) = decide(&req);
+        let p = ReplyParams::new(ReplyKind::ProxyOffer, Ipv4Addr::new(192, 0, 2, 1));
+        let r = build_reply(&req, &c, &d, &p).unwrap();
+        assert!(r.message.broadcast());
+        assert_eq!(r.message.op, Opcode::BootReply);
+        assert_eq!(r.message.xid, 7);
+        assert_eq!(r.message.siaddr, Ipv4Addr::new(192, 0, 2, 1));
+    }
+
+    #[test]
+    fn full_offer_keeps_flags_and_adds_address_options() {
+        let req = pxe_request();
+        let (c, d) = decide(&req);
+        let mut p = ReplyParams::new(ReplyKind::Offer, Ipv4Addr::new(192, 0, 2, 1));
+        p.yiaddr = Ipv4Addr::new(192, 0, 2, 50);
+        p.options = vec![(codes::LEASE_TIME, vec![0, 0, 14, 16])];
+        let r = build_reply(&req, &c, &d, &p).unwrap();
+        assert!(!r.message.broadcast());
+        assert_eq!(r.message.yiaddr, p.yiaddr);
+        assert_eq!(
+            r.message.options.get(codes::LEASE_TIME),
+            Some(&[0, 0, 14, 16][..])
+        );
+        assert_eq!(
+            r.message.options.get(codes::VENDOR_SPECIFIC),
+            Some(&[6, 1, 8, 255][..])
+        );
+    }
+
+    #[test]
+    fn long_boot_file_goes_to_option_67_only() {
+        let req = pxe_request();
+        let mut r = Rule::new("long");
+        r.then.boot_file = Some("x".repeat(200));
+        let c = Client::classify(&req);
+        let d = Policy::new(vec![r]).decide(&c);
+        let p = ReplyParams::new(ReplyKind::ProxyOffer, Ipv4Addr::new(192, 0, 2, 1));
+        let reply = build_reply(&req, &c, &d, &p).unwrap();
+        assert!(reply.message.file.is_empty());
+        assert_eq!(
+            reply
+                .message
+                .options
+                .get(codes::BOOTFILE_NAME)
+                .map(<[u8]>::len),
+            Some(200)
+        );
+        assert!(reply.to_bytes().is_ok());
+    }
 }
