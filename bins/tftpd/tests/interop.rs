@@ -168,3 +168,65 @@ fn tftpd_writes_and_removes_its_pidfile_on_sigterm() {
     assert_eq!(exit.code(), Some(0));
     assert!(!pidfile.exists(), "pid file left behind");
 }
+
+#[test]
+fn tftpd_replies_from_the_address_the_request_was_sent_to() {
+    use std::net::UdpSocket;
+    let fx = Fixture::new();
+    // Wildcard listener; the request goes to 127.0.0.2, so the DATA must come
+    // from 127.0.0.2 (IP_PKTINFO), not from 127.0.0.1.
+    let server = start_server("tftpd", fx.tmp.path(), |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+        cmd.args(["-L", "-4", "-a", &format!("0.0.0.0:{port}"), "-s"])
+            .arg(&fx.root);
+        cmd
+    });
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    client
+        .send_to(
+            b"\x00\x01f511\x00octet\x00",
+            ("127.0.0.2", server.addr.port()),
+        )
+        .unwrap();
+    let mut buf = [0u8; 600];
+    let (n, from) = client.recv_from(&mut buf).expect("DATA 1 within 5 s");
+    assert_eq!(from.ip().to_string(), "127.0.0.2", "reply came from {from}");
+    assert_ne!(from.port(), server.addr.port(), "a new TID per transfer");
+    assert_eq!(&buf[..4], b"\x00\x03\x00\x01");
+    assert!(buf[4..n] == fx.get("f511")[..], "DATA 1 payload");
+    // ACK it so the transfer ends cleanly.
+    client.send_to(b"\x00\x04\x00\x01", from).unwrap();
+}
+
+#[test]
+fn tftpd_serves_curl_over_ipv6() {
+    let Some(curl) = peers::require_tool("curl") else {
+        return;
+    };
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: no ::1"
+        );
+        eprintln!("SKIPPED: tftpd_serves_curl_over_ipv6: no ::1 on this machine");
+        return;
+    }
+    let fx = Fixture::new();
+    let server = start_server("tftpd", fx.tmp.path(), |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+        cmd.args(["-L", "-a", &format!("[::1]:{port}"), "-s"])
+            .arg(&fx.root);
+        cmd
+    });
+    let out = fx.out("curl-v6");
+    let mut cmd = Command::new(curl);
+    cmd.args(["-sS", "--max-time", "30", "--tftp-blksize", "1468", "-o"])
+        .arg(&out)
+        .arg(format!("tftp://[::1]:{}/random-3m", server.addr.port()));
+    let run = peers::run_client(cmd, std::time::Duration::from_secs(60));
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert!(std::fs::read(&out).unwrap() == fx.get("random-3m"));
+}
