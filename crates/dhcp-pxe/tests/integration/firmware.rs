@@ -160,3 +160,17 @@ fn dnsmasq_offer_is_a_reply_with_53_first() {
     // NUL-terminated); the decoder keeps the bytes as sent.
     assert_eq!(m.options.get(67), Some(&b"nonexistent.file\0"[..]));
 }
+
+#[test]
+fn dnsmasq_pxe_offer_option_43_is_typed() {
+    let m = decode_strict(&fixture("dnsmasq-offer-to-ovmf-pxe.bin")).unwrap();
+    let v = dhcp_pxe::options::VendorOptions::decode(m.options.get(43).unwrap()).unwrap();
+    assert_eq!(
+        v.0,
+        [dhcp_pxe::options::VendorOption::MenuPrompt {
+            timeout: 0,
+            prompt: b"Booting".to_vec()
+        }]
+    );
+    assert_eq!(m.options.get(60), Some(&b"PXEClient"[..]));
+}

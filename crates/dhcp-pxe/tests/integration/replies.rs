@@ -182,3 +182,37 @@ fn plain_client_gets_no_proxy_offer() {
     let r = dhcp_pxe::build_reply(&req, &c, &d, &p).unwrap();
     assert!(r.message.file.is_empty() && r.message.options.get(60).is_none());
 }
+
+#[test]
+fn ipxe_port_4011_request_gets_an_ack_with_the_script() {
+    let req = decode_strict(&fixture("ipxe-efi-x64-request-4011.bin")).unwrap();
+    assert_eq!(req.ciaddr, Ipv4Addr::new(192, 0, 2, 113));
+    let c = Client::classify(&req);
+    assert!(matches!(
+        c.firmware,
+        dhcp_pxe::Firmware::Ipxe {
+            arch: Some(dhcp_pxe::options::Arch(7)),
+            ..
+        }
+    ));
+    assert_eq!(
+        c.vendor_class.as_ref().and_then(|v| v.arch()),
+        None,
+        "bare PXEClient"
+    );
+    assert!(c.vendor.is_none(), "iPXE sends no 43.71");
+    let a = answer(
+        &fixture("ipxe-efi-x64-request-4011.bin"),
+        &lab_policy(),
+        &ReplyParams::new(ReplyKind::ProxyAck, SERVER),
+    )
+    .unwrap();
+    let m = &a.reply.message;
+    assert_eq!(m.message_type(), Some(MessageType::Ack));
+    assert_eq!(m.ciaddr, req.ciaddr);
+    assert_eq!(m.yiaddr, Ipv4Addr::UNSPECIFIED);
+    assert_eq!(m.flags, req.flags, "a 4011 ACK keeps the request flags");
+    assert_eq!(m.file, SCRIPT.as_bytes());
+    assert!(m.options.get(43).is_none());
+    check_wire(&a.bytes, &a.request);
+}

@@ -24,6 +24,8 @@ pub(crate) const CAPTURES: &[&str] = &[
     "ovmf-http-x64-discover.bin",
     "ovmf-http-x64-request.bin",
     "dnsmasq-offer-to-ipxe-bios.bin",
+    "ipxe-efi-x64-request-4011.bin",
+    "dnsmasq-offer-to-ovmf-pxe.bin",
 ];
 
 pub(crate) const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
