@@ -122,7 +122,9 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
             submenu,
             hidden: l.hidden,
             command: match &l.goto {
-                Some(g) => format!("{} {}", set_keyword(&set, g.pos), g.value.trim_end()).trim_end().to_string(),
+                Some(g) => format!("{} {}", set_keyword(&set, g.pos), g.value.trim_end())
+                    .trim_end()
+                    .to_string(),
                 None => label_command(l, &cfg.globals, &sys),
             },
             kernel_command_line: kernel_command_line(l, &cfg.globals, &sys),

@@ -28,6 +28,7 @@ pub mod error;
 pub mod explain;
 pub mod finding;
 pub mod format;
+pub mod keyword;
 pub mod lookup;
 pub mod model;
 pub mod resolve;

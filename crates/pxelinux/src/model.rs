@@ -287,7 +287,9 @@ impl Config {
             return by_default;
         }
         // menu.c32 preselects the first entry of the top-level menu.
-        self.labels.iter().find(|l| l.menu == 0 && !l.hidden && l.goto.is_none())
+        self.labels
+            .iter()
+            .find(|l| l.menu == 0 && !l.hidden && l.goto.is_none())
     }
 }
 

@@ -207,7 +207,7 @@ fn targets(ctx: &mut Ctx<'_>) {
         let tag = tag.split_whitespace().next().unwrap_or("").to_string();
         let is_exit = ctx.set.line(pos).directive().map(|d| d.keyword)
             == Some(Keyword::Menu(MenuKeyword::Exit));
-        if (tag.is_empty() && is_exit) || tags.contains(&tag) {
+        if (tag.is_empty() && is_exit) || tag == ".top" || tags.contains(&tag) {
             continue;
         }
         let at = ctx.arg_loc(pos);

@@ -130,8 +130,49 @@ pub(super) fn check(ctx: &mut Ctx<'_>, tree: &Tree) {
     if let Some((pos, module)) = menu_module_line(ctx) {
         module_check(ctx, tree, &path, pos, &module);
     }
+    commands(ctx, tree, &path);
     files(ctx, tree, &path);
     config_dir(ctx, tree);
+}
+
+/// DEFAULT (without UI) and ONTIMEOUT that name a file rather than a label.
+fn commands(ctx: &mut Ctx<'_>, tree: &Tree, path: &[String]) {
+    let menu_module = ctx.cfg.menu_module();
+    for (kw, code) in [
+        (Keyword::Default, Code::DefaultTargetMissing),
+        (Keyword::OnTimeout, Code::OnTimeoutTargetMissing),
+    ] {
+        if kw == Keyword::Default && ctx.cfg.has_ui() {
+            continue;
+        }
+        let Some(s) = ctx.cfg.globals.last(kw).cloned() else {
+            continue;
+        };
+        let word = s.value.split_whitespace().next().unwrap_or("").to_string();
+        let is_label = ctx.cfg.find_label(&word, false).is_some()
+            || ctx.cfg.find_label(s.value.trim_end(), true).is_some();
+        if word.is_empty() || is_label || menu_module.as_deref() == Some(word.as_str()) {
+            continue;
+        }
+        if word.ends_with(".c32") {
+            module_check(ctx, tree, path, s.pos, &word);
+        } else {
+            let col = ctx
+                .set
+                .line(s.pos)
+                .directive()
+                .map_or(0, |d| d.arg_span.start);
+            missing(
+                ctx,
+                tree,
+                code,
+                s.pos,
+                col,
+                "file (no label has this name)",
+                &word,
+            );
+        }
+    }
 }
 
 fn display_dir(tree: &Tree) -> String {

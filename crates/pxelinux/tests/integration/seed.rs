@@ -109,3 +109,22 @@ fn fedora5_deprecated_installer_arguments() {
     assert!(dep[1].contains("ks="));
     assert!(codes(&f).contains(&Code::DefaultWithoutUi));
 }
+
+#[test]
+fn default_naming_a_missing_file_is_an_error_with_a_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pxelinux.cfg")).unwrap();
+    std::fs::write(
+        root.join("pxelinux.cfg/default"),
+        "DEFAULT vmlinuz.efi quiet\nONTIMEOUT reboot.c32\n",
+    )
+    .unwrap();
+    touch(root, "ldlinux.c32");
+    let f = lint_in_tree(root, "pxelinux.cfg/default");
+    assert!(codes(&f).contains(&Code::DefaultTargetMissing), "{f:#?}");
+    assert!(codes(&f).contains(&Code::MissingModule), "{f:#?}");
+    touch(root, "vmlinuz.efi");
+    touch(root, "reboot.c32");
+    assert!(lint_in_tree(root, "pxelinux.cfg/default").is_empty());
+}
