@@ -332,3 +332,22 @@ fn generate_does_not_overwrite_hand_written_files() {
         .join("tftp/pxelinux.cfg/01-52-54-00-12-34-56")
         .exists());
 }
+
+#[test]
+fn the_documented_inventory_example_generates() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/pxecfg-inventory.md"
+    ))
+    .unwrap();
+    let start = doc.find("```toml\n").expect("toml block") + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(dir.path(), "inventory.toml", &doc[start..end]);
+    let out = dir.path().join("tftp");
+    let o = pxecfg(&["generate", &inv, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["default", "01-52-54-00-12-34-56", "C000029D"] {
+        assert!(out.join("pxelinux.cfg").join(f).is_file(), "{f}");
+    }
+}
