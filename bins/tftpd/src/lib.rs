@@ -9,7 +9,7 @@
 //! - without `-s`, tftp-hpa serves absolute names below the directory
 //!   arguments; that mode exits with status 69;
 //! - `-u` (privilege drop) is accepted and logged as not applied;
-//! - `-l` does not daemonize: it runs in the foreground like `-L`;
+//! - `-l` detaches by re-running itself ([`daemon`]), not by `fork`;
 //! - `-t` only matters in inetd mode, so it is parsed and unused.
 #![warn(missing_docs)]
 
@@ -27,11 +27,14 @@ use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
 pub mod cli;
+pub mod daemon;
 
 pub use cli::Config;
 
 /// Exit statuses, from `<sysexits.h>` as tftp-hpa uses them.
 pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
     /// Bad command line (`EX_USAGE`).
     pub const USAGE: u8 = 64;
     /// A directory or address that cannot be used (`EX_NOINPUT`).
@@ -59,6 +62,13 @@ where
             return ExitCode::from(err.code);
         }
     };
+    if let Err(failure) = check_supported(&config) {
+        eprintln!("tftpd: {:#}", failure.error);
+        return ExitCode::from(failure.code);
+    }
+    if config.standalone && !config.foreground && !daemon::is_child() {
+        return ExitCode::from(daemon::detach());
+    }
     init_logging(config.verbosity);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,9 +172,6 @@ pub fn run(config: &Config) -> Result<(), Failure> {
     let source = directory_source(config)?;
     info!(root = %source.root().display(), "serving");
     report_user(config);
-    if !config.foreground {
-        warn!("-l: running in the foreground (daemonizing is not implemented)");
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -193,6 +200,7 @@ async fn serve(config: &Config, source: Arc<dyn FileSource>) -> Result<(), Failu
         .await
         .context("signal handlers")
         .map_err(fail(exit::OSERR))?;
+    daemon::notify_ready();
     let result = server.run(stop).await;
     if let Some(path) = pidfile {
         remove_pidfile(path);

@@ -230,3 +230,72 @@ fn tftpd_serves_curl_over_ipv6() {
     assert_eq!(run.code, Some(0), "{}", run.output);
     assert!(std::fs::read(&out).unwrap() == fx.get("random-3m"));
 }
+
+/// Kills a detached server by PID when the test ends, however it ends.
+struct PidGuard(u32);
+
+impl Drop for PidGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn tftpd_listen_detaches_like_daemon() {
+    let fx = Fixture::new();
+    let pidfile = fx.tmp.path().join("detached.pid");
+    let port = peers::free_udp_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}"), "-P"])
+        .arg(&pidfile)
+        .arg("-s")
+        .arg(&fx.root);
+    // The parent returns once the child serves; the child outlives it.
+    let run = peers::run_client(cmd, std::time::Duration::from_secs(40));
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap_or_else(|e| panic!("no pid file ({e}); parent said: {}", run.output))
+        .trim()
+        .parse()
+        .unwrap();
+    let _guard = PidGuard(pid);
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert!(peers::port_in_use(port), "detached server is not bound");
+    if let Some(curl) = peers::require_tool("curl") {
+        let out = fx.out("detached");
+        let mut get = Command::new(curl);
+        get.args(["-sS", "--max-time", "30", "-o"])
+            .arg(&out)
+            .arg(format!("tftp://127.0.0.1:{port}/f513"));
+        let got = peers::run_client(get, std::time::Duration::from_secs(40));
+        assert_eq!(got.code, Some(0), "{}", got.output);
+        assert!(std::fs::read(&out).unwrap() == fx.get("f513"));
+    }
+    // SIGTERM ends it and removes the pid file.
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while pidfile.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "detached server ignored SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn tftpd_listen_reports_bind_failure_to_the_caller() {
+    let fx = Fixture::new();
+    let holder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}"), "-s"])
+        .arg(&fx.root);
+    let run = peers::run_client(cmd, std::time::Duration::from_secs(40));
+    assert_eq!(run.code, Some(71), "{}", run.output);
+}
