@@ -1,4 +1,4 @@
-//! Errors: [`DecodeError`] for bytes that are not a valid DHCP message, [`Error`] for everything else.
+//! Errors: [`DecodeError`] for bytes that are not a valid DHCP message, [`enum@Error`] for everything else.
 
 use thiserror::Error;
 

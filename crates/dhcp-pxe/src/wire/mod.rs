@@ -3,4 +3,5 @@
 pub mod code;
 pub mod decode;
 pub mod encode;
+pub mod interop;
 pub mod message;
