@@ -62,8 +62,8 @@ pub fn lint_file(root: Option<&Path>, prefix: &PrefixArgs, file: &Path) -> Vec<F
         Err(e) => {
             let loc = Location {
                 file: name,
-                line: 0,
-                column: 0,
+                line: 1,
+                column: 1,
             };
             return vec![Finding::new(
                 Code::Unreadable,

@@ -97,7 +97,7 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
         },
         Some(tree),
     );
-    let cfg = Config::from_lines(set.lines());
+    let cfg = Config::from_set(&set);
     let sys = SysAppend {
         mac: Some(client.mac),
         ip: client.ip,

@@ -161,6 +161,17 @@ pub fn unrequested_name(name: &str) -> Option<String> {
     if name == "default" {
         return None;
     }
+    let uuid_shape = name.len() == 36
+        && name.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && name.split('-').all(is_hex);
+    if uuid_shape {
+        return name.bytes().any(|b| b.is_ascii_uppercase()).then(|| {
+            format!(
+                "PXELINUX asks for UUIDs in lower case: `{}`",
+                name.to_ascii_lowercase()
+            )
+        });
+    }
     let dashed: Vec<&str> = name.split(['-', ':']).collect();
     if dashed.len() == 7 && dashed.iter().all(|p| p.len() == 2 && is_hex(p)) {
         if name.contains(':') {
@@ -242,6 +253,10 @@ mod tests {
         assert!(unrequested_name("c000029d").unwrap().contains("upper case"));
         assert!(unrequested_name("C000029D").is_none());
         assert!(unrequested_name("menu.cfg").is_none());
+        assert!(unrequested_name("b8945908-d6a6-41a9-611d-74a6ab80b83d").is_none());
+        assert!(unrequested_name("B8945908-D6A6-41A9-611D-74A6AB80B83D")
+            .unwrap()
+            .contains("lower case"));
         assert!("zz:54:00:12:34:56".parse::<Mac>().is_err());
     }
 }

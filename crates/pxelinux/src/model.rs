@@ -4,7 +4,15 @@
 //! (INCLUDE reads another file as if it were pasted in place).
 
 use crate::directive::{KernelType, Keyword, MenuKeyword};
+use crate::resolve::SourceSet;
 use crate::syntax::{Document, Line, LineKind};
+
+/// Submenu marks for one line (from `MENU INCLUDE file tag`).
+#[derive(Debug, Clone, Default)]
+struct Marks {
+    open: Option<String>,
+    close: usize,
+}
 
 /// Where a line is: index of the file in the source set and 0-based line index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -164,6 +172,26 @@ impl Config {
 
     /// Build the model from lines in reading order (several files possible).
     pub fn from_lines<'a>(lines: impl IntoIterator<Item = (Pos, &'a Line)>) -> Self {
+        Self::build(lines.into_iter().map(|(p, l)| (p, l, Marks::default())))
+    }
+
+    /// Build the model of a loaded configuration; a `MENU INCLUDE file tag` whose
+    /// file was read becomes a submenu around the included lines, as in menu.c32.
+    pub fn from_set(set: &SourceSet) -> Self {
+        let mut marks: Vec<Marks> = vec![Marks::default(); set.order.len()];
+        for sub in &set.submenus {
+            marks[sub.start].open = Some(sub.tag.clone());
+            marks[sub.end].close += 1;
+        }
+        Self::build(
+            set.order
+                .iter()
+                .zip(marks)
+                .map(|(&p, m)| (p, set.line(p), m)),
+        )
+    }
+
+    fn build<'a>(lines: impl Iterator<Item = (Pos, &'a Line, Marks)>) -> Self {
         let mut cfg = Self {
             menus: vec![Menu {
                 tag: String::new(),
@@ -177,59 +205,76 @@ impl Config {
         let mut current_menu = 0usize;
         let mut open: Option<Label> = None;
         let mut help_open = false;
-        for (pos, line) in lines {
-            if let LineKind::Text = line.kind {
+        for (pos, line, marks) in lines {
+            if let Some(tag) = marks.open {
+                cfg.labels.extend(open.take());
+                cfg.begin_menu(tag, pos, &mut current_menu);
+            } else if let LineKind::Text = line.kind {
                 if help_open {
                     if let Some(l) = open.as_mut() {
                         l.help.push(line.text().trim_end_matches('\r').to_string());
                     }
                 }
-                continue;
-            }
-            let Some(d) = line.directive() else { continue };
-            let arg = line.arg();
-            let setting = Setting {
-                value: arg.clone(),
-                pos,
-            };
-            match d.keyword {
-                Keyword::Label => {
-                    cfg.labels.extend(open.take());
-                    open = Some(Label::new(&arg, pos, current_menu));
-                }
-                Keyword::Menu(MenuKeyword::Begin) => {
-                    cfg.labels.extend(open.take());
-                    cfg.menus.push(Menu {
-                        tag: arg.split_whitespace().next().unwrap_or("").to_string(),
-                        title: None,
-                        begin: Some(pos),
-                        end: None,
-                        parent: Some(current_menu),
-                    });
-                    current_menu = cfg.menus.len() - 1;
-                }
-                Keyword::Menu(MenuKeyword::End) => {
-                    cfg.labels.extend(open.take());
-                    match cfg.menus[current_menu].parent {
-                        Some(p) => {
-                            cfg.menus[current_menu].end = Some(pos);
-                            current_menu = p;
-                        }
-                        None => cfg.stray_ends.push(pos),
+            } else if let Some(d) = line.directive() {
+                let arg = line.arg();
+                let setting = Setting {
+                    value: arg.clone(),
+                    pos,
+                };
+                match d.keyword {
+                    Keyword::Label => {
+                        cfg.labels.extend(open.take());
+                        open = Some(Label::new(&arg, pos, current_menu));
                     }
+                    Keyword::Menu(MenuKeyword::Begin) => {
+                        cfg.labels.extend(open.take());
+                        let tag = arg.split_whitespace().next().unwrap_or("").to_string();
+                        cfg.begin_menu(tag, pos, &mut current_menu);
+                    }
+                    Keyword::Menu(MenuKeyword::End) => {
+                        cfg.labels.extend(open.take());
+                        cfg.end_menu(pos, &mut current_menu);
+                    }
+                    Keyword::Menu(MenuKeyword::Title) => {
+                        cfg.menus[current_menu].title = Some(setting);
+                    }
+                    Keyword::Text => help_open = arg.to_ascii_lowercase().starts_with("help"),
+                    Keyword::EndText => help_open = false,
+                    kw if kw.is_label_scoped() && open.is_some() => {
+                        apply_to_label(open.as_mut().expect("checked"), kw, setting);
+                    }
+                    Keyword::Kernel(_) | Keyword::Initrd => cfg.orphans.push(pos),
+                    kw => cfg.globals.settings.push((kw, setting)),
                 }
-                Keyword::Menu(MenuKeyword::Title) => cfg.menus[current_menu].title = Some(setting),
-                Keyword::Text => help_open = arg.to_ascii_lowercase().starts_with("help"),
-                Keyword::EndText => help_open = false,
-                kw if kw.is_label_scoped() && open.is_some() => {
-                    apply_to_label(open.as_mut().expect("checked"), kw, setting);
-                }
-                Keyword::Kernel(_) | Keyword::Initrd => cfg.orphans.push(pos),
-                kw => cfg.globals.settings.push((kw, setting)),
+            }
+            for _ in 0..marks.close {
+                cfg.labels.extend(open.take());
+                cfg.end_menu(pos, &mut current_menu);
             }
         }
         cfg.labels.extend(open.take());
         cfg
+    }
+
+    fn begin_menu(&mut self, tag: String, pos: Pos, current: &mut usize) {
+        self.menus.push(Menu {
+            tag,
+            title: None,
+            begin: Some(pos),
+            end: None,
+            parent: Some(*current),
+        });
+        *current = self.menus.len() - 1;
+    }
+
+    fn end_menu(&mut self, pos: Pos, current: &mut usize) {
+        match self.menus[*current].parent {
+            Some(p) => {
+                self.menus[*current].end = Some(pos);
+                *current = p;
+            }
+            None => self.stray_ends.push(pos),
+        }
     }
 
     /// Whether a `UI` line exists.
@@ -327,6 +372,25 @@ mod tests {
         assert!(cfg.uses_menu());
         assert_eq!(cfg.labels[2].kernel_file(), None);
         assert_eq!(cfg.labels[1].kernel_file(), Some("memtest"));
+    }
+
+    #[test]
+    fn menu_include_with_a_tag_is_a_submenu() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tools.cfg"), "LABEL mem\n KERNEL memtest\n").unwrap();
+        let main = crate::SourceFile {
+            name: "default".into(),
+            doc: Document::parse_str(
+                "UI menu.c32\nMENU INCLUDE tools.cfg Tools\nLABEL local\n LOCALBOOT 0\n",
+            ),
+        };
+        let set = SourceSet::load(main, Some(&crate::Tree::new(dir.path(), "")));
+        let cfg = Config::from_set(&set);
+        assert_eq!(cfg.menus.len(), 2);
+        assert_eq!(cfg.menus[1].tag, "Tools");
+        assert_eq!(cfg.labels[0].menu, 1);
+        assert_eq!(cfg.labels[1].menu, 0);
+        assert!(cfg.stray_ends.is_empty());
     }
 
     #[test]

@@ -145,6 +145,17 @@ pub enum LoadEvent {
     },
 }
 
+/// A `MENU INCLUDE file tag` whose file was read: menu.c32 makes it a submenu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submenu {
+    /// Index in [`SourceSet::order`] of the MENU INCLUDE line.
+    pub start: usize,
+    /// Index in [`SourceSet::order`] of the last line read from the included file.
+    pub end: usize,
+    /// The tag (the rest of the line after the file name).
+    pub tag: String,
+}
+
 /// A configuration and all files it includes, with the order syslinux reads lines in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceSet {
@@ -154,6 +165,8 @@ pub struct SourceSet {
     pub order: Vec<Pos>,
     /// Include problems.
     pub events: Vec<LoadEvent>,
+    /// Submenus made by `MENU INCLUDE file tag`.
+    pub submenus: Vec<Submenu>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -169,6 +182,7 @@ impl SourceSet {
             files: vec![main],
             order,
             events: Vec::new(),
+            submenus: Vec::new(),
         }
     }
 
@@ -181,6 +195,7 @@ impl SourceSet {
             files: vec![main],
             order: Vec::new(),
             events: Vec::new(),
+            submenus: Vec::new(),
         };
         let mut by_path: HashMap<String, usize> = HashMap::new();
         let mut stack = vec![0usize];
@@ -202,11 +217,10 @@ impl SourceSet {
             let pos = Pos { file, line };
             self.order.push(pos);
             let l = &self.files[file].doc.lines[line];
-            let Some(d) = l.directive() else { continue };
-            if !matches!(
-                d.keyword,
-                Keyword::Include | Keyword::Menu(MenuKeyword::Include)
-            ) {
+            let Some(kw) = l.directive().map(|d| d.keyword) else {
+                continue;
+            };
+            if !matches!(kw, Keyword::Include | Keyword::Menu(MenuKeyword::Include)) {
                 continue;
             }
             let arg = l.arg();
@@ -251,9 +265,15 @@ impl SourceSet {
                 self.events.push(LoadEvent::Loop { at: pos, name });
                 continue;
             }
+            let start = self.order.len() - 1;
             stack.push(idx);
             self.expand(idx, tree, by_path, stack);
             stack.pop();
+            let tag = arg.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+            if kw == Keyword::Menu(MenuKeyword::Include) && !tag.is_empty() {
+                let end = self.order.len() - 1;
+                self.submenus.push(Submenu { start, end, tag });
+            }
         }
     }
 

@@ -24,7 +24,7 @@ pub struct LintOptions {
 ///
 /// Findings come sorted by file, line and column.
 pub fn lint(set: &SourceSet, options: &LintOptions) -> Vec<Finding> {
-    let cfg = Config::from_lines(set.lines());
+    let cfg = Config::from_set(set);
     let mut ctx = Ctx {
         set,
         cfg: &cfg,
