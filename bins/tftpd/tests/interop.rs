@@ -299,3 +299,72 @@ fn tftpd_listen_reports_bind_failure_to_the_caller() {
     let run = peers::run_client(cmd, std::time::Duration::from_secs(40));
     assert_eq!(run.code, Some(71), "{}", run.output);
 }
+
+/// The ERROR code and message tftp-hpa's client prints for each refusal.
+fn refusals(addr: std::net::SocketAddr, tftp: &std::path::Path, fx: &Fixture) -> Vec<String> {
+    let local = fx.out("refusal-src");
+    std::fs::write(&local, b"x").unwrap();
+    let local = local.to_str().unwrap().to_owned();
+    let sink = fx.out("refusal-sink");
+    let sink = sink.to_str().unwrap().to_owned();
+    let cases: [[&str; 3]; 6] = [
+        ["get", "dir", &sink],
+        ["get", "private", &sink],
+        ["get", "no-such-file", &sink],
+        ["put", &local, "readonly"],
+        ["put", &local, "new-file"],
+        ["put", &local, "dir"],
+    ];
+    cases
+        .iter()
+        .map(|case| {
+            let mut cmd = Command::new(tftp);
+            cmd.args(["-m", "binary"])
+                .arg(addr.ip().to_string())
+                .arg(addr.port().to_string())
+                .arg("-c")
+                .args(case);
+            let run = peers::run_client(cmd, std::time::Duration::from_secs(30));
+            let line = run
+                .output
+                .lines()
+                .find(|l| l.starts_with("Error code"))
+                .unwrap_or("no error")
+                .to_owned();
+            format!(
+                "{} {}: {line}",
+                case[0],
+                case[2].rsplit('/').next().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tftpd_refusals_match_in_tftpd() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(tftp) = peers::require_tool("tftp") else {
+        return;
+    };
+    let Some(in_tftpd) = peers::require_tool("in.tftpd") else {
+        return;
+    };
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.root.join("dir")).unwrap();
+    std::fs::set_permissions(fx.root.join("dir"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    fx.put("private", b"p");
+    std::fs::set_permissions(
+        fx.root.join("private"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    fx.put("readonly", b"r");
+
+    let reference = peers::start_in_tftpd(&in_tftpd, &fx.root, &[]);
+    let want = refusals(reference.addr, &tftp, &fx);
+    drop(reference);
+    let ours = tftpd(&fx, &[]);
+    let got = refusals(ours.addr, &tftp, &fx);
+    assert_eq!(got, want);
+    assert!(want.iter().all(|l| l.contains("Error code")), "{want:#?}");
+}
