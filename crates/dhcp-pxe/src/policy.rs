@@ -336,7 +336,8 @@ fn client_summary(c: &Client) -> String {
     if let Some(m) = c.mac_string() {
         s.push_str(&format!(", MAC {m}"));
     }
-    if let Some(a) = c.arch {
+    // Firmware kinds that carry an architecture already print it.
+    if let (Some(a), false) = (c.arch, s.contains(" arch ")) {
         s.push_str(&format!(", arch {a}"));
     }
     s

@@ -216,3 +216,19 @@ fn ipxe_port_4011_request_gets_an_ack_with_the_script() {
     assert!(m.options.get(43).is_none());
     check_wire(&a.bytes, &a.request);
 }
+
+#[test]
+fn explanation_text_for_ovmf_pxe_is_the_documented_one() {
+    let a = proxy_offer("ovmf-pxe-x64-discover.bin");
+    let expected = "\
+client: UEFI PXE arch 7 (x64 UEFI), MAC 52:54:00:12:34:57
+  ipxe-https: no match: client is not iPXE; iPXE feature HTTPS not announced
+  ipxe-script: no match: client is not iPXE
+  raspberry-pi: no match: firmware UEFI PXE arch 7 (x64 UEFI) is not one of [RaspberryPi]
+  bios: no match: firmware UEFI PXE arch 7 (x64 UEFI) is not one of [BiosPxe]
+  uefi-x64: chosen
+  uefi-arm64: not reached
+  http-boot: not reached
+";
+    assert_eq!(a.decision.explanation.to_string(), expected);
+}
