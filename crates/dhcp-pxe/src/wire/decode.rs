@@ -98,9 +98,6 @@ pub fn decode(bytes: &[u8], mode: Mode) -> Result<Decoded, DecodeError> {
     };
     let main = bytes.get(HEADER_LEN + 4..).unwrap_or(&[]);
     let ended = state.area(main, HEADER_LEN + 4, Area::Options)?;
-    if !ended && mode == Mode::Strict {
-        return Err(DecodeError::MissingEnd { area: "options" });
-    }
 
     // Option overload (RFC 2132 §9.3) is read from the options field only.
     let mut overload = 0u8;
@@ -127,6 +124,10 @@ pub fn decode(bytes: &[u8], mode: Mode) -> Result<Decoded, DecodeError> {
     state.chunks.retain(|c| c.code != codes::OVERLOAD);
 
     let options = state.join()?;
+    // Reported after the option checks, so that a bad option earlier in the area wins.
+    if !ended && mode == Mode::Strict {
+        return Err(DecodeError::MissingEnd { area: "options" });
+    }
     let text = |field: &[u8], used: bool| {
         if used {
             Vec::new()
@@ -230,7 +231,10 @@ impl State {
 
     fn overrun(&mut self, code: u8, offset: usize, area: Area) -> Result<(), DecodeError> {
         match self.mode {
-            Mode::Strict => Err(DecodeError::Overrun { code, offset }),
+            // A malformed option before the overrun is the first bad option.
+            Mode::Strict => Err(self
+                .first_malformed()
+                .unwrap_or(DecodeError::Overrun { code, offset })),
             Mode::Tolerant => {
                 self.dropped.push(Dropped {
                     code,
@@ -241,6 +245,23 @@ impl State {
                 Ok(())
             }
         }
+    }
+
+    /// The first option collected so far whose (joined) payload fails the table check.
+    fn first_malformed(&self) -> Option<DecodeError> {
+        let mut joined = Options::new();
+        for c in &self.chunks {
+            joined.append(c.code, &c.data);
+        }
+        self.chunks.iter().find_map(|c| {
+            let data = joined.get(c.code)?;
+            let reason = spec(c.code)?.payload.check(data.len()).err()?;
+            Some(DecodeError::Malformed {
+                code: c.code,
+                offset: c.offset,
+                reason,
+            })
+        })
     }
 
     /// Joins split instances (RFC 3396) and checks each option against the table.
@@ -329,6 +350,26 @@ mod tests {
             Some(dhcproto::v4::MessageType::Discover)
         );
         assert_eq!(d.dropped[0].offset, 243);
+    }
+
+    #[test]
+    fn strict_reports_the_earliest_problem() {
+        // A bad 57 before an overrun: the 57 is reported.
+        let p = packet(&[53, 1, 1, 57, 1, 9, 60, 9, b'x']);
+        assert!(matches!(
+            decode_strict(&p),
+            Err(DecodeError::Malformed {
+                code: 57,
+                offset: 243,
+                ..
+            })
+        ));
+        // A bad 57 and no End: the 57 is reported.
+        let p = packet(&[53, 1, 1, 57, 1, 9]);
+        assert!(matches!(
+            decode_strict(&p),
+            Err(DecodeError::Malformed { code: 57, .. })
+        ));
     }
 
     #[test]
