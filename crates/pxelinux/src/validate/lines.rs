@@ -154,7 +154,21 @@ fn directive_checks(ctx: &mut Ctx<'_>, pos: Pos, kw: Keyword) {
             hash_in_arg(ctx, pos, "the kernel file name and arguments");
             absolute_path(ctx, pos, file);
         }
-        Keyword::Append => hash_in_arg(ctx, pos, "the kernel command line"),
+        Keyword::Append => {
+            hash_in_arg(ctx, pos, "the kernel command line");
+            let start = line.directive().map_or(0, |d| d.arg_span.start);
+            if let Some(i) = arg
+                .find("initrd=/")
+                .filter(|&i| i == 0 || arg.as_bytes()[i - 1] <= b' ')
+            {
+                let file = arg[i + 7..]
+                    .split([',', ' ', '\t'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                absolute_path_at(ctx, pos, start + i + 7, &file);
+            }
+        }
         Keyword::Initrd => {
             hash_in_arg(ctx, pos, "the initrd list");
             let first = arg.split(',').next().unwrap_or("").trim().to_string();
@@ -189,8 +203,17 @@ fn hash_in_arg(ctx: &mut Ctx<'_>, pos: Pos, what: &str) {
 }
 
 fn absolute_path(ctx: &mut Ctx<'_>, pos: Pos, file: &str) {
+    let col = ctx
+        .set
+        .line(pos)
+        .directive()
+        .map_or(0, |d| d.arg_span.start);
+    absolute_path_at(ctx, pos, col, file);
+}
+
+fn absolute_path_at(ctx: &mut Ctx<'_>, pos: Pos, col: usize, file: &str) {
     if file.starts_with('/') && !file.starts_with("//") {
-        let at = ctx.arg_loc(pos);
+        let at = ctx.loc(pos, col);
         ctx.push(Finding::new(
             Code::AbsolutePath,
             at,
@@ -373,6 +396,12 @@ mod tests {
             .all(|f| f.code != Code::HashInArgument));
         one("LABEL a\n COMBOOT x.com\n", Code::RemovedImageType);
         one("LABEL a\n KERNEL /c/vmlinuz\n", Code::AbsolutePath);
+        assert_eq!(
+            one("LABEL a\n APPEND x initrd=/c/i.img\n", Code::AbsolutePath)
+                .location
+                .column,
+            18
+        );
         one(
             "UI menu.c32\nMENU COLOR sel 7;37;40 #zz #00000000 std\n",
             Code::BadColor,

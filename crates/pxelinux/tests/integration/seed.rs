@@ -41,7 +41,10 @@ fn centos7_menu_duplicate_label_space_and_absolute_paths() {
         spaced[0].message
     );
     let abs = f.iter().filter(|f| f.code == Code::AbsolutePath).count();
-    assert_eq!(abs, 2, "KERNEL /centos/vmlinuz twice");
+    assert_eq!(
+        abs, 4,
+        "KERNEL /centos/vmlinuz and initrd=/centos/initrd.img, twice each"
+    );
     assert!(codes(&f).contains(&Code::ModuleDependencies));
     assert!(codes(&f).contains(&Code::DefaultMenuModule));
     assert!(!codes(&f).contains(&Code::DefaultWithoutUi));
