@@ -55,6 +55,8 @@ pub struct Label {
     pub menu_default: Option<Pos>,
     /// MENU HIDE was given.
     pub hidden: bool,
+    /// MENU DISABLE or MENU SEPARATOR: shown, not selectable, no name (syslinux drops it).
+    pub disabled: bool,
     /// MENU GOTO / MENU EXIT target.
     pub goto: Option<Setting>,
     /// TEXT HELP body lines.
@@ -81,6 +83,7 @@ impl Label {
             menu_label: None,
             menu_default: None,
             hidden: false,
+            disabled: false,
             goto: None,
             help: Vec::new(),
             menu,
@@ -347,6 +350,7 @@ fn apply_to_label(label: &mut Label, kw: Keyword, setting: Setting) {
         Keyword::Menu(MenuKeyword::Label) => label.menu_label = Some(setting),
         Keyword::Menu(MenuKeyword::Default) => label.menu_default = Some(setting.pos),
         Keyword::Menu(MenuKeyword::Hide) => label.hidden = true,
+        Keyword::Menu(MenuKeyword::Disable | MenuKeyword::Separator) => label.disabled = true,
         Keyword::Menu(MenuKeyword::Goto | MenuKeyword::Exit) => label.goto = Some(setting),
         _ => {}
     }

@@ -67,6 +67,9 @@ fn names(ctx: &mut Ctx<'_>) {
 /// both boot something and boot different things (Debian reuses `mainmenu` for
 /// every MENU EXIT entry, which is harmless).
 fn conflicts(ctx: &Ctx<'_>, a: &Label, b: &Label) -> bool {
+    if a.disabled || b.disabled {
+        return false;
+    }
     if a.menu == b.menu {
         return true;
     }
@@ -103,7 +106,8 @@ fn defaults(ctx: &mut Ctx<'_>) {
             ));
         }
     }
-    if !has_ui && module.is_none() {
+    // Without any DEFAULT this is most likely a fragment INCLUDEd from a menu.
+    if !has_ui && module.is_none() && !defaults.is_empty() {
         let menu_line = ctx.set.lines().find_map(|(p, l)| {
             matches!(
                 l.directive().map(|d| d.keyword),
@@ -302,6 +306,8 @@ mod tests {
         assert!(c.contains(&Code::LabelWithSpace));
         assert!(codes("LABEL CentOS 7\nLABEL CentOS 8\n").contains(&Code::DuplicateLabel));
         assert!(!codes("LABEL a\nLABEL b\n").contains(&Code::DuplicateLabel));
+        let disabled = "UI menu.c32\nLABEL -\n MENU DISABLE\nLABEL -\n MENU DISABLE\n";
+        assert!(!codes(disabled).contains(&Code::DuplicateLabel));
     }
 
     #[test]
