@@ -180,3 +180,15 @@ fn debian_gtk_tree_lints() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(Path::new(&dir.path().join("pxelinux.cfg/default")).exists());
 }
+
+#[test]
+fn real_configurations_have_no_errors_standalone() {
+    for path in files_under(&fixtures().join("corpus")) {
+        let bytes = std::fs::read(&path).unwrap();
+        let errors: Vec<_> = pxelinux::lint_bytes("f", &bytes)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+}
