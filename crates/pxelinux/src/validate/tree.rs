@@ -345,6 +345,28 @@ fn files(ctx: &mut Ctx<'_>, tree: &Tree, path: &[String]) {
         if !first.is_empty() {
             missing(ctx, tree, Code::MissingFile, pos, col, what, &first);
         }
+        // `F1 file background` and `MENU HELP file background`.
+        if matches!(
+            d.keyword,
+            Keyword::FKey(_) | Keyword::Menu(MenuKeyword::Help)
+        ) {
+            if let Some(bg) = arg
+                .split_whitespace()
+                .nth(1)
+                .filter(|b| !b.starts_with('#'))
+            {
+                let off = arg.find(bg).unwrap_or(0);
+                missing(
+                    ctx,
+                    tree,
+                    Code::MissingFile,
+                    pos,
+                    col + off,
+                    "background",
+                    bg,
+                );
+            }
+        }
     }
 }
 

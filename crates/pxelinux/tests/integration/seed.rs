@@ -131,3 +131,35 @@ fn default_naming_a_missing_file_is_an_error_with_a_root() {
     touch(root, "reboot.c32");
     assert!(lint_in_tree(root, "pxelinux.cfg/default").is_empty());
 }
+
+#[test]
+fn fkey_files_and_backgrounds_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pxelinux.cfg")).unwrap();
+    let cfg = "UI vesamenu.c32\nF1 help/f1.txt help/bg.png\nMENU BACKGROUND splash.png\nDEFAULT l\nLABEL l\n  LOCALBOOT 0\n";
+    std::fs::write(root.join("pxelinux.cfg/default"), cfg).unwrap();
+    for f in [
+        "ldlinux.c32",
+        "vesamenu.c32",
+        "libutil.c32",
+        "libcom32.c32",
+        "help/f1.txt",
+    ] {
+        touch(root, f);
+    }
+    let f = lint_in_tree(root, "pxelinux.cfg/default");
+    let missing: Vec<_> = f
+        .iter()
+        .filter(|f| f.code == Code::MissingFile)
+        .map(|f| f.location.to_string())
+        .collect();
+    assert_eq!(
+        missing,
+        ["pxelinux.cfg/default:2:16", "pxelinux.cfg/default:3:17"],
+        "{f:#?}"
+    );
+    touch(root, "help/bg.png");
+    touch(root, "splash.png");
+    assert!(lint_in_tree(root, "pxelinux.cfg/default").is_empty());
+}
