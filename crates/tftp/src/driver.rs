@@ -52,6 +52,10 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
     let mut buf = [0u8; CONTROL_BUF];
     // Largest datagram a peer can send us: a DATA of 65464 bytes plus header.
     let mut rbuf = vec![0u8; 65536];
+    // One timer for the whole transfer, moved only when the deadline moves.
+    let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(sleep);
+    let mut armed: Option<Instant> = None;
     loop {
         flush(sock, t, &mut buf).await?;
         if t.is_finished() || (until == Until::Outcome && t.outcome().is_some()) {
@@ -62,13 +66,18 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
             // which only a finished transfer may be.
             return Ok(());
         };
+        if armed != Some(deadline) {
+            sleep.as_mut().reset(deadline.into());
+            armed = Some(deadline);
+        }
         tokio::select! {
+            biased;
             r = sock.recv_from(&mut rbuf) => match r {
                 Ok((n, from)) => t.handle(Instant::now(), from, &rbuf[..n]),
                 Err(e) if transient(&e) => {}
                 Err(e) => return Err(e),
             },
-            () = tokio::time::sleep_until(deadline.into()) => t.handle_timeout(Instant::now()),
+            () = &mut sleep => t.handle_timeout(Instant::now()),
         }
     }
 }
