@@ -205,6 +205,17 @@ fn explain_shows_menu_and_command_lines() {
         out.contains(&format!("default: label `inst`\n    {cmd}")),
         "{out}"
     );
+    write(
+        dir.path(),
+        "pxelinux.cfg/default",
+        "DEFAULT menu.c32\nONTIMEOUT local\nLABEL local\n  LOCALBOOT 0\nLABEL x\n  KERNEL k\n",
+    );
+    let o = pxecfg(&["explain", "--root", root, "--mac", "52:54:00:12:34:56"]);
+    assert!(
+        stdout(&o).contains("on timeout: label `local`\n    .localboot 0\n"),
+        "{}",
+        stdout(&o)
+    );
     let empty = tempfile::tempdir().unwrap();
     let o = pxecfg(&[
         "explain",

@@ -128,7 +128,9 @@ pub fn kernel_command_line(label: &Label, globals: &Globals, sys: &SysAppend) ->
     }
 }
 
-fn boot_image(cmd: &str) -> String {
+/// `BOOT_IMAGE=<first word> <rest>`: what the Linux loader hands the kernel for a
+/// command `kernel args…`.
+pub fn boot_image(cmd: &str) -> String {
     let (kernel, args) = cmd.split_once(' ').unwrap_or((cmd, ""));
     format!("BOOT_IMAGE={kernel} {args}")
 }

@@ -55,6 +55,8 @@ pub struct Explanation {
     pub default: Option<(String, String)>,
     /// TIMEOUT in tenths of a second.
     pub timeout: Option<String>,
+    /// What ONTIMEOUT runs instead of the default, and its command line.
+    pub ontimeout: Option<(String, String)>,
 }
 
 /// Work out what the machine `client` sees when booting from `tree`.
@@ -87,6 +89,7 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
         entries: Vec::new(),
         default: None,
         timeout: None,
+        ontimeout: None,
     };
     let Some(path) = loaded else { return ex };
     let bytes = std::fs::read(tree.local(&path)).unwrap_or_default();
@@ -136,11 +139,31 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
             kernel_command_line(l, &cfg.globals, &sys)
                 .unwrap_or_else(|| label_command(l, &cfg.globals, &sys)),
         )),
-        None => cfg
-            .globals
-            .last(Keyword::Default)
-            .map(|d| ("command".to_string(), d.value.trim_end().to_string())),
+        None => cfg.globals.last(Keyword::Default).map(|d| {
+            let cmd = d.value.trim_end();
+            let first = cmd.split_whitespace().next().unwrap_or("");
+            if crate::cmdline::is_linux_name(first) {
+                (
+                    "kernel (no label by that name)".to_string(),
+                    crate::cmdline::boot_image(cmd),
+                )
+            } else {
+                ("command".to_string(), cmd.to_string())
+            }
+        }),
     };
+    ex.ontimeout = cfg.globals.last(Keyword::OnTimeout).map(|t| {
+        let cmd = t.value.trim_end();
+        let word = cmd.split_whitespace().next().unwrap_or("");
+        match cfg.find_label(word, false) {
+            Some(l) => (
+                format!("label `{}`", l.menu_name),
+                kernel_command_line(l, &cfg.globals, &sys)
+                    .unwrap_or_else(|| label_command(l, &cfg.globals, &sys)),
+            ),
+            None => ("command".to_string(), cmd.to_string()),
+        }
+    });
     ex
 }
 
@@ -202,6 +225,9 @@ impl Explanation {
             }
             None => s.push_str("default: none (waits at the prompt)\n"),
         }
+        if let Some((what, cmd)) = &self.ontimeout {
+            let _ = writeln!(s, "on timeout: {what}\n    {cmd}");
+        }
         s
     }
 }
@@ -229,5 +255,6 @@ mod tests {
         assert_eq!(ex.entries[0].kernel_command_line.as_deref(), Some(want));
         assert_eq!(ex.default.as_ref().unwrap().1, want);
         assert!(ex.render().contains("loads pxelinux.cfg/C000029D"));
+        assert!(ex.ontimeout.is_none());
     }
 }
