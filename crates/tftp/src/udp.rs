@@ -41,15 +41,15 @@ pub struct RecvMeta {
 
 /// Binds the well-known-port socket of a server.
 ///
-/// `SO_REUSEADDR` is set (so a wildcard and a specific address can both be
-/// bound on one port; note that on Linux it also lets a second process that
-/// sets it bind the very same address), `IPV6_V6ONLY` for IPv6 addresses
+/// `SO_REUSEADDR` is not set, as with tftp-hpa: a second server on the same
+/// address fails with `EADDRINUSE` instead of silently sharing the port (on
+/// Linux, two UDP sockets with `SO_REUSEADDR` may bind the very same
+/// address). `IPV6_V6ONLY` is set for IPv6 addresses
 /// (IPv4 gets its own socket, as with tftp-hpa), packet info is enabled for
 /// [`recv_with_dst`], and the socket is non-blocking. Must be called inside a
 /// tokio runtime.
 pub fn bind_listener(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
