@@ -9,7 +9,7 @@
 //! | address options (lease, mask, router…) | yes | no | no |
 //! | 60 | `PXEClient`/`HTTPClient` for boot clients | same (required) | same |
 //! | 97 | echoed | echoed | echoed |
-//! | 43 | PXE firmware: `{6: 8}`; Pi: "Raspberry Pi Boot" form | same (UEFI may be sent to 4011 instead) | 43.71 echoed |
+//! | 43 | PXE firmware: `{6: 8}`; Pi: "Raspberry Pi Boot" form | same (UEFI may be sent to 4011 instead) | 43.71 echoed (none if the client sent none) |
 //! | `siaddr`, `file`, `sname`, 66, 67 | from the boot target | same | same |
 //! | 82 | echoed, last | echoed, last | echoed, last |
 //!
@@ -207,13 +207,13 @@ pub fn build_reply(
 fn vendor_options(client: &Client, params: &ReplyParams) -> Option<VendorOptions> {
     match (&client.firmware, params.kind) {
         (Firmware::RaspberryPi, _) => Some(VendorOptions::raspberry_pi()),
-        (Firmware::BiosPxe | Firmware::UefiPxe(_), ReplyKind::ProxyAck) => {
-            let mut v = Vec::new();
-            if let Some((kind, layer)) = client.vendor.as_ref().and_then(VendorOptions::boot_item) {
-                v.push(VendorOption::BootItem { kind, layer });
-            }
-            Some(VendorOptions(v))
-        }
+        // Echo the boot item the client asked for (PXE 2.1 §2.2.5); a client that sent
+        // none (OVMF's and iPXE's port-4011 requests, as captured) gets no option 43.
+        (Firmware::BiosPxe | Firmware::UefiPxe(_), ReplyKind::ProxyAck) => client
+            .vendor
+            .as_ref()
+            .and_then(VendorOptions::boot_item)
+            .map(|(kind, layer)| VendorOptions(vec![VendorOption::BootItem { kind, layer }])),
         (Firmware::UefiPxe(_), ReplyKind::ProxyOffer) if params.uefi_via_4011 => None,
         (Firmware::BiosPxe | Firmware::UefiPxe(_), _) => Some(VendorOptions::bypass()),
         _ => None,

@@ -137,10 +137,39 @@ fn ovmf_http_full_offer_and_ack() {
 }
 
 #[test]
+fn ovmf_port_4011_request_gets_the_boot_file_without_43() {
+    let req = decode_strict(&fixture("ovmf-pxe-x64-request-4011.bin")).unwrap();
+    assert_eq!(req.ciaddr, Ipv4Addr::new(192, 0, 2, 114));
+    assert!(!req.broadcast());
+    let c = Client::classify(&req);
+    assert_eq!(
+        c.firmware,
+        dhcp_pxe::Firmware::UefiPxe(dhcp_pxe::options::Arch(7))
+    );
+    assert!(c.vendor.is_none(), "OVMF sends no 43.71");
+    let a = answer(
+        &fixture("ovmf-pxe-x64-request-4011.bin"),
+        &lab_policy(),
+        &ReplyParams::new(ReplyKind::ProxyAck, SERVER),
+    )
+    .unwrap();
+    let m = &a.reply.message;
+    assert_eq!(m.message_type(), Some(MessageType::Ack));
+    assert_eq!((m.ciaddr, m.yiaddr), (req.ciaddr, Ipv4Addr::UNSPECIFIED));
+    assert_eq!(m.flags, req.flags);
+    assert_eq!(m.file, b"ipxe.efi");
+    assert_eq!(m.siaddr, SERVER);
+    assert!(m.options.get(43).is_none());
+    assert_eq!(m.options.get(60), Some(&b"PXEClient"[..]));
+    assert_eq!(m.options.get(97), req.options.get(97));
+    check_wire(&a.bytes, &a.request);
+}
+
+#[test]
 fn port_4011_ack_echoes_boot_item() {
-    // A 4011 REQUEST is the OVMF REQUEST with ciaddr set and 43.71 added.
-    let mut req = decode_strict(&fixture("ovmf-pxe-x64-request.bin")).unwrap();
-    req.ciaddr = Ipv4Addr::new(192, 0, 2, 100);
+    // The captured OVMF port-4011 REQUEST, with 43.71 added as PXE 2.1 boot server
+    // discovery sends it (OVMF's BINL request has none).
+    let mut req = decode_strict(&fixture("ovmf-pxe-x64-request-4011.bin")).unwrap();
     req.options
         .insert(43, vec![71, 4, 0x80, 0x00, 0x00, 0x00, 255]);
     let client = Client::classify(&req);
@@ -155,7 +184,6 @@ fn port_4011_ack_echoes_boot_item() {
     let m = &r.message;
     assert_eq!(m.message_type(), Some(MessageType::Ack));
     assert_eq!(m.ciaddr, req.ciaddr);
-    assert_eq!(m.yiaddr, Ipv4Addr::UNSPECIFIED);
     assert_eq!(m.options.get(43), Some(&[71, 4, 0x80, 0, 0, 0, 255][..]));
     assert_eq!(m.file, b"ipxe.efi");
     check_wire(&r.to_bytes().unwrap(), &req);

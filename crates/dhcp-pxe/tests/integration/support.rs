@@ -25,6 +25,7 @@ pub(crate) const CAPTURES: &[&str] = &[
     "ovmf-http-x64-request.bin",
     "dnsmasq-offer-to-ipxe-bios.bin",
     "ipxe-efi-x64-request-4011.bin",
+    "ovmf-pxe-x64-request-4011.bin",
     "dnsmasq-offer-to-ovmf-pxe.bin",
 ];
 
