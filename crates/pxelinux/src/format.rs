@@ -8,7 +8,7 @@
 //! initrd names, APPEND). `TEXT` bodies are kept raw. Formatting is idempotent.
 
 use crate::directive::{Keyword, MenuKeyword};
-use crate::syntax::{Document, Line, LineKind};
+use crate::syntax::{Document, Line, LineKind, MAX_LINE};
 
 const BODY_INDENT: usize = 4;
 const MENU_INDENT: usize = 2;
@@ -18,7 +18,7 @@ pub fn format(doc: &Document) -> Vec<u8> {
     let mut plan: Vec<Planned> = Vec::with_capacity(doc.lines.len());
     let mut depth = 0usize;
     let mut in_label = false;
-    for line in &doc.lines {
+    for (i, line) in doc.lines.iter().enumerate() {
         let p = match &line.kind {
             LineKind::Blank => Planned::Blank,
             LineKind::Text => Planned::Raw(strip_cr(&line.raw).to_vec()),
@@ -65,9 +65,13 @@ pub fn format(doc: &Document) -> Vec<u8> {
                 }
             }
         };
-        plan.push(p);
+        // Pieces of a physical line over 4095 bytes stay exactly as they are:
+        // syslinux reads them as separate lines already, and re-indenting
+        // them would move the split.
+        let split = doc.is_split(i) || (i > 0 && doc.is_split(i - 1));
+        plan.push(if split { Planned::Verbatim } else { p });
     }
-    render(&plan)
+    render(&plan, doc)
 }
 
 /// Parse and format bytes.
@@ -77,6 +81,7 @@ pub fn format_bytes(input: &[u8]) -> Vec<u8> {
 
 enum Planned {
     Blank,
+    Verbatim,
     Raw(Vec<u8>),
     Floating(Vec<u8>),
     Directive {
@@ -86,22 +91,24 @@ enum Planned {
     },
 }
 
-fn render(plan: &[Planned]) -> Vec<u8> {
+fn render(plan: &[Planned], doc: &Document) -> Vec<u8> {
     let mut out = Vec::new();
     let mut pending_blank = false;
     let mut any = false;
     for (i, p) in plan.iter().enumerate() {
+        let line = &doc.lines[i];
         let (indent, body): (usize, &[u8]) = match p {
             Planned::Blank => {
                 pending_blank = any;
                 continue;
             }
+            Planned::Verbatim => (0, &line.raw),
             Planned::Raw(b) => (0, b),
             Planned::Directive { indent, text, .. } => (*indent, text),
             Planned::Floating(b) => {
                 let next = plan[i + 1..].iter().find_map(|q| match q {
                     Planned::Directive { indent, .. } => Some(*indent),
-                    Planned::Raw(_) => Some(0),
+                    Planned::Raw(_) | Planned::Verbatim => Some(0),
                     _ => None,
                 });
                 (next.unwrap_or(0), b)
@@ -111,10 +118,18 @@ fn render(plan: &[Planned]) -> Vec<u8> {
             out.push(b'\n');
             pending_blank = false;
         }
+        any = true;
+        // A line that would no longer fit syslinux's buffer is kept as it was.
+        if matches!(p, Planned::Verbatim) || indent + body.len() >= MAX_LINE {
+            out.extend_from_slice(&line.raw);
+            if line.newline {
+                out.push(b'\n');
+            }
+            continue;
+        }
         out.extend(std::iter::repeat_n(b' ', indent));
         out.extend_from_slice(body);
         out.push(b'\n');
-        any = true;
     }
     out
 }
@@ -223,6 +238,17 @@ mod tests {
             fmt(src),
             "LABEL a\n    TEXT HELP\n   keep   this  \n    ENDTEXT\n"
         );
+    }
+
+    #[test]
+    fn over_long_lines_stay_as_they_are() {
+        let long = format!("label a\n append {}\nkernel k\n", "x".repeat(5000));
+        let once = format_bytes(long.as_bytes());
+        assert_eq!(format_bytes(&once), once);
+        assert!(once.starts_with(b"LABEL a\n append xxx"));
+        let edge = format!("label a\nappend {}", "y".repeat(4088));
+        let once = format_bytes(edge.as_bytes());
+        assert_eq!(format_bytes(&once), once);
     }
 
     #[test]

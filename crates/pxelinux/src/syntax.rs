@@ -9,7 +9,9 @@ use std::ops::Range;
 
 use crate::directive::{recognize, skip_space, Keyword};
 
-/// syslinux reads lines into a 4096-byte buffer; longer lines are split.
+/// syslinux reads lines with `fgets()` into a 4096-byte buffer: a physical line
+/// longer than 4095 bytes (its `\n` counted) is read as several lines. The tree
+/// keeps those pieces as separate [`Line`]s, all but the last without `newline`.
 pub const MAX_LINE: usize = 4095;
 
 /// What a line is, as syslinux sees it.
@@ -115,9 +117,11 @@ impl Document {
         let mut in_text = false;
         let mut rest = input;
         while !rest.is_empty() {
-            let (raw, newline, next) = match rest.iter().position(|&b| b == b'\n') {
+            // fgets() into a 4096-byte buffer: at most 4095 bytes, `\n` included.
+            let limit = rest.len().min(MAX_LINE);
+            let (raw, newline, next) = match rest[..limit].iter().position(|&b| b == b'\n') {
                 Some(i) => (&rest[..i], true, &rest[i + 1..]),
-                None => (rest, false, &rest[rest.len()..]),
+                None => (&rest[..limit], false, &rest[limit..]),
             };
             rest = next;
             let (kind, opens_text) = classify(raw, in_text);
@@ -161,6 +165,26 @@ impl Document {
             text.push('\n');
         }
         Self::parse_str(&text)
+    }
+
+    /// The physical 1-based line and 1-based byte column of byte `col` of line
+    /// `index` (pieces of an over-long line share their physical line).
+    pub fn position(&self, index: usize, col: usize) -> (usize, usize) {
+        let before = &self.lines[..index.min(self.lines.len())];
+        let line = 1 + before.iter().filter(|l| l.newline).count();
+        let offset: usize = before
+            .iter()
+            .rev()
+            .take_while(|l| !l.newline)
+            .map(|l| l.raw.len())
+            .sum();
+        (line, offset + col + 1)
+    }
+
+    /// Whether line `index` is a piece of an over-long physical line that
+    /// continues in the next [`Line`].
+    pub fn is_split(&self, index: usize) -> bool {
+        self.lines.get(index).is_some_and(|l| !l.newline) && index + 1 < self.lines.len()
     }
 
     /// Iterate over the directive lines with their 0-based index.
@@ -246,6 +270,20 @@ mod tests {
         let d = doc.lines[4].directive().unwrap();
         assert_eq!(d.keyword, Keyword::Menu(MenuKeyword::Label));
         assert_eq!(doc.lines[4].arg(), "^A");
+    }
+
+    #[test]
+    fn long_lines_are_split_like_fgets() {
+        let mut input = b"APPEND ".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 4088));
+        input.extend_from_slice(b"LABEL tail\nKERNEL k\n");
+        let doc = Document::parse(&input);
+        assert_eq!(doc.to_bytes(), input);
+        assert_eq!(doc.lines[0].raw.len(), MAX_LINE);
+        assert!(doc.is_split(0));
+        assert_eq!(doc.lines[1].directive().unwrap().keyword, Keyword::Label);
+        assert_eq!(doc.position(1, 0), (1, 4096));
+        assert_eq!(doc.position(2, 0), (2, 1));
     }
 
     #[test]

@@ -11,15 +11,12 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
     let order = ctx.set.order.clone();
     for pos in order {
         let line = ctx.set.line(pos);
-        if line.raw.len() > MAX_LINE {
+        if ctx.set.files[pos.file].doc.is_split(pos.line) {
             let at = ctx.loc(pos, MAX_LINE);
             ctx.push(Finding::new(
                 Code::LineTooLong,
                 at,
-                format!(
-                    "line is {} bytes; syslinux reads the part after byte {MAX_LINE} as a new line",
-                    line.raw.len()
-                ),
+                format!("line is longer than {MAX_LINE} bytes; syslinux reads the rest from here on as a new line"),
                 "split the line, or shorten it",
             ));
         }
@@ -371,6 +368,13 @@ mod tests {
         assert!(one("MENU TILTE x\n", Code::UnknownMenuKeyword)
             .hint
             .contains("MENU TITLE"));
+    }
+
+    #[test]
+    fn long_lines() {
+        let long = format!("LABEL a\n APPEND {}LABEL b\n", "x".repeat(4100));
+        let f = one(&long, Code::LineTooLong);
+        assert_eq!((f.location.line, f.location.column), (2, 4096));
     }
 
     #[test]

@@ -71,10 +71,11 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Location of byte `col` (0-based) of the line at `pos`.
     pub(crate) fn loc(&self, pos: Pos, col: usize) -> Location {
+        let (line, column) = self.set.files[pos.file].doc.position(pos.line, col);
         Location {
             file: self.set.file_name(pos).to_string(),
-            line: pos.line + 1,
-            column: col + 1,
+            line,
+            column,
         }
     }
 

@@ -73,4 +73,22 @@ proptest! {
         let once = format_bytes(&bytes);
         prop_assert_eq!(format_bytes(&once), once);
     }
+
+    #[test]
+    fn long_lines_keep_meaning_and_idempotence(
+        lens in prop::collection::vec(0usize..9000, 1..4),
+        indent in prop::sample::select(vec!["", "  ", "\t"]),
+        last_newline in any::<bool>(),
+    ) {
+        let mut text = String::from("label a\n");
+        for n in lens {
+            text.push_str(&format!("{indent}append {}\nkernel k\n", "x".repeat(n)));
+        }
+        if !last_newline {
+            text.pop();
+        }
+        let once = format_bytes(text.as_bytes());
+        prop_assert_eq!(format_bytes(&once), once.clone());
+        prop_assert_eq!(meaning(&once), meaning(text.as_bytes()));
+    }
 }
