@@ -1,6 +1,6 @@
 //! Reply building: full DHCP OFFER/ACK, proxyDHCP OFFER and the port-4011 ACK.
 //!
-//! What each reply carries (PXE 2.1 §2.2–2.5, RFC 2131 §4.3, UEFI 2.x §24.7):
+//! What each reply carries (PXE 2.1 §2, RFC 2131 §4.3, the UEFI specification's HTTP Boot chapter):
 //!
 //! | | OFFER / ACK | proxy OFFER | 4011 ACK |
 //! |---|---|---|---|
@@ -207,7 +207,7 @@ pub fn build_reply(
 fn vendor_options(client: &Client, params: &ReplyParams) -> Option<VendorOptions> {
     match (&client.firmware, params.kind) {
         (Firmware::RaspberryPi, _) => Some(VendorOptions::raspberry_pi()),
-        // Echo the boot item the client asked for (PXE 2.1 §2.2.5); a client that sent
+        // Echo the boot item the client asked for (PXE 2.1 boot server discovery); a client that sent
         // none (OVMF's and iPXE's port-4011 requests, as captured) gets no option 43.
         (Firmware::BiosPxe | Firmware::UefiPxe(_), ReplyKind::ProxyAck) => client
             .vendor

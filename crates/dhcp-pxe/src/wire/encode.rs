@@ -8,8 +8,9 @@
 //!    too small, whole options spill into `file` and then `sname` (when those are not in
 //!    use) and option 52 says which (RFC 2132 §9.3, RFC 2131 §4.1);
 //! 4. `file` and `sname` are NUL-terminated (so at most 127 and 63 bytes of name);
-//! 5. the message is padded with zeros to at least 300 bytes (RFC 1542 §3.1.1, the
-//!    BOOTP minimum some PXE ROMs insist on).
+//! 5. the message is padded with zeros to at least 300 bytes (the BOOTP
+//!    message size of RFC 951, whose `vend` field is 64 bytes; some PXE ROMs and relays
+//!    drop shorter messages, and dnsmasq pads the same way).
 
 use super::code::codes;
 use super::message::{Message, RawOption, FILE_LEN, HEADER_LEN, MAGIC_COOKIE, SNAME_LEN};
@@ -19,7 +20,7 @@ use crate::error::Error;
 pub const MIN_DATAGRAM: usize = 576;
 /// IPv4 (20) plus UDP (8) header bytes, subtracted from datagram sizes.
 pub const IP_UDP_HEADERS: usize = 28;
-/// The minimum BOOTP message length written (RFC 1542 §3.1.1).
+/// The minimum message length written: the BOOTP size of RFC 951 (236 + 64-byte `vend`).
 pub const MIN_MESSAGE: usize = 300;
 
 /// The largest DHCP message (UDP payload) that may be sent to a client that sent
