@@ -2,6 +2,7 @@
 //!
 //! Exit statuses: 0 success, 1 findings / not formatted / nothing found,
 //! 2 usage or I/O errors.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod fmt;

@@ -228,7 +228,10 @@ fn missing(
         return;
     };
     let at = ctx.loc(pos, col);
-    let hint = if name.starts_with('/') {
+    let beside = format!("pxelinux.cfg/{}", name.trim_start_matches('/'));
+    let hint = if tree.exists(&beside) == Some(true) {
+        format!("`{beside}` exists: names are relative to the prefix, not to pxelinux.cfg/; write `{beside}`")
+    } else if name.starts_with('/') {
         "a leading `/` stays under the prefix; write `::/path` to start at the TFTP root"
             .to_string()
     } else {

@@ -163,3 +163,27 @@ fn fkey_files_and_backgrounds_are_checked() {
     touch(root, "splash.png");
     assert!(lint_in_tree(root, "pxelinux.cfg/default").is_empty());
 }
+
+#[test]
+fn names_relative_to_pxelinux_cfg_get_a_pointed_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pxelinux.cfg")).unwrap();
+    std::fs::write(
+        root.join("pxelinux.cfg/default"),
+        "DEFAULT a\nLABEL a\n  KERNEL vmlinuz\n",
+    )
+    .unwrap();
+    touch(root, "ldlinux.c32");
+    touch(root, "pxelinux.cfg/vmlinuz");
+    let f = lint_in_tree(root, "pxelinux.cfg/default");
+    let k = f
+        .iter()
+        .find(|f| f.code == Code::MissingKernel)
+        .expect("missing kernel");
+    assert!(
+        k.hint.contains("write `pxelinux.cfg/vmlinuz`"),
+        "{}",
+        k.hint
+    );
+}
