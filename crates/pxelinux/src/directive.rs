@@ -12,6 +12,7 @@ const TOP: &[(&str, Keyword)] = &[
     ("append", Keyword::Append),
     ("initrd", Keyword::Initrd),
     ("label", Keyword::Label),
+    ("none", Keyword::Kernel(KernelType::None)),
     ("localboot", Keyword::Kernel(KernelType::LocalBoot)),
     ("kernel", Keyword::Kernel(KernelType::Kernel)),
     ("linux", Keyword::Kernel(KernelType::Linux)),

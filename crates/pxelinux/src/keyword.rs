@@ -24,6 +24,9 @@ pub enum KernelType {
     Config,
     /// `LOCALBOOT`: boot from the local disk or the next boot device.
     LocalBoot,
+    /// `NONE`: the first entry of syslinux's kernel-type table; accepted as a
+    /// keyword but boots nothing useful (undocumented).
+    None,
 }
 
 impl KernelType {
@@ -40,6 +43,7 @@ impl KernelType {
             Self::Com32 => "com32",
             Self::Config => "config",
             Self::LocalBoot => "localboot",
+            Self::None => "none",
         }
     }
 }

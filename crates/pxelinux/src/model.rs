@@ -94,7 +94,7 @@ impl Label {
     /// (syslinux boots a file named like the label when there is no KERNEL line).
     pub fn kernel_file(&self) -> Option<&str> {
         match &self.kernel {
-            Some((KernelType::LocalBoot, _)) => None,
+            Some((KernelType::LocalBoot | KernelType::None, _)) => None,
             Some((_, s)) => s.value.split_whitespace().next(),
             None if self.goto.is_some() => None,
             None => Some(self.cli_name.as_str()),
