@@ -596,6 +596,82 @@ mod tests {
         assert_eq!(data_header(65535), [0, 3, 255, 255]);
     }
 
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(1u8..=255, 0..40)
+    }
+
+    proptest! {
+        #[test]
+        fn request_round_trip(
+            file in name(),
+            netascii in any::<bool>(),
+            opts in proptest::collection::vec((name(), name()), 0..6),
+            write in any::<bool>(),
+        ) {
+            let mut raw = Vec::new();
+            for (n, v) in &opts {
+                raw.extend_from_slice(n);
+                raw.push(0);
+                raw.extend_from_slice(v);
+                raw.push(0);
+            }
+            let req = Request {
+                filename: &file,
+                mode: if netascii { Mode::Netascii } else { Mode::Octet },
+                options: OptionList::new(&raw),
+            };
+            let p = if write { Packet::Wrq(req) } else { Packet::Rrq(req) };
+            let mut buf = vec![0u8; p.encoded_len()];
+            prop_assert_eq!(p.encode(&mut buf).unwrap(), buf.len());
+            let back = Packet::parse(&buf).unwrap();
+            prop_assert_eq!(back, p);
+            let pairs: Vec<_> = back_options(&back);
+            prop_assert_eq!(pairs, opts);
+        }
+
+        #[test]
+        fn data_ack_error_oack_round_trip(
+            block in any::<u16>(),
+            payload in proptest::collection::vec(any::<u8>(), 0..1500),
+            code in 0u16..20,
+            message in name(),
+        ) {
+            let raw_opts = b"blksize\x001468\x00tsize\x0099\x00";
+            for p in [
+                Packet::Data { block, payload: &payload },
+                Packet::Ack { block },
+                Packet::Error { code: ErrorCode::from_u16(code), message: &message },
+                Packet::Oack(OptionList::new(raw_opts)),
+            ] {
+                let mut buf = vec![0u8; p.encoded_len()];
+                p.encode(&mut buf).unwrap();
+                prop_assert_eq!(Packet::parse(&buf).unwrap(), p);
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Ok(p) = Packet::parse(&data) {
+                let mut buf = vec![0u8; p.encoded_len()];
+                p.encode(&mut buf).unwrap();
+                prop_assert_eq!(Packet::parse(&buf).unwrap(), p);
+            }
+        }
+    }
+
+    fn back_options(p: &Packet<'_>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        match p {
+            Packet::Rrq(r) | Packet::Wrq(r) => r
+                .options
+                .iter()
+                .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     #[test]
     fn encode_checks_buffer() {
         let mut small = [0u8; 3];
