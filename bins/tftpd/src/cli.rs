@@ -100,6 +100,9 @@ struct Args {
     /// Remap rules file.
     #[arg(short = 'm', long = "map-file", action = ArgAction::Append, value_name = "file")]
     map_file: Vec<PathBuf>,
+    /// Read `[G|P] [address] name` lines from stdin, print what each maps to (with -m).
+    #[arg(long = "map-test")]
+    map_test: bool,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -170,6 +173,8 @@ pub struct Config {
     pub pidfile: Option<PathBuf>,
     /// `-m`.
     pub map_file: Option<PathBuf>,
+    /// `--map-test`: print what names map to, do not serve.
+    pub map_test: bool,
 }
 
 /// What the command line asks for.
@@ -203,7 +208,7 @@ fn usage(message: impl Into<String>) -> UsageError {
 /// The `-V` text.
 pub fn version_text() -> String {
     format!(
-        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line), without remap, without tcpwrappers",
+        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line), with remap, without tcpwrappers",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -288,6 +293,7 @@ fn config(args: Args) -> Result<Config, UsageError> {
         family,
         pidfile: args.pidfile,
         map_file: args.map_file.into_iter().next(),
+        map_test: args.map_test,
     })
 }
 

@@ -3,31 +3,38 @@
 //! `main.rs` only calls [`main_with_args`]; everything else is here so tests
 //! can reach it.
 //!
-//! # What is not there yet
-//! - inetd mode (no `-l`/`-L`: the socket is fd 0) exits with status 69;
-//! - `-m` (remap rules) exits with status 69;
+//! Three ways to get the sockets, as in.tftpd: standalone (`-l`/`-L`, bind
+//! `-a` addresses), inetd (no `-l`/`-L`/`-a`: fd 0 is the bound socket, exit
+//! after `-t` idle seconds), and systemd socket activation (`LISTEN_FDS`).
+//! After the sockets: `-s` chroots (when root), `-u` drops privileges (when
+//! root), then the server runs; SIGHUP reloads the `-m` rules.
+//!
+//! # What is not there
 //! - without `-s`, tftp-hpa serves absolute names below the directory
 //!   arguments; that mode exits with status 69;
-//! - `-u` (privilege drop) is accepted and logged as not applied;
-//! - `-l` detaches by re-running itself ([`daemon`]), not by `fork`;
-//! - `-t` only matters in inetd mode, so it is parsed and unused.
+//! - `-l` detaches by re-running itself ([`daemon`]), not by `fork`.
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
-use std::fs;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::io::BufRead;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use tftp::remap::{Direction, RemapRules, SharedRules};
 use tftp::server::{Server, ServerConfig};
 use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource};
+use tokio::net::UdpSocket;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
 pub mod cli;
 pub mod daemon;
+pub mod sys;
+pub mod syslog;
 
 pub use cli::Config;
 
@@ -41,8 +48,23 @@ pub mod exit {
     pub const NOINPUT: u8 = 66;
     /// A feature this build does not have yet (`EX_UNAVAILABLE`).
     pub const UNAVAILABLE: u8 = 69;
+    /// No such user for `-u` (`EX_NOUSER`).
+    pub const NOUSER: u8 = 67;
     /// Sockets, runtime, signals (`EX_OSERR`).
     pub const OSERR: u8 = 71;
+    /// A bad remap file (`EX_CONFIG`, as in.tftpd).
+    pub const CONFIG: u8 = 78;
+}
+
+/// Where the listening sockets come from.
+#[derive(Debug)]
+pub enum Sockets {
+    /// `-l` / `-L`: bind the `-a` addresses.
+    Bind,
+    /// inetd: fd 0 is the bound socket.
+    Inetd,
+    /// systemd socket activation: the `LISTEN_FDS` descriptors.
+    Activated(Vec<OwnedFd>),
 }
 
 /// Parses the command line, runs the server, returns the exit status.
@@ -62,15 +84,40 @@ where
             return ExitCode::from(err.code);
         }
     };
+    if config.map_test {
+        return ExitCode::from(map_test(&config));
+    }
     if let Err(failure) = check_supported(&config) {
         eprintln!("tftpd: {:#}", failure.error);
         return ExitCode::from(failure.code);
     }
-    if config.standalone && !config.foreground && !daemon::is_child() {
+    let rules = match load_rules(&config) {
+        Ok(rules) => rules,
+        Err(failure) => {
+            eprintln!("tftpd: {:#}", failure.error);
+            return ExitCode::from(failure.code);
+        }
+    };
+    let sockets = match sys::listen_fds() {
+        Ok(Some(fds)) => Sockets::Activated(fds),
+        Ok(None) if config.standalone => Sockets::Bind,
+        Ok(None) => Sockets::Inetd,
+        Err(err) => {
+            eprintln!("tftpd: socket activation: {err}");
+            return ExitCode::from(exit::OSERR);
+        }
+    };
+    let detach = matches!(sockets, Sockets::Bind) && !config.foreground;
+    if detach && !daemon::is_child() {
         return ExitCode::from(daemon::detach());
     }
-    init_logging(config.verbosity);
-    match run(&config) {
+    // in.tftpd logs to syslog unless it runs in the foreground; under
+    // systemd stderr goes to the journal.
+    init_logging(
+        config.verbosity,
+        detach || matches!(sockets, Sockets::Inetd),
+    );
+    match run(&config, sockets, rules) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             tracing::error!("{:#}", failure.error);
@@ -103,14 +150,26 @@ pub fn log_filter(verbosity: u8) -> &'static str {
     }
 }
 
-fn init_logging(verbosity: u8) {
+fn init_logging(verbosity: u8, to_syslog: bool) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(log_filter(verbosity)));
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(filter)
-        .try_init();
+    // TFTPD_LOG_STDERR=1 keeps logs on stderr (tests, debugging under xinetd).
+    let to_syslog = to_syslog && std::env::var_os("TFTPD_LOG_STDERR").is_none();
+    if to_syslog {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(syslog::Syslog::new())
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .with_env_filter(filter)
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_env_filter(filter)
+            .try_init();
+    }
 }
 
 /// Checks the parts this build cannot do yet, before anything is bound.
@@ -119,14 +178,6 @@ pub fn check_supported(config: &Config) -> Result<(), Failure> {
         code: exit::UNAVAILABLE,
         error: anyhow::anyhow!("{what} is not supported yet"),
     };
-    if !config.standalone {
-        return Err(unavailable(
-            "inetd mode (no -l/-L: the socket on fd 0); use -L with -a",
-        ));
-    }
-    if config.map_file.is_some() {
-        return Err(unavailable("-m (filename remapping)"));
-    }
     if !config.secure {
         return Err(unavailable(
             "serving without -s (absolute file names below the directory arguments); use -s DIR",
@@ -137,10 +188,18 @@ pub fn check_supported(config: &Config) -> Result<(), Failure> {
 
 /// The file source for `config`: `DirectoryRoot` over the `-s` directory.
 pub fn directory_source(config: &Config) -> Result<DirectoryRoot, Failure> {
-    let dir = config.dirs.first().ok_or_else(|| Failure {
+    let dir = serve_dir(config)?;
+    directory_source_at(config, &dir)
+}
+
+fn serve_dir(config: &Config) -> Result<PathBuf, Failure> {
+    config.dirs.first().cloned().ok_or_else(|| Failure {
         code: exit::USAGE,
         error: anyhow::anyhow!("no -s directory"),
-    })?;
+    })
+}
+
+fn directory_source_at(config: &Config, dir: &Path) -> Result<DirectoryRoot, Failure> {
     let mut dc = DirectoryConfig::new(dir);
     dc.permissive = config.permissive;
     dc.allow_create = config.create;
@@ -167,52 +226,232 @@ pub fn server_config(config: &Config) -> ServerConfig {
     sc
 }
 
-/// Runs the server for `config` until SIGTERM or SIGINT.
-pub fn run(config: &Config) -> Result<(), Failure> {
+/// Reads the `-m` rules; a bad file is an error naming `file:line`.
+pub fn load_rules(config: &Config) -> Result<Option<RemapRules>, Failure> {
+    let Some(path) = &config.map_file else {
+        return Ok(None);
+    };
+    RemapRules::load(path).map(Some).map_err(|e| Failure {
+        code: exit::CONFIG,
+        error: anyhow::anyhow!("remap: {e}"),
+    })
+}
+
+/// `--map-test`: reads lines `[G|P] [ADDRESS] NAME` from stdin and prints
+/// what each name maps to, or `refused: MESSAGE`. Returns the exit status.
+pub fn map_test(config: &Config) -> u8 {
+    let rules = match load_rules(config) {
+        Ok(Some(rules)) => rules,
+        Ok(None) => {
+            eprintln!("tftpd: --map-test needs -m FILE");
+            return exit::USAGE;
+        }
+        Err(failure) => {
+            eprintln!("tftpd: {:#}", failure.error);
+            return failure.code;
+        }
+    };
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let mut words = line.split_whitespace().peekable();
+        let mut direction = Direction::Read;
+        if let Some(&w) = words.peek() {
+            if w == "G" || w == "P" {
+                direction = if w == "P" {
+                    Direction::Write
+                } else {
+                    Direction::Read
+                };
+                words.next();
+            }
+        }
+        let mut client = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        if let Some(ip) = words.peek().and_then(|w| w.parse::<IpAddr>().ok()) {
+            client = ip;
+            words.next();
+        }
+        let name: Vec<&str> = words.collect();
+        if name.is_empty() {
+            continue;
+        }
+        let name = name.join(" ");
+        match rules.apply(name.as_bytes(), client, direction) {
+            Ok(mapped) => println!("{}", String::from_utf8_lossy(&mapped)),
+            Err(refused) => println!("refused: {}", refused.message),
+        }
+    }
+    exit::OK
+}
+
+/// Runs the server for `config` on `sockets` until SIGTERM or SIGINT (or,
+/// in inetd and socket-activated mode, until `-t` idle seconds passed).
+pub fn run(config: &Config, sockets: Sockets, rules: Option<RemapRules>) -> Result<(), Failure> {
     check_supported(config)?;
-    let source = directory_source(config)?;
-    info!(root = %source.root().display(), "serving");
-    report_user(config);
+    let dir = serve_dir(config)?;
+    if !dir.is_dir() {
+        return Err(Failure {
+            code: exit::NOINPUT,
+            error: anyhow::anyhow!("{}: not a directory", dir.display()),
+        });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("tokio runtime")
         .map_err(fail(exit::OSERR))?;
-    let source: Arc<dyn FileSource> = Arc::new(source);
-    runtime.block_on(serve(config, source))
+    runtime.block_on(serve(config, sockets, rules, &dir))
 }
 
-async fn serve(config: &Config, source: Arc<dyn FileSource>) -> Result<(), Failure> {
-    let server = Server::bind(server_config(config), source)
-        .await
-        .context("cannot bind")
-        .map_err(fail(exit::OSERR))?;
-    for addr in server.local_addrs() {
-        info!(%addr, "listening");
+/// fd 0 (inetd) or the systemd sockets, ready for the server.
+fn inherited(fds: Vec<OwnedFd>) -> anyhow::Result<Vec<UdpSocket>> {
+    let mut out = Vec::new();
+    for fd in fds {
+        let sock = socket2::Socket::from(fd);
+        let kind = sock
+            .r#type()
+            .context("not a socket (inetd mode expects the bound UDP socket on fd 0; use -l or -L to listen)")?;
+        if kind != socket2::Type::DGRAM {
+            anyhow::bail!("the inherited socket is not a datagram (UDP) socket");
+        }
+        let local = sock
+            .local_addr()
+            .context("inherited socket")?
+            .as_socket()
+            .context("the inherited socket is not an IP socket")?;
+        sys::enable_pktinfo(sock.as_fd(), local.is_ipv6()).context("IP_PKTINFO")?;
+        sock.set_nonblocking(true)?;
+        let std_sock: std::net::UdpSocket = sock.into();
+        out.push(UdpSocket::from_std(std_sock)?);
     }
-    let pidfile = config.pidfile.as_deref();
-    if let Some(path) = pidfile {
-        // tftp-hpa logs a pid file it cannot write and goes on.
-        if let Err(err) = fs::write(path, format!("{}\n", std::process::id())) {
-            warn!(path = %path.display(), error = %err, "cannot write pid file");
+    Ok(out)
+}
+
+async fn serve(
+    config: &Config,
+    sockets: Sockets,
+    rules: Option<RemapRules>,
+    dir: &Path,
+) -> Result<(), Failure> {
+    let mut sc = server_config(config);
+    let shared = rules.map(|r| Arc::new(SharedRules::new(r)));
+    if let Some(shared) = &shared {
+        sc.remap = Some(shared.clone());
+    }
+    let socks = match sockets {
+        Sockets::Bind => {
+            let mut socks = Vec::new();
+            for addr in &config.listen {
+                let sock = tftp::udp::bind_listener(*addr)
+                    .with_context(|| format!("cannot bind {addr}"))
+                    .map_err(fail(exit::OSERR))?;
+                socks.push(sock);
+            }
+            socks
+        }
+        Sockets::Inetd => {
+            sc.idle_exit = Some(config.idle_timeout);
+            let fd0 = std::io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .context("fd 0")
+                .map_err(fail(exit::OSERR))?;
+            inherited(vec![fd0]).map_err(fail(exit::OSERR))?
+        }
+        Sockets::Activated(fds) => {
+            sc.idle_exit = Some(config.idle_timeout);
+            inherited(fds).map_err(fail(exit::OSERR))?
+        }
+    };
+    for sock in &socks {
+        if let Ok(addr) = sock.local_addr() {
+            info!(%addr, "listening");
         }
     }
+    let pidfile = match &config.pidfile {
+        // tftp-hpa logs a pid file it cannot write and goes on.
+        Some(path) => sys::PidFile::create(path)
+            .map_err(|err| warn!(path = %path.display(), error = %err, "cannot write pid file"))
+            .ok(),
+        None => None,
+    };
+    let root = confine(config, dir)?;
+    let source = directory_source_at(config, &root)?;
+    info!(root = %dir.display(), chroot = (root != dir), "serving");
+    let source: Arc<dyn FileSource> = Arc::new(source);
+    let server = Server::from_sockets(sc, source, socks);
     let stop = shutdown_signal()
         .await
         .context("signal handlers")
         .map_err(fail(exit::OSERR))?;
+    if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
+        reload_on_hangup(shared, path).map_err(fail(exit::OSERR))?;
+    }
     daemon::notify_ready();
     let result = server.run(stop).await;
-    if let Some(path) = pidfile {
-        remove_pidfile(path);
+    if let Some(p) = &pidfile {
+        if let Err(err) = p.remove() {
+            warn!(error = %err, "cannot remove pid file");
+        }
     }
     result.context("server").map_err(fail(exit::OSERR))
 }
 
-fn remove_pidfile(path: &Path) {
-    if let Err(err) = fs::remove_file(path) {
-        warn!(path = %path.display(), error = %err, "cannot remove pid file");
+/// `-s` (when root): chroot into the directory; then `-u` (when root): drop
+/// to the user (default `nobody`) with its supplementary groups. Returns the
+/// root to serve from (`/` after a chroot).
+fn confine(config: &Config, dir: &Path) -> Result<PathBuf, Failure> {
+    if sys::euid() != 0 {
+        if let Some(user) = &config.user {
+            info!(user, "not root: -u not applied");
+        }
+        return Ok(dir.to_path_buf());
     }
+    let name = config.user.as_deref().unwrap_or("nobody");
+    let user = sys::lookup_user(name)
+        .with_context(|| format!("user {name}"))
+        .map_err(fail(exit::OSERR))?
+        .ok_or_else(|| Failure {
+            code: exit::NOUSER,
+            error: anyhow::anyhow!("no such user: {name}"),
+        })?;
+    let root = if config.secure {
+        std::os::unix::fs::chroot(dir)
+            .and_then(|()| std::env::set_current_dir("/"))
+            .with_context(|| format!("cannot chroot into {}", dir.display()))
+            .map_err(fail(exit::OSERR))?;
+        PathBuf::from("/")
+    } else {
+        dir.to_path_buf()
+    };
+    sys::drop_privileges(&user)
+        .with_context(|| format!("cannot drop privileges to {name}"))
+        .map_err(fail(exit::OSERR))?;
+    info!(
+        user = name,
+        uid = user.uid,
+        gid = user.gid,
+        "privileges dropped"
+    );
+    Ok(root)
+}
+
+/// SIGHUP: read the rule file again; a bad file keeps the old rules.
+fn reload_on_hangup(shared: Arc<SharedRules>, path: PathBuf) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match RemapRules::load(&path) {
+                Ok(rules) => {
+                    info!(rules = rules.len(), file = %path.display(), "remap rules reloaded");
+                    shared.replace(rules);
+                }
+                Err(err) => warn!(error = %err, "remap rules not reloaded; keeping the old ones"),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// A future that completes on the first SIGTERM or SIGINT.
@@ -226,18 +465,4 @@ async fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = 
             _ = int.recv() => info!("SIGINT"),
         }
     })
-}
-
-/// `-u`: privileges are not dropped yet; say so instead of pretending.
-fn report_user(config: &Config) {
-    let user = config.user.as_deref().unwrap_or("nobody");
-    let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    if root {
-        warn!(
-            user,
-            "running as root: dropping privileges (-u) is not implemented yet"
-        );
-    } else if config.user.is_some() {
-        info!(user, "not root: -u not applied");
-    }
 }

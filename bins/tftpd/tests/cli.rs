@@ -284,11 +284,15 @@ fn binary_exit_statuses() {
     assert_eq!(code, 64, "{out}");
     assert!(out.contains("-Z"), "{out}");
     assert_eq!(status(&["-L", "-B", "1", "-s", d]).0, 64);
-    // Not implemented yet: inetd mode, -m, and serving without -s.
+    // inetd mode with fd 0 not a socket (here /dev/null): an OS error.
     let (code, out) = status(&["-s", d]);
-    assert_eq!(code, 69, "{out}");
-    assert!(out.contains("not supported yet"), "{out}");
-    assert_eq!(status(&["-L", "-m", "/nonexistent", "-s", d]).0, 69);
+    assert_eq!(code, 71, "{out}");
+    assert!(out.contains("not a socket"), "{out}");
+    // A rule file that cannot be read: EX_CONFIG with the file named.
+    let (code, out) = status(&["-L", "-m", "/nonexistent", "-s", d]);
+    assert_eq!(code, 78, "{out}");
+    assert!(out.contains("/nonexistent:0: cannot read"), "{out}");
+    // Not implemented: serving without -s.
     assert_eq!(status(&["-L", "-a", "127.0.0.1:6", d]).0, 69);
     // The directory must exist.
     let missing = format!("{d}/missing");

@@ -23,6 +23,7 @@ fn tftpd(fx: &Fixture, extra: &[&str]) -> RunningServer {
         cmd.arg("-L")
             .arg("-a")
             .arg(format!("127.0.0.1:{port}"))
+            .args(["-u", &peers::current_user()])
             .args(extra)
             .arg("-s")
             .arg(&fx.root)
@@ -36,6 +37,8 @@ fn target<'a>(fx: &'a Fixture, server: &RunningServer) -> Target<'a> {
         addr: server.addr,
         fx,
         traversal_is_access_violation: true,
+        // -s chroots when the tests run as root (CI).
+        chrooted: peers::current_user() == "root",
     }
 }
 
@@ -249,7 +252,8 @@ fn tftpd_listen_detaches_like_daemon() {
     let pidfile = fx.tmp.path().join("detached.pid");
     let port = peers::free_udp_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
-    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}"), "-P"])
+    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}")])
+        .args(["-u", &peers::current_user(), "-P"])
         .arg(&pidfile)
         .arg("-s")
         .arg(&fx.root);

@@ -16,6 +16,7 @@ pub mod netascii;
 pub mod options;
 pub mod packet;
 mod receiver;
+pub mod remap;
 pub mod retry;
 mod sender;
 pub mod server;

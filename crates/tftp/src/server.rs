@@ -5,7 +5,8 @@
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
@@ -16,6 +17,7 @@ use tracing::{debug, info, warn};
 use crate::driver::{drive, Until};
 use crate::options::Limits;
 use crate::packet::{self, ErrorCode, Packet, Request};
+use crate::remap::{Direction, Remap};
 use crate::retry::RetryPolicy;
 use crate::source::{FileSource, RequestContext};
 use crate::transfer::{Outcome, Transfer};
@@ -40,6 +42,11 @@ pub struct ServerConfig {
     pub allow_write: bool,
     /// How long running transfers may go on after a stop was asked for.
     pub shutdown_grace: Duration,
+    /// inetd mode (`-t`): [`Server::run`] returns once no request came for
+    /// this long and no transfer is running.
+    pub idle_exit: Option<Duration>,
+    /// File-name remapping (`-m`), applied before the source sees a name.
+    pub remap: Option<Arc<dyn Remap>>,
 }
 
 impl ServerConfig {
@@ -55,6 +62,8 @@ impl ServerConfig {
             port_range: None,
             allow_write: true,
             shutdown_grace: Duration::from_secs(5),
+            idle_exit: None,
+            remap: None,
         }
     }
 
@@ -114,11 +123,14 @@ impl Server {
             .collect()
     }
 
-    /// Serves until `shutdown` completes, then lets running transfers finish
-    /// for the configured grace time.
+    /// Serves until `shutdown` completes (or, with
+    /// [`ServerConfig::idle_exit`], until the server has been idle that
+    /// long), then lets running transfers finish for the configured grace
+    /// time.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let slots = Arc::new(Semaphore::new(self.config.max_transfers.max(1)));
+        let activity = Arc::new(Activity::new());
         let mut tasks = JoinSet::new();
         for listener in &self.listeners {
             let ctx = Listener {
@@ -126,11 +138,22 @@ impl Server {
                 config: self.config.clone(),
                 source: self.source.clone(),
                 slots: slots.clone(),
+                activity: activity.clone(),
             };
             tasks.spawn(ctx.serve(stop_rx.clone()));
         }
-        shutdown.await;
-        info!("shutting down");
+        match self.config.idle_exit {
+            Some(idle) => {
+                tokio::select! {
+                    () = shutdown => info!("shutting down"),
+                    () = activity.idle_for(idle) => info!(secs = idle.as_secs_f64(), "idle; exiting"),
+                }
+            }
+            None => {
+                shutdown.await;
+                info!("shutting down");
+            }
+        }
         let _ = stop_tx.send(true);
         let grace = tokio::time::timeout(self.config.shutdown_grace, async {
             while tasks.join_next().await.is_some() {}
@@ -143,11 +166,54 @@ impl Server {
     }
 }
 
+/// When the last request came and how many transfers run, for `idle_exit`.
+struct Activity {
+    last_request: Mutex<Instant>,
+    running: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            last_request: Mutex::new(Instant::now()),
+            running: AtomicUsize::new(0),
+        }
+    }
+
+    fn request(&self) {
+        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.running.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn finished(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Completes once no request came for `idle` and none is running.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let last = *self.last_request.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last + idle;
+            let now = Instant::now();
+            if now >= due {
+                if self.running.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                // A transfer still runs: look again shortly.
+                tokio::time::sleep(Duration::from_millis(200).min(idle)).await;
+            } else {
+                tokio::time::sleep(due - now).await;
+            }
+        }
+    }
+}
+
 struct Listener {
     sock: Arc<UdpSocket>,
     config: Arc<ServerConfig>,
     source: Arc<dyn FileSource>,
     slots: Arc<Semaphore>,
+    activity: Arc<Activity>,
 }
 
 impl Listener {
@@ -185,8 +251,11 @@ impl Listener {
                 peer: meta.peer,
                 local: local_ip,
             };
+            let activity = self.activity.clone();
+            activity.request();
             transfers.spawn(async move {
                 job.run(&datagram).await;
+                activity.finished();
                 drop(permit);
             });
         }
@@ -239,8 +308,32 @@ impl Job {
             }
         };
         let started = Instant::now();
-        let mut t = self.start(started, read, &req);
-        let file = String::from_utf8_lossy(req.filename).into_owned();
+        let direction = if read {
+            Direction::Read
+        } else {
+            Direction::Write
+        };
+        let mapped = match &self.config.remap {
+            Some(remap) => remap.remap(req.filename, self.peer.ip(), direction),
+            None => Ok(req.filename.to_vec()),
+        };
+        log_request(read, self.peer, req.filename, mapped.as_ref().ok());
+        let mut t = match &mapped {
+            Ok(name) => {
+                let req = Request {
+                    filename: name,
+                    ..req
+                };
+                self.start(started, read, &req)
+            }
+            Err(refused) => Transfer::refuse(
+                started,
+                self.peer,
+                ErrorCode::AccessViolation,
+                &refused.message,
+            ),
+        };
+        let file = String::from_utf8_lossy(mapped.as_deref().unwrap_or(req.filename)).into_owned();
         let result = drive(&sock, &mut t, Until::Finished).await;
         log_transfer(&t, read, &file, self.peer, started, &result);
     }
@@ -283,6 +376,23 @@ impl Job {
                 ),
             }
         }
+    }
+}
+
+/// tftp-hpa's request line (`-v`): `RRQ from 192.0.2.7 filename pxelinux.0`,
+/// with ` remapped to NAME` when the rules changed it.
+fn log_request(read: bool, peer: SocketAddr, name: &[u8], mapped: Option<&Vec<u8>>) {
+    let kind = if read { "RRQ" } else { "WRQ" };
+    let ip = peer.ip();
+    let name_text = String::from_utf8_lossy(name);
+    match mapped {
+        Some(m) if m.as_slice() != name => {
+            info!(
+                "{kind} from {ip} filename {name_text} remapped to {}",
+                String::from_utf8_lossy(m)
+            );
+        }
+        _ => info!("{kind} from {ip} filename {name_text}"),
     }
 }
 

@@ -25,6 +25,7 @@ fn target<'a>(fx: &'a Fixture, server: &RunningServer) -> Target<'a> {
         addr: server.addr,
         fx,
         traversal_is_access_violation: false,
+        chrooted: true,
     }
 }
 

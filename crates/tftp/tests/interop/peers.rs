@@ -93,6 +93,14 @@ impl ChildGuard {
         }
     }
 
+    /// Guards a child the caller spawned itself (custom stdin and the like).
+    pub fn from_child(name: &str, child: Child) -> Self {
+        Self {
+            child,
+            name: name.to_owned(),
+        }
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -1,0 +1,194 @@
+//! The few operating-system calls std does not offer: taking over inherited
+//! sockets (systemd's `LISTEN_FDS`), packet info on an inherited socket,
+//! user lookup, privilege drop, and removing the pid file through a
+//! directory handle after `chroot`. All `unsafe` of the binary is here.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// systemd's first passed descriptor (`SD_LISTEN_FDS_START`).
+const LISTEN_FDS_START: RawFd = 3;
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Sockets passed by systemd (`LISTEN_PID` is this process, `LISTEN_FDS`
+/// of them from fd 3), or `None` when this process was not socket-activated.
+/// The variables are removed so children do not see them.
+pub fn listen_fds() -> io::Result<Option<Vec<OwnedFd>>> {
+    let pid = std::env::var("LISTEN_PID").ok();
+    let count = std::env::var("LISTEN_FDS").ok();
+    let (Some(pid), Some(count)) = (pid, count) else {
+        return Ok(None);
+    };
+    if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
+        return Ok(None);
+    }
+    let count: RawFd = count
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=64).contains(n))
+        .ok_or_else(|| io::Error::other(format!("bad LISTEN_FDS: {count}")))?;
+    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+        std::env::remove_var(var);
+    }
+    let mut fds = Vec::new();
+    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
+        // SAFETY: F_GETFD only reads the descriptor flags; an fd that is not
+        // open yields EBADF, which is checked before taking ownership.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if flags < 0 {
+            return Err(io::Error::other(format!(
+                "LISTEN_FDS: fd {fd} is not open: {}",
+                io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: systemd's protocol hands these descriptors to this process
+        // (LISTEN_PID matched); nothing else in the process owns them, and
+        // each is taken exactly once.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: setting FD_CLOEXEC on an fd we own.
+        check(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) })?;
+        fds.push(owned);
+    }
+    Ok(Some(fds))
+}
+
+/// Turns on `IP_PKTINFO` / `IPV6_RECVPKTINFO` on an inherited socket so
+/// replies can leave from the address each request was sent to.
+pub fn enable_pktinfo(fd: BorrowedFd<'_>, v6: bool) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    let (level, name) = if v6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_PKTINFO)
+    };
+    // SAFETY: `fd` is open for the duration of the call; the value points to
+    // a live c_int and the length is its size.
+    check(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+}
+
+/// The effective user id.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// A user from the password database.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Login name.
+    pub name: CString,
+    /// User id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+}
+
+/// Looks `name` up (`getpwnam_r`); a number is taken as a uid.
+pub fn lookup_user(name: &str) -> io::Result<Option<User>> {
+    let cname = CString::new(name).map_err(|_| io::Error::other("user name with NUL"))?;
+    // SAFETY: all-zero is a valid passwd value; it is only read after a
+    // successful getpwnam_r filled it.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0u8; 16384];
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer refers to a live local with the length given;
+    // getpwnam_r writes strings only into `buf`.
+    let rc = unsafe {
+        libc::getpwnam_r(
+            cname.as_ptr(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    if result.is_null() {
+        return Ok(name.parse::<u32>().ok().map(|uid| User {
+            name: cname,
+            uid,
+            gid: uid,
+        }));
+    }
+    // SAFETY: getpwnam_r succeeded, so pw_name points to a NUL-terminated
+    // string inside `buf`, which is still alive.
+    let login = unsafe { CStr::from_ptr(pwd.pw_name) }.to_owned();
+    Ok(Some(User {
+        name: login,
+        uid: pwd.pw_uid,
+        gid: pwd.pw_gid,
+    }))
+}
+
+/// Sets the supplementary groups (`initgroups`), the group and then the
+/// user, and checks that root cannot be regained.
+pub fn drop_privileges(user: &User) -> io::Result<()> {
+    // SAFETY: the name is a valid C string; initgroups reads the group
+    // database and sets this process's supplementary groups (glibc applies
+    // it to every thread).
+    check(unsafe { libc::initgroups(user.name.as_ptr(), user.gid as libc::gid_t) })?;
+    // SAFETY: plain system calls on this process's credentials; glibc
+    // applies them to every thread.
+    check(unsafe { libc::setgid(user.gid as libc::gid_t) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::setuid(user.uid as libc::uid_t) })?;
+    // SAFETY: as above; this must fail once root was given up.
+    if user.uid != 0 && unsafe { libc::setuid(0) } == 0 {
+        return Err(io::Error::other("could regain root after setuid"));
+    }
+    Ok(())
+}
+
+/// The pid file, removable after `chroot` through its directory handle.
+#[derive(Debug)]
+pub struct PidFile {
+    dir: File,
+    name: CString,
+}
+
+impl PidFile {
+    /// Writes the pid to `path` and keeps a handle on its directory.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        std::fs::write(path, format!("{}\n", std::process::id()))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let dir = File::open(parent)?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| io::Error::other("pid file has no name"))?;
+        let name = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(name))
+            .map_err(|_| io::Error::other("pid file name with NUL"))?;
+        Ok(Self { dir, name })
+    }
+
+    /// Removes the file (works after `chroot` when permissions allow).
+    pub fn remove(&self) -> io::Result<()> {
+        // SAFETY: `dir` is an open directory and `name` a C string; unlinkat
+        // only reads them.
+        check(unsafe { libc::unlinkat(self.dir.as_raw_fd(), self.name.as_ptr(), 0) })
+    }
+}

@@ -1,0 +1,168 @@
+//! How `tftpd` gets its sockets besides `-l`/`-L`: inetd mode (fd 0 is the
+//! bound socket, exit 0 after `-t` idle seconds) and systemd socket
+//! activation (`LISTEN_FDS`, through `systemd-socket-activate --datagram`).
+
+#[path = "support/client.rs"]
+mod client;
+#[path = "../../../crates/tftp/tests/interop/peers.rs"]
+mod peers;
+
+use std::fs;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use client::Outcome;
+use peers::{pattern, ChildGuard, Fixture};
+
+/// Starts `tftpd ARGS -s ROOT` with `sock` as fd 0, as inetd does.
+fn inetd(fx: &Fixture, sock: UdpSocket, args: &[&str]) -> ChildGuard {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(args)
+        .args(["-u", &peers::current_user(), "-s"])
+        .arg(&fx.root)
+        .env("TFTPD_LOG_STDERR", "1")
+        .env("RUST_LOG", "info");
+    let log = fs::File::create(fx.tmp.path().join("tftpd-inetd.log")).unwrap();
+    cmd.stdin(Stdio::from(OwnedFd::from(sock)))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    ChildGuard::from_child("tftpd-inetd", cmd.spawn().unwrap())
+}
+
+fn log_of(fx: &Fixture) -> String {
+    fs::read_to_string(fx.tmp.path().join("tftpd-inetd.log")).unwrap_or_default()
+}
+
+fn wait_exit(child: &mut ChildGuard, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.exited() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn inetd_mode_serves_from_fd_0_and_exits_after_idle_time() {
+    let fx = Fixture::new();
+    let data = pattern(300_000, 7);
+    fs::write(fx.root.join("big.bin"), &data).unwrap();
+    fs::write(fx.root.join("small.txt"), b"small\n").unwrap();
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let started = Instant::now();
+    let mut child = inetd(&fx, listener, &["-t", "2"]);
+    // Several transfers at once, from one process.
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let name: &[u8] = if i % 2 == 0 { b"big.bin" } else { b"small.txt" };
+                client::get(addr, name, &[])
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let reply = h.join().unwrap();
+        let want: &[u8] = if i % 2 == 0 { &data } else { b"small\n" };
+        match &reply.outcome {
+            Outcome::Done { bytes, .. } => assert!(bytes == want, "transfer {i}: wrong bytes"),
+            other => panic!("transfer {i}: {other:?}; log:\n{}", log_of(&fx)),
+        }
+        // Answered from a fresh transfer socket, not the listener.
+        let from = reply.from.unwrap();
+        assert_ne!(from.port(), addr.port());
+        assert_eq!(from.ip(), addr.ip());
+    }
+    // A missing file after the first batch: the process keeps serving.
+    let reply = client::get(addr, b"missing", &[]);
+    assert_eq!(reply.outcome.code(), Some(1), "{:?}", reply.outcome);
+    let last_request = Instant::now();
+    assert_eq!(
+        child.exited(),
+        None,
+        "exited while serving; log:\n{}",
+        log_of(&fx)
+    );
+    let code = wait_exit(&mut child, Duration::from_secs(15));
+    assert_eq!(code, Some(0), "no idle exit; log:\n{}", log_of(&fx));
+    let idle = last_request.elapsed();
+    assert!(
+        idle >= Duration::from_millis(1900),
+        "exited {idle:?} after the last request, -t 2"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let log = log_of(&fx);
+    assert!(log.contains("RRQ from 127.0.0.1 filename big.bin"), "{log}");
+}
+
+#[test]
+fn inetd_mode_replies_from_the_address_the_request_was_sent_to() {
+    let fx = Fixture::new();
+    fs::write(fx.root.join("f"), b"x").unwrap();
+    // Bound to the wildcard, as xinetd binds: the reply must still come
+    // from 127.0.0.2 when the client sent to 127.0.0.2.
+    let listener = UdpSocket::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = inetd(&fx, listener, &["-t", "1"]);
+    let target: SocketAddr = ([127, 0, 0, 2], port).into();
+    let reply = client::get(target, b"f", &[]);
+    assert_eq!(
+        reply.outcome,
+        Outcome::Done {
+            bytes: b"x".to_vec(),
+            oack: vec![]
+        },
+        "log:\n{}",
+        log_of(&fx)
+    );
+    assert_eq!(reply.from.unwrap().ip(), target.ip());
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
+}
+
+#[test]
+fn systemd_socket_activate_datagram_serves_on_listen_fds() {
+    let Some(activate) = peers::require_tool("systemd-socket-activate") else {
+        return;
+    };
+    let fx = Fixture::new();
+    let data = pattern(70_000, 3);
+    fs::write(fx.root.join("boot.bin"), &data).unwrap();
+    let port = peers::free_udp_port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut cmd = Command::new(activate);
+    cmd.args(["--datagram", "-l", &addr.to_string()])
+        .args(["-E", "TFTPD_LOG_STDERR=1", "-E", "RUST_LOG=info"])
+        .arg(env!("CARGO_BIN_EXE_tftpd"))
+        .args(["-t", "3", "-u", &peers::current_user(), "-s"])
+        .arg(&fx.root);
+    let mut child = ChildGuard::spawn("socket-activate", cmd, fx.tmp.path());
+    assert!(
+        peers::wait_bound(addr, Duration::from_secs(10)),
+        "socket not bound"
+    );
+    let reply = client::get(addr, b"boot.bin", &[("blksize", "1468")]);
+    let log = || fs::read_to_string(fx.tmp.path().join("socket-activate.log")).unwrap_or_default();
+    match &reply.outcome {
+        Outcome::Done { bytes, oack } => {
+            assert!(*bytes == data, "wrong bytes");
+            assert_eq!(oack, &[("blksize".to_owned(), "1468".to_owned())]);
+        }
+        other => panic!("{other:?}; log:\n{}", log()),
+    }
+    // Idle exit applies to activated sockets too (systemd starts it again).
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(15)),
+        Some(0),
+        "log:\n{}",
+        log()
+    );
+    assert!(
+        log().contains("RRQ from 127.0.0.1 filename boot.bin"),
+        "{}",
+        log()
+    );
+}
