@@ -50,13 +50,15 @@ row() { # label, then a command template with PORT and OUT
     rm -f "$work/out"
     b+=("$(one "${@//PORT/$port_hpa}")")
   done
-  local ma mb
+  local ma mb mr
   ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
-  awk -v l="$label" -v a="$ma" -v b="$mb" -v s="$size_mib" 'BEGIN {
-    printf "| %s | %.1f | %.1f | %.2f |\n", l, s*1.048576/(a/1e6), s*1.048576/(b/1e6), b/a }'
+  # median of the pairwise ratios: each pair ran back to back, so drift cancels
+  mr=$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.4f\n", y/x}'; done | sort -g | awk '{r[NR]=$1} END {print r[int((NR+1)/2)]}')
+  awk -v l="$label" -v a="$ma" -v b="$mb" -v r="$mr" -v s="$size_mib" 'BEGIN {
+    printf "| %s | %.1f | %.1f | %.2f |\n", l, s*1.048576/(a/1e6), s*1.048576/(b/1e6), r }'
 }
 
-echo "| client, options ($size_mib MiB, median of $runs, alternating) | tftpd MB/s | in.tftpd MB/s | speed ratio ours/hpa |"
+echo "| client, options ($size_mib MiB, $runs alternating pairs) | tftpd MB/s (median) | in.tftpd MB/s (median) | speed ratio tftpd / in.tftpd (median of pairs) |"
 echo "|---|---|---|---|"
 row "curl blksize 1468 (lockstep)" curl -s --tftp-blksize 1468 -o "$work/out" tftp://127.0.0.1:PORT/big.bin
 row "curl blksize 512" curl -s --tftp-blksize 512 -o "$work/out" tftp://127.0.0.1:PORT/big.bin
