@@ -34,6 +34,20 @@ fn with_rrq<T>(name: &str, opts: &[(&str, &str)], f: impl FnOnce(&packet::Reques
     f(&r)
 }
 
+/// A server read of `size` bytes of 1s, with default limits and retry policy.
+fn serve(now: Instant, name: &str, opts: &[(&str, &str)], size: usize) -> Transfer {
+    with_rrq(name, opts, |r| {
+        Transfer::server_read(
+            now,
+            client(),
+            r,
+            Bytes::from(vec![1u8; size]),
+            &Limits::default(),
+            RetryPolicy::default(),
+        )
+    })
+}
+
 /// Collects everything a transfer wants to send now, as whole datagrams.
 fn drain(t: &mut Transfer, now: Instant) -> Vec<(SocketAddr, Vec<u8>)> {
     let mut buf = [0u8; 1024];
@@ -91,16 +105,7 @@ fn uefi_size_probe_ends_quietly() {
 #[test]
 fn foreign_tid_gets_error_5_and_the_transfer_goes_on() {
     let now = Instant::now();
-    let mut t = with_rrq("f", &[], |r| {
-        Transfer::server_read(
-            now,
-            client(),
-            r,
-            Bytes::from(vec![1u8; 2000]),
-            &Limits::default(),
-            RetryPolicy::default(),
-        )
-    });
+    let mut t = serve(now, "f", &[], 2000);
     let first = drain(&mut t, now);
     assert_eq!(first.len(), 1);
     let stranger: SocketAddr = "192.0.2.99:1234".parse().unwrap();
@@ -127,16 +132,7 @@ fn foreign_tid_gets_error_5_and_the_transfer_goes_on() {
 #[test]
 fn duplicate_ack_sends_nothing() {
     let now = Instant::now();
-    let mut t = with_rrq("f", &[], |r| {
-        Transfer::server_read(
-            now,
-            client(),
-            r,
-            Bytes::from(vec![1u8; 5000]),
-            &Limits::default(),
-            RetryPolicy::default(),
-        )
-    });
+    let mut t = serve(now, "f", &[], 5000);
     drain(&mut t, now);
     t.handle(now, client(), &ack(1));
     assert_eq!(drain(&mut t, now).len(), 1);
@@ -152,16 +148,7 @@ fn duplicate_ack_sends_nothing() {
 #[test]
 fn malformed_datagrams_change_nothing() {
     let now = Instant::now();
-    let mut t = with_rrq("f", &[], |r| {
-        Transfer::server_read(
-            now,
-            client(),
-            r,
-            Bytes::from(vec![1u8; 5000]),
-            &Limits::default(),
-            RetryPolicy::default(),
-        )
-    });
+    let mut t = serve(now, "f", &[], 5000);
     drain(&mut t, now);
     let mut rng = Rng::new(1);
     for len in 0..64 {
