@@ -1,0 +1,371 @@
+//! Leases: who holds which address until when, and the table that finds free
+//! addresses, remembers returning clients and never hands one address to two
+//! clients.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use dhcp_pxe::wire::code::codes;
+use dhcp_pxe::Message;
+
+use crate::subnet::Subnet;
+
+/// Seconds since the Unix epoch; `u64::MAX` is "never" (BOOTP leases).
+pub type UnixTime = u64;
+
+/// Expiry of an infinite lease.
+pub const NEVER: UnixTime = u64::MAX;
+
+/// How a client is known: option 61 when sent, else `htype` + `chaddr` (RFC 2131 §4.2).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientKey(pub Vec<u8>);
+
+impl ClientKey {
+    /// The key of a request's client.
+    pub fn of(m: &Message) -> Self {
+        match m.options.get(codes::CLIENT_ID) {
+            Some(id) if !id.is_empty() => Self(id[..id.len().min(255)].to_vec()),
+            _ => {
+                let mut k = vec![m.htype];
+                k.extend_from_slice(m.hardware_address());
+                Self(k)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a lease is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Offered, not yet requested; held briefly, never written to disk.
+    Offered,
+    /// Acknowledged: the client owns the address until `expires`.
+    Bound,
+    /// The client gave it back (DHCPRELEASE); free, but remembered for that client.
+    Released,
+    /// A client said the address is in use elsewhere (DHCPDECLINE): quarantined until `expires`.
+    Declined,
+}
+
+impl LeaseState {
+    /// The byte stored in the journal.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Offered => 0,
+            Self::Bound => 1,
+            Self::Released => 2,
+            Self::Declined => 3,
+        }
+    }
+
+    /// The state for a journal byte.
+    pub fn from_code(c: u8) -> Option<Self> {
+        Some(match c {
+            0 => Self::Offered,
+            1 => Self::Bound,
+            2 => Self::Released,
+            3 => Self::Declined,
+            _ => return None,
+        })
+    }
+}
+
+/// One address and who holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// Its (last) client.
+    pub client: ClientKey,
+    /// State.
+    pub state: LeaseState,
+    /// End of the binding, offer hold or quarantine.
+    pub expires: UnixTime,
+}
+
+impl Lease {
+    /// Whether the address is taken at `now` by anyone but `client`.
+    pub fn blocks(&self, client: &ClientKey, now: UnixTime) -> bool {
+        match self.state {
+            LeaseState::Released => false,
+            LeaseState::Declined => now < self.expires,
+            LeaseState::Offered | LeaseState::Bound => now < self.expires && &self.client != client,
+        }
+    }
+
+    /// Whether the lease is active (bound and not expired) at `now`.
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        self.state == LeaseState::Bound && now < self.expires
+    }
+}
+
+/// All leases, by address and by client.
+#[derive(Debug, Default)]
+pub struct LeaseTable {
+    by_addr: HashMap<Ipv4Addr, Lease>,
+    by_client: HashMap<ClientKey, Ipv4Addr>,
+    /// Next never-used candidate per range start.
+    cursors: HashMap<Ipv4Addr, u32>,
+}
+
+impl LeaseTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of addresses with a record.
+    pub fn len(&self) -> usize {
+        self.by_addr.len()
+    }
+
+    /// Whether no address has a record.
+    pub fn is_empty(&self) -> bool {
+        self.by_addr.is_empty()
+    }
+
+    /// The record for `addr`.
+    pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
+        self.by_addr.get(&addr)
+    }
+
+    /// The record of the address `client` had last.
+    pub fn of_client(&self, client: &ClientKey) -> Option<&Lease> {
+        let a = self.by_client.get(client)?;
+        self.by_addr.get(a).filter(|l| &l.client == client)
+    }
+
+    /// Every record.
+    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
+        self.by_addr.values()
+    }
+
+    /// Stores `lease`, replacing the record of its address.
+    pub fn put(&mut self, lease: Lease) {
+        if let Some(old) = self.by_addr.get(&lease.addr) {
+            if old.client != lease.client && self.by_client.get(&old.client) == Some(&lease.addr) {
+                self.by_client.remove(&old.client);
+            }
+        }
+        self.by_client.insert(lease.client.clone(), lease.addr);
+        self.by_addr.insert(lease.addr, lease);
+    }
+
+    /// Removes the record of `addr` (an offer that was not taken).
+    pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
+        let l = self.by_addr.remove(&addr)?;
+        if self.by_client.get(&l.client) == Some(&addr) {
+            self.by_client.remove(&l.client);
+        }
+        Some(l)
+    }
+
+    /// Whether `addr` may be given to `client` in `subnet` at `now`: in the subnet, not
+    /// the network or broadcast address, not reserved for someone else, not held by
+    /// another client, not quarantined.
+    pub fn available(
+        &self,
+        subnet: &Subnet,
+        addr: Ipv4Addr,
+        client: &ClientKey,
+        now: UnixTime,
+    ) -> bool {
+        if !subnet.contains(addr) || addr == subnet.network || addr == subnet.broadcast() {
+            return false;
+        }
+        if subnet.reservations.iter().any(|r| {
+            r.addr == addr && subnet.reservation(Some(&client.0), mac_of(client)) != Some(r)
+        }) {
+            return false;
+        }
+        self.by_addr
+            .get(&addr)
+            .is_none_or(|l| !l.blocks(client, now))
+    }
+
+    /// Picks a dynamic address for `client` in `subnet`: its last address when free
+    /// (returning client), else `wanted` (option 50) when it is in a range and free,
+    /// else a never-used address, else the longest-free released or expired one.
+    pub fn allocate(
+        &mut self,
+        subnet: &Subnet,
+        client: &ClientKey,
+        wanted: Option<Ipv4Addr>,
+        bootp: bool,
+        now: UnixTime,
+    ) -> Option<Ipv4Addr> {
+        let ok = |t: &Self, a: Ipv4Addr| {
+            subnet.in_ranges(a, bootp) && t.available(subnet, a, client, now)
+        };
+        if let Some(l) = self.of_client(client) {
+            if ok(self, l.addr) {
+                return Some(l.addr);
+            }
+        }
+        if let Some(w) = wanted {
+            if ok(self, w) {
+                return Some(w);
+            }
+        }
+        for r in subnet.ranges.iter().filter(|r| !bootp || r.bootp) {
+            let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
+            let mut cur = self.cursors.get(&r.start).copied().unwrap_or(0);
+            while cur < len {
+                let a = Ipv4Addr::from(u32::from(r.start).wrapping_add(cur));
+                cur += 1;
+                if !self.by_addr.contains_key(&a) && self.available(subnet, a, client, now) {
+                    self.cursors.insert(r.start, cur - 1);
+                    return Some(a);
+                }
+            }
+            self.cursors.insert(r.start, cur);
+        }
+        // Every address has been used once: the one free for longest.
+        self.by_addr
+            .values()
+            .filter(|l| subnet.in_ranges(l.addr, bootp) && !l.blocks(client, now))
+            .filter(|l| self.available(subnet, l.addr, client, now))
+            .min_by_key(|l| (l.state == LeaseState::Declined, l.expires))
+            .map(|l| l.addr)
+    }
+}
+
+/// The MAC inside an `htype` + `chaddr` key, for reservation look-ups.
+fn mac_of(k: &ClientKey) -> Option<[u8; 6]> {
+    match k.0.as_slice() {
+        [1, m @ ..] if m.len() == 6 => {
+            let mut mac = [0; 6];
+            mac.copy_from_slice(m);
+            Some(mac)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subnet::{Range, Reservation};
+
+    fn subnet() -> Subnet {
+        let mut s = Subnet::new(Ipv4Addr::new(192, 0, 2, 0), 24);
+        s.ranges.push(Range {
+            start: Ipv4Addr::new(192, 0, 2, 10),
+            end: Ipv4Addr::new(192, 0, 2, 12),
+            bootp: false,
+        });
+        s
+    }
+
+    fn key(n: u8) -> ClientKey {
+        ClientKey(vec![1, 2, 0, 0, 0, 0, n])
+    }
+
+    fn bind(t: &mut LeaseTable, a: Ipv4Addr, k: ClientKey, exp: UnixTime) {
+        t.put(Lease {
+            addr: a,
+            client: k,
+            state: LeaseState::Bound,
+            expires: exp,
+        });
+    }
+
+    #[test]
+    fn distinct_clients_get_distinct_addresses_until_full() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        let mut got = Vec::new();
+        for n in 0..3 {
+            let a = t.allocate(&s, &key(n), None, false, 100).unwrap();
+            bind(&mut t, a, key(n), 1000);
+            got.push(a);
+        }
+        got.sort();
+        got.dedup();
+        assert_eq!(got.len(), 3);
+        assert_eq!(t.allocate(&s, &key(9), None, false, 100), None);
+        // After expiry an address is reused.
+        assert!(t.allocate(&s, &key(9), None, false, 1000).is_some());
+    }
+
+    #[test]
+    fn returning_client_gets_its_old_address_even_after_release() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        let a = t.allocate(&s, &key(1), None, false, 0).unwrap();
+        bind(&mut t, a, key(1), 10);
+        let b = t.allocate(&s, &key(2), None, false, 0).unwrap();
+        bind(&mut t, b, key(2), 10);
+        t.put(Lease {
+            addr: a,
+            client: key(1),
+            state: LeaseState::Released,
+            expires: 5,
+        });
+        assert_eq!(t.allocate(&s, &key(1), None, false, 50), Some(a));
+        assert_eq!(t.allocate(&s, &key(2), Some(a), false, 50), Some(b));
+    }
+
+    #[test]
+    fn requested_address_honoured_when_free_and_reservations_kept() {
+        let mut s = subnet();
+        s.reservations.push(Reservation {
+            mac: Some([2, 0, 0, 0, 0, 7]),
+            client_id: None,
+            addr: Ipv4Addr::new(192, 0, 2, 11),
+        });
+        let mut t = LeaseTable::new();
+        assert_eq!(
+            t.allocate(&s, &key(1), Some(Ipv4Addr::new(192, 0, 2, 12)), false, 0),
+            Some(Ipv4Addr::new(192, 0, 2, 12))
+        );
+        assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(1), 0));
+        assert!(t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(7), 0));
+        assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 255), &key(1), 0));
+    }
+
+    #[test]
+    fn declined_address_is_quarantined() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        for a in [10, 11, 12] {
+            let addr = Ipv4Addr::new(192, 0, 2, a);
+            t.put(Lease {
+                addr,
+                client: key(0),
+                state: LeaseState::Declined,
+                expires: 500,
+            });
+        }
+        assert_eq!(t.allocate(&s, &key(1), None, false, 100), None);
+        assert!(t.allocate(&s, &key(1), None, false, 500).is_some());
+    }
+
+    #[test]
+    fn client_key_prefers_option_61() {
+        let mut m = Message::default();
+        m.chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        assert_eq!(ClientKey::of(&m).0, vec![1, 2, 0, 0, 0, 0, 1]);
+        m.options.insert(codes::CLIENT_ID, b"abc".to_vec());
+        assert_eq!(ClientKey::of(&m).to_string(), "61:62:63");
+    }
+}

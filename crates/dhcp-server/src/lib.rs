@@ -1,0 +1,25 @@
+//! A DHCP server and proxyDHCP for network boot, as a sans-IO core plus a tokio driver.
+//!
+//! - [`Server`]: datagrams and time in, replies and lease records out
+//!   ([`Server::handle`], [`Server::poll_transmit`], [`Server::poll_commit`],
+//!   [`Server::poll_timeout`]); full mode (subnets, ranges, reservations, DORA, NAK,
+//!   INFORM, RELEASE, DECLINE, BOOTP, relays) and proxy mode (port 67 proxy OFFERs,
+//!   port 4011 ACKs), with reply addressing per RFC 2131 §4.1 ([`addressing`]).
+//! - `store`: the `LeaseStore` trait and `LeaseJournal`, an
+//!   append-only, checksummed, fsynced lease file.
+//! - `driver`: sockets (IP_PKTINFO, SO_BINDTODEVICE, broadcast, port 4011) and the loop.
+#![warn(missing_docs)]
+
+pub mod addressing;
+pub mod error;
+pub mod exchange;
+pub mod lease;
+pub mod ratelimit;
+pub mod server;
+pub mod subnet;
+
+pub use error::Error;
+pub use exchange::Exchange;
+pub use lease::{ClientKey, Lease, LeaseState, LeaseTable};
+pub use server::{CommitBatch, Datagram, Mode, Server, ServerConfig, Stats, Transmit};
+pub use subnet::{Range, Reservation, Subnet};

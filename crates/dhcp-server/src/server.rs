@@ -1,0 +1,337 @@
+//! The sans-IO server: datagrams and time in, replies and lease records out.
+//!
+//! ```text
+//!   driver                                   Server
+//!   recv ──────── handle(now, Datagram) ───▶ decode, classify, decide, lease table
+//!   send ◀─────── poll_transmit() ────────── OFFERs, NAKs, proxy replies at once;
+//!                                            ACKs only after their batch is durable
+//!   store.append+fsync ◀── poll_commit() ─── lease records of every ACK/RELEASE/DECLINE since
+//!                ─────── handle_committed(id) ─▶ releases that batch's ACKs
+//!   sleep until ◀──────── poll_timeout() ─── expiries, rate-limit pruning
+//!               ───────── handle_timeout(now) ─▶
+//! ```
+//!
+//! No sockets and no clock inside: `now` is wall-clock time given by the caller, as
+//! lease expiry is stored on disk as Unix time.
+
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, SystemTime};
+
+use dhcp_pxe::Policy;
+
+use crate::addressing::Destination;
+use crate::exchange::Exchange;
+use crate::lease::{Lease, LeaseState, LeaseTable, UnixTime};
+use crate::ratelimit::{RateLimit, RateLimiter};
+use crate::subnet::Subnet;
+
+/// Full DHCP server or proxyDHCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Hands out addresses (and boot information).
+    Full,
+    /// Boot information only, beside another DHCP server (PXE 2.1 proxyDHCP).
+    Proxy,
+}
+
+/// Everything the server core needs to know.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Full or proxy.
+    pub mode: Mode,
+    /// Subnets (full mode).
+    pub subnets: Vec<Subnet>,
+    /// Boot policy: which client gets which boot file.
+    pub policy: Policy,
+    /// Option 54 and the source of replies; the receiving address when `None`.
+    pub server_id: Option<Ipv4Addr>,
+    /// How long an offered address is held for the client's REQUEST.
+    pub offer_hold: Duration,
+    /// How long a declined address stays out of use.
+    pub decline_hold: Duration,
+    /// Per-client limits.
+    pub rate_limit: RateLimit,
+    /// Proxy OFFERs to UEFI PXE clients leave out option 43, sending them to port 4011.
+    pub uefi_via_4011: bool,
+    /// Log events kept at most before the driver collects them.
+    pub max_events: usize,
+}
+
+impl ServerConfig {
+    /// A configuration with defaults: 30 s offer hold, 1 h decline quarantine.
+    pub fn new(mode: Mode, subnets: Vec<Subnet>, policy: Policy) -> Self {
+        Self {
+            mode,
+            subnets,
+            policy,
+            server_id: None,
+            offer_hold: Duration::from_secs(30),
+            decline_hold: Duration::from_secs(3600),
+            rate_limit: RateLimit::default(),
+            uefi_via_4011: false,
+            max_events: 4096,
+        }
+    }
+}
+
+/// One received datagram with what the socket layer learnt about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Datagram<'a> {
+    /// Index of the interface it arrived on.
+    pub ifindex: u32,
+    /// Name of that interface, when known.
+    pub interface: Option<&'a str>,
+    /// The address of the receiving interface (or the unicast address it was sent to).
+    pub local: Ipv4Addr,
+    /// 67 or 4011.
+    pub local_port: u16,
+    /// Sender.
+    pub src: SocketAddrV4,
+    /// The UDP payload.
+    pub payload: &'a [u8],
+}
+
+/// A reply to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Interface to send on (the one the request came in on).
+    pub ifindex: u32,
+    /// Source address.
+    pub from: Ipv4Addr,
+    /// Source port (67, or 4011 for port-4011 replies).
+    pub src_port: u16,
+    /// Where to.
+    pub to: Destination,
+    /// The encoded DHCP message.
+    pub payload: Vec<u8>,
+}
+
+/// Lease records to make durable together (group commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitBatch {
+    /// Pass to [`Server::handle_committed`] once the records are on disk.
+    pub id: u64,
+    /// The records, in order.
+    pub records: Vec<Lease>,
+}
+
+/// Counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handled.
+    pub received: u64,
+    /// Datagrams that are not DHCP messages (dropped).
+    pub malformed: u64,
+    /// Requests over a client's rate limit (dropped).
+    pub rate_limited: u64,
+    /// Replies queued.
+    pub replies: u64,
+    /// NAKs among them.
+    pub naks: u64,
+    /// Requests answered with silence (not for us, no address, not PXE…).
+    pub silent: u64,
+    /// ACKs dropped because their lease could not be written.
+    pub commit_failures: u64,
+    /// Log events dropped because the driver did not collect them.
+    pub events_dropped: u64,
+}
+
+/// The DHCP/proxyDHCP server state machine.
+#[derive(Debug)]
+pub struct Server {
+    pub(crate) config: ServerConfig,
+    pub(crate) leases: LeaseTable,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) stats: Stats,
+    transmits: VecDeque<Transmit>,
+    /// Records and the ACKs that wait for them, not yet handed out.
+    pending: Vec<Lease>,
+    held: Vec<Transmit>,
+    in_flight: HashMap<u64, Vec<Transmit>>,
+    next_batch: u64,
+    expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
+    next_prune: Option<SystemTime>,
+    events: VecDeque<String>,
+}
+
+/// Unix seconds of `t`.
+pub fn unix(t: SystemTime) -> UnixTime {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Server {
+    /// A server with no leases.
+    pub fn new(config: ServerConfig) -> Self {
+        let limiter = RateLimiter::new(config.rate_limit);
+        Self {
+            config,
+            leases: LeaseTable::new(),
+            limiter,
+            stats: Stats::default(),
+            transmits: VecDeque::new(),
+            pending: Vec::new(),
+            held: Vec::new(),
+            in_flight: HashMap::new(),
+            next_batch: 0,
+            expiries: BinaryHeap::new(),
+            next_prune: None,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Loads leases read back from the store (later records win).
+    pub fn restore(&mut self, leases: impl IntoIterator<Item = Lease>) {
+        for l in leases {
+            if l.state == LeaseState::Bound {
+                self.expiries.push(std::cmp::Reverse((l.expires, l.addr)));
+            }
+            self.leases.put(l);
+        }
+    }
+
+    /// Replaces the configuration (SIGHUP), keeping leases.
+    pub fn reconfigure(&mut self, config: ServerConfig) {
+        self.limiter = RateLimiter::new(config.rate_limit);
+        self.config = config;
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The lease table.
+    pub fn leases(&self) -> &LeaseTable {
+        &self.leases
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Handles one datagram. Then call [`poll_transmit`](Self::poll_transmit),
+    /// [`poll_commit`](Self::poll_commit) and [`poll_timeout`](Self::poll_timeout).
+    pub fn handle(&mut self, now: SystemTime, d: &Datagram<'_>) {
+        self.stats.received += 1;
+        if self.next_prune.is_none() {
+            self.next_prune = Some(now + Duration::from_secs(60));
+        }
+        let ex = self.process(now, d);
+        self.log(ex.log_line());
+        self.stats.silent += u64::from(ex.reply.is_none());
+        for r in &ex.records {
+            if r.state == LeaseState::Bound && r.expires != crate::lease::NEVER {
+                self.expiries.push(std::cmp::Reverse((r.expires, r.addr)));
+            }
+        }
+        self.pending.extend(ex.records);
+        if let Some(out) = ex.reply {
+            self.stats.replies += 1;
+            self.stats.naks += u64::from(out.nak);
+            let t = Transmit {
+                ifindex: d.ifindex,
+                from: out.server_id,
+                src_port: d.local_port,
+                to: out.destination,
+                payload: out.bytes,
+            };
+            if out.durable {
+                self.held.push(t);
+            } else {
+                self.transmits.push_back(t);
+            }
+        }
+    }
+
+    /// Processes a datagram without sending or committing anything: what `handle`
+    /// would do, for `explain`. The lease table does change (an OFFER holds an address).
+    pub fn explain(&mut self, now: SystemTime, d: &Datagram<'_>) -> Exchange {
+        self.process(now, d)
+    }
+
+    /// The next reply ready to leave. Call until `None` after every `handle`,
+    /// `handle_committed` and `handle_timeout`.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Lease records waiting to be made durable, with the ACKs that depend on them.
+    /// The driver writes and syncs them and then calls
+    /// [`handle_committed`](Self::handle_committed); records handled meanwhile go
+    /// into the next batch (group commit). `None` when nothing waits.
+    pub fn poll_commit(&mut self) -> Option<CommitBatch> {
+        if self.pending.is_empty() && self.held.is_empty() {
+            return None;
+        }
+        let id = self.next_batch;
+        self.next_batch += 1;
+        self.in_flight.insert(id, std::mem::take(&mut self.held));
+        Some(CommitBatch {
+            id,
+            records: std::mem::take(&mut self.pending),
+        })
+    }
+
+    /// Batch `id` is on disk: its ACKs may leave.
+    pub fn handle_committed(&mut self, id: u64) {
+        if let Some(ts) = self.in_flight.remove(&id) {
+            self.transmits.extend(ts);
+        }
+    }
+
+    /// Batch `id` could not be written: its ACKs are never sent (the clients retry).
+    pub fn handle_commit_failed(&mut self, id: u64) {
+        if let Some(ts) = self.in_flight.remove(&id) {
+            self.stats.commit_failures += ts.len() as u64;
+            self.log(format!("lease write failed: {} ACKs not sent", ts.len()));
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    pub fn poll_timeout(&self) -> Option<SystemTime> {
+        let exp = self
+            .expiries
+            .peek()
+            .map(|std::cmp::Reverse((t, _))| SystemTime::UNIX_EPOCH + Duration::from_secs(*t));
+        match (exp, self.next_prune) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Expires leases and forgets idle rate-limit buckets.
+    pub fn handle_timeout(&mut self, now: SystemTime) {
+        let secs = unix(now);
+        while let Some(std::cmp::Reverse((t, addr))) = self.expiries.peek().copied() {
+            if t > secs {
+                break;
+            }
+            self.expiries.pop();
+            if let Some(l) = self.leases.get(addr) {
+                if l.state == LeaseState::Bound && l.expires == t {
+                    self.log(format!("EXPIRE {addr} client {}", l.client));
+                }
+            }
+        }
+        if self.next_prune.is_none_or(|p| p <= now) {
+            self.limiter.prune(now);
+            self.next_prune = Some(now + Duration::from_secs(60));
+        }
+    }
+
+    /// The next log line (one per exchange, plus expiries).
+    pub fn poll_event(&mut self) -> Option<String> {
+        self.events.pop_front()
+    }
+
+    fn log(&mut self, line: String) {
+        if self.events.len() >= self.config.max_events {
+            self.stats.events_dropped += 1;
+            return;
+        }
+        self.events.push_back(line);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the dhcp-server crate.
+
+mod core;
+mod journal;
+mod proxy;
+mod support;
