@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod lease;
 pub mod ratelimit;
 pub mod server;
+pub mod store;
 pub mod subnet;
 
 pub use error::Error;
