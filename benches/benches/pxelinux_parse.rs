@@ -1,8 +1,8 @@
 //! Parse + lint time per configuration (pxelinux crate).
 //!
 //! Inputs are embedded from the crate's fixtures: the CentOS 7 seed (16 lines),
-//! Debian 12's boot-screens/menu.cfg (55 lines) and syslinux's hdt.cfg (115 lines),
-//! plus a generated 1000-label file for scaling.
+//! Debian 12's boot-screens/menu.cfg (55 lines), the Auto-install seed with its
+//! mid-line `#`, plus a generated 1000-label file for scaling.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pxelinux::{format::format_bytes, lint_bytes, Document};
@@ -12,9 +12,8 @@ const CENTOS7: &[u8] =
 const DEBIAN_MENU: &[u8] = include_bytes!(
     "../../crates/pxelinux/tests/fixtures/corpus/debian-12-netboot-amd64-text/debian-installer/amd64/boot-screens/menu.cfg"
 );
-const HDT: &[u8] = include_bytes!(
-    "../../crates/pxelinux/tests/fixtures/corpus/syslinux-6.04/com32_hdt_floppy_hdt.cfg"
-);
+const AUTO_INSTALL: &[u8] =
+    include_bytes!("../../crates/pxelinux/tests/fixtures/seed/pxelinux-auto-install.cfg");
 
 fn big() -> Vec<u8> {
     let mut s = String::from("UI menu.c32\nDEFAULT l0\nTIMEOUT 50\nMENU TITLE big\n");
@@ -31,7 +30,7 @@ fn parse_and_lint(c: &mut Criterion) {
     let inputs: [(&str, &[u8]); 4] = [
         ("centos7-seed", CENTOS7),
         ("debian12-menu", DEBIAN_MENU),
-        ("syslinux-hdt", HDT),
+        ("auto-install-seed", AUTO_INSTALL),
         ("1000-labels", &big),
     ];
     let mut g = c.benchmark_group("pxelinux");
