@@ -50,8 +50,9 @@ fn transient(e: &io::Error) -> bool {
 /// Drives `t` on `sock` until `until` holds.
 pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> io::Result<()> {
     let mut buf = [0u8; CONTROL_BUF];
-    // Largest datagram a peer can send us: a DATA of 65464 bytes plus header.
-    let mut rbuf = vec![0u8; 65536];
+    // A sender only ever receives ACKs and ERRORs: 1 KiB instead of 64 KiB
+    // per transfer when hundreds of clients fetch at once.
+    let mut rbuf = vec![0u8; t.max_datagram()];
     // One timer for the whole transfer, moved only when the deadline moves.
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);

@@ -331,6 +331,17 @@ impl Transfer {
         self.phase == Phase::Finished
     }
 
+    /// The largest datagram this transfer expects: a whole DATA block for a
+    /// receiving role, a control packet for a sending one. A driver may size
+    /// its receive buffer with it; a longer datagram truncated to this size
+    /// is never one the transfer would accept.
+    pub fn max_datagram(&self) -> usize {
+        match self.role {
+            Role::ClientGet | Role::ServerWrite => 65536,
+            Role::ServerRead | Role::ClientPut => 1024,
+        }
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
