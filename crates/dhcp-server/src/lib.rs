@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod addressing;
+pub mod driver;
 pub mod error;
 pub mod exchange;
 pub mod lease;

@@ -1,6 +1,7 @@
 //! Integration tests of the dhcp-server crate.
 
 mod core;
+mod driver;
 mod journal;
 mod proxy;
 mod support;

@@ -1,0 +1,334 @@
+//! The tokio driver: sockets on port 67 (and 4011) per interface, a writer
+//! thread that makes lease batches durable, and a loop that only moves
+//! datagrams, time and commit results between them and the [`Server`].
+
+mod sys;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::addressing::{Destination, CLIENT_PORT, PXE_PORT, SERVER_PORT};
+use crate::error::Error;
+use crate::lease::LeaseState;
+use crate::server::{CommitBatch, Datagram, Server, ServerConfig, Stats, Transmit};
+use crate::store::LeaseStore;
+
+/// Where to listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// Interfaces (SO_BINDTODEVICE); empty: every interface, one socket.
+    pub interfaces: Vec<String>,
+    /// The DHCP port (67).
+    pub port: u16,
+    /// Also serve the PXE boot-server port (4011).
+    pub pxe_port: Option<u16>,
+    /// Set SO_REUSEADDR on port 67, to share it with a DHCP server on the same host.
+    pub share_port: bool,
+}
+
+impl Listen {
+    /// Port 67 and 4011 on `interfaces`.
+    pub fn new(interfaces: Vec<String>) -> Self {
+        Self {
+            interfaces,
+            port: SERVER_PORT,
+            pxe_port: Some(PXE_PORT),
+            share_port: false,
+        }
+    }
+}
+
+/// Requests to a running driver.
+#[derive(Debug)]
+pub enum Control {
+    /// Replace the configuration (already validated), keeping leases.
+    Reload(Box<ServerConfig>),
+    /// Finish the lease write in progress, send its ACKs, and return.
+    Shutdown,
+}
+
+struct Listener {
+    sock: Arc<UdpSocket>,
+    port: u16,
+    device: Option<String>,
+}
+
+struct Incoming {
+    listener: usize,
+    meta: sys::RecvMeta,
+    bytes: Vec<u8>,
+}
+
+enum Job {
+    Append(CommitBatch, usize),
+    Compact(Vec<crate::lease::Lease>),
+}
+
+enum Done {
+    Committed { id: u64, compact: bool },
+    Failed { id: u64, error: Error },
+    Compacted(Result<(), Error>),
+}
+
+/// Binds every socket (fails early, e.g. on EADDRINUSE or a missing interface).
+fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
+    let devices: Vec<Option<String>> = if listen.interfaces.is_empty() {
+        vec![None]
+    } else {
+        listen.interfaces.iter().cloned().map(Some).collect()
+    };
+    let reuse = devices.len() > 1;
+    let mut out = Vec::new();
+    for d in &devices {
+        let mut ports = vec![(listen.port, reuse || listen.share_port)];
+        if let Some(p) = listen.pxe_port {
+            ports.push((p, reuse));
+        }
+        for (port, reuse) in ports {
+            let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+            let sock = sys::bind(addr, d.as_deref(), reuse).map_err(|e| {
+                Error::io(
+                    format!(
+                        "binding UDP {addr} on {}",
+                        d.as_deref().unwrap_or("all interfaces")
+                    ),
+                    e,
+                )
+            })?;
+            out.push(Listener {
+                sock: Arc::new(sock),
+                port,
+                device: d.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `server` until [`Control::Shutdown`] (or the control channel closes).
+/// Must be called inside a tokio runtime. Returns the final counters.
+pub async fn run(
+    mut server: Server,
+    store: Box<dyn LeaseStore>,
+    listen: &Listen,
+    mut control: mpsc::UnboundedReceiver<Control>,
+) -> Result<Stats, Error> {
+    let listeners = bind_all(listen)?;
+    info!(sockets = listeners.len(), mode = ?server.config().mode, "listening");
+    let (tx, mut rx) = mpsc::channel::<Incoming>(4096);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, l) in listeners.iter().enumerate() {
+        let sock = l.sock.clone();
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let mut buf = vec![0u8; 1500];
+            loop {
+                match sys::recv(&sock, &mut buf).await {
+                    Ok(meta) => {
+                        let bytes = buf[..meta.len].to_vec();
+                        // A full queue drops the datagram: memory stays bounded, DHCP retries.
+                        let _ = tx.try_send(Incoming {
+                            listener: i,
+                            meta,
+                            bytes,
+                        });
+                    }
+                    Err(e) => warn!(error = %e, "receive failed"),
+                }
+            }
+        });
+    }
+    drop(tx);
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let writer = std::thread::Builder::new()
+        .name("lease-writer".into())
+        .spawn(move || writer(store, &job_rx, &done_tx))
+        .map_err(|e| Error::io("starting the lease writer thread", e))?;
+
+    let mut routes: HashMap<(u32, u16), usize> = HashMap::new();
+    let mut names: HashMap<u32, Option<String>> = HashMap::new();
+    let mut in_flight = false;
+    let mut stopping = false;
+    let mut compacting = false;
+    loop {
+        while let Some(t) = server.poll_transmit() {
+            send(&listeners, &routes, &mut names, t).await;
+        }
+        while let Some(line) = server.poll_event() {
+            info!("{line}");
+        }
+        if !in_flight && !compacting {
+            if let Some(b) = server.poll_commit() {
+                let live = server.leases().len();
+                in_flight = job_tx.send(Job::Append(b, live)).is_ok();
+            }
+        }
+        if stopping && !in_flight && !compacting {
+            break;
+        }
+        let timeout = server.poll_timeout();
+        let sleep = async {
+            match timeout {
+                Some(t) => {
+                    let d = t.duration_since(SystemTime::now()).unwrap_or_default();
+                    tokio::time::sleep(d).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            c = control.recv(), if !stopping => match c {
+                Some(Control::Reload(cfg)) => {
+                    server.reconfigure(*cfg);
+                    info!("configuration reloaded");
+                }
+                Some(Control::Shutdown) | None => stopping = true,
+            },
+            d = done_rx.recv() => match d {
+                Some(Done::Committed { id, compact }) => {
+                    in_flight = false;
+                    server.handle_committed(id);
+                    if compact {
+                        let live: Vec<_> = server
+                            .leases()
+                            .iter()
+                            .filter(|l| l.state != LeaseState::Offered)
+                            .cloned()
+                            .collect();
+                        compacting = job_tx.send(Job::Compact(live)).is_ok();
+                    }
+                }
+                Some(Done::Failed { id, error }) => {
+                    in_flight = false;
+                    warn!(%error, "lease write failed; its ACKs are not sent");
+                    server.handle_commit_failed(id);
+                }
+                Some(Done::Compacted(r)) => {
+                    compacting = false;
+                    match r {
+                        Ok(()) => info!("lease file compacted"),
+                        Err(error) => warn!(%error, "lease file compaction failed"),
+                    }
+                }
+                None => return Err(Error::Config("the lease writer stopped".into())),
+            },
+            p = rx.recv(), if !stopping => {
+                let Some(first) = p else { break };
+                let now = SystemTime::now();
+                let mut next = Some(first);
+                let mut n = 0;
+                while let Some(inc) = next {
+                    handle(&mut server, &listeners, &mut routes, &mut names, now, &inc);
+                    n += 1;
+                    next = if n < 256 { rx.try_recv().ok() } else { None };
+                }
+            }
+            () = sleep => server.handle_timeout(SystemTime::now()),
+        }
+    }
+    tasks.abort_all();
+    drop(job_tx);
+    let _ = writer.join();
+    Ok(server.stats())
+}
+
+fn handle(
+    server: &mut Server,
+    listeners: &[Listener],
+    routes: &mut HashMap<(u32, u16), usize>,
+    names: &mut HashMap<u32, Option<String>>,
+    now: SystemTime,
+    inc: &Incoming,
+) {
+    let l = &listeners[inc.listener];
+    if routes.len() < 4096 {
+        routes
+            .entry((inc.meta.ifindex, l.port))
+            .or_insert(inc.listener);
+    }
+    let name = l.device.clone().or_else(|| {
+        if names.len() >= 4096 {
+            return None;
+        }
+        names
+            .entry(inc.meta.ifindex)
+            .or_insert_with(|| sys::ifname(inc.meta.ifindex))
+            .clone()
+    });
+    let d = Datagram {
+        ifindex: inc.meta.ifindex,
+        interface: name.as_deref(),
+        local: inc.meta.local,
+        local_port: l.port,
+        src: inc.meta.src,
+        payload: &inc.bytes,
+    };
+    server.handle(now, &d);
+}
+
+async fn send(
+    listeners: &[Listener],
+    routes: &HashMap<(u32, u16), usize>,
+    names: &mut HashMap<u32, Option<String>>,
+    t: Transmit,
+) {
+    let Some(&i) = routes.get(&(t.ifindex, t.src_port)) else {
+        warn!(ifindex = t.ifindex, "no socket for the reply's interface");
+        return;
+    };
+    let l = &listeners[i];
+    let bcast = SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT);
+    let to = match t.to {
+        Destination::Unicast(a) => a,
+        Destination::Broadcast => bcast,
+        Destination::UnicastToHardware { addr, mac } => {
+            let dev = l.device.clone().or_else(|| {
+                names
+                    .entry(t.ifindex)
+                    .or_insert_with(|| sys::ifname(t.ifindex))
+                    .clone()
+            });
+            match dev.map(|d| sys::set_arp(&l.sock, &d, addr, mac)) {
+                Some(Ok(())) => SocketAddrV4::new(addr, CLIENT_PORT),
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "no ARP entry for {addr}; broadcasting");
+                    bcast
+                }
+                None => bcast,
+            }
+        }
+    };
+    if let Err(e) = sys::send(&l.sock, to, t.from, t.ifindex, &t.payload).await {
+        warn!(error = %e, %to, "send failed");
+    }
+}
+
+fn writer(
+    mut store: Box<dyn LeaseStore>,
+    jobs: &std::sync::mpsc::Receiver<Job>,
+    done: &mpsc::UnboundedSender<Done>,
+) {
+    while let Ok(job) = jobs.recv() {
+        let msg = match job {
+            Job::Append(b, live) => match store.append(&b.records) {
+                Ok(()) => Done::Committed {
+                    id: b.id,
+                    compact: store.wants_compaction(live),
+                },
+                Err(error) => Done::Failed { id: b.id, error },
+            },
+            Job::Compact(live) => Done::Compacted(store.compact(&live)),
+        };
+        if done.send(msg).is_err() {
+            return;
+        }
+    }
+}
