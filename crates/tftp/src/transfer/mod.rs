@@ -22,10 +22,15 @@ use bytes::Bytes;
 use crate::netascii;
 use crate::options::{self, Direction, Limits, Negotiated, RequestOptions};
 use crate::packet::{self, ErrorCode, Mode, Opcode, Packet, Request};
-use crate::receiver::{DataEffect, Receiver};
+use crate::receiver::Receiver;
 use crate::retry::{Backoff, RetryPolicy};
-use crate::sender::{AckEffect, Sender};
+use crate::sender::Sender;
 use crate::source::WriteSink;
+
+mod handle;
+mod storage;
+
+use storage::Storage;
 
 /// One datagram to send.
 #[derive(Debug, Clone)]
@@ -110,12 +115,6 @@ enum Control {
     Oack,
     Ack(u16),
     Error(ErrorCode, String),
-}
-
-#[derive(Debug)]
-enum Storage {
-    Sink(Option<Box<dyn WriteSink>>),
-    Memory(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -473,279 +472,9 @@ impl Transfer {
         self.phase = Phase::Closing;
     }
 
-    /// Feeds one datagram that arrived from `from`.
-    pub fn handle(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        if matches!(self.phase, Phase::Finished) {
-            return;
-        }
-        if self.latched && from != self.peer {
-            self.foreign(from);
-            return;
-        }
-        let Ok(packet) = Packet::parse(datagram) else {
-            self.stats.dropped += 1;
-            return;
-        };
-        if !self.latched {
-            // A client learns the server's transfer ID from its first answer.
-            if from.ip() != self.peer.ip() {
-                self.foreign(from);
-                return;
-            }
-            self.peer = from;
-            self.latched = true;
-        }
-        if let Packet::Error { code, message } = packet {
-            let message = String::from_utf8_lossy(message).into_owned();
-            let probe = self.role == Role::ServerRead
-                && self.phase == Phase::Handshake
-                && self.negotiated.tsize.is_some();
-            self.conclude(
-                now,
-                if probe {
-                    Outcome::SizeProbe
-                } else {
-                    Outcome::PeerError { code, message }
-                },
-            );
-            self.queue.clear();
-            self.finish(now);
-            return;
-        }
-        if self.phase == Phase::Closing {
-            return;
-        }
-        match (self.role, packet) {
-            (Role::ServerRead | Role::ClientPut, Packet::Ack { block }) => self.on_ack(now, block),
-            (Role::ClientPut, Packet::Oack(o)) if self.phase == Phase::Handshake => {
-                match self.asked.accept_oack(&o) {
-                    Ok(n) => self.start_put(n),
-                    Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
-                }
-            }
-            (Role::ClientGet, Packet::Oack(o)) => match self.phase {
-                Phase::Handshake => match self.asked.accept_oack(&o) {
-                    Ok(n) => {
-                        self.start_get(n);
-                        self.queue.push_back((self.peer, Control::Ack(0)));
-                    }
-                    Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
-                },
-                // Our ACK 0 was lost and the server repeats its OACK.
-                _ => {
-                    if matches!(&self.half, Half::Recv { receiver, .. } if receiver.blocks() == 0) {
-                        self.queue.push_back((self.peer, Control::Ack(0)));
-                    }
-                }
-            },
-            (Role::ClientGet, Packet::Data { block, payload }) => {
-                if self.phase == Phase::Handshake {
-                    // No OACK: the server took none of the options.
-                    self.start_get(Negotiated::default());
-                }
-                self.on_data(now, block, payload);
-            }
-            (Role::ServerWrite, Packet::Data { block, payload }) => {
-                self.on_data(now, block, payload);
-            }
-            _ => self.stats.dropped += 1,
-        }
-    }
-
-    fn foreign(&mut self, from: SocketAddr) {
-        // RFC 1350 §4: answer the stranger, leave the transfer alone.
-        self.stats.dropped += 1;
-        self.queue.push_back((
-            from,
-            Control::Error(ErrorCode::UnknownTid, "Unknown transfer ID".into()),
-        ));
-    }
-
-    fn start_get(&mut self, n: Negotiated) {
-        self.backoff = Backoff::new(self.retry, n.timeout);
-        self.half = Half::Recv {
-            receiver: Receiver::new(n.blksize, n.windowsize, n.rollover),
-            storage: Storage::Memory(Vec::with_capacity(
-                n.tsize.unwrap_or(0).min(1 << 30) as usize
-            )),
-            decoder: (self.mode == Mode::Netascii).then(netascii::Decoder::new),
-        };
-        self.negotiated = n;
-        self.phase = Phase::Data;
-        self.deadline = None;
-    }
-
-    fn start_put(&mut self, n: Negotiated) {
-        self.backoff = Backoff::new(self.retry, n.timeout);
-        let data = self.put_data.take().unwrap_or_default();
-        self.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
-        self.negotiated = n;
-        self.phase = Phase::Data;
-        self.deadline = None;
-    }
-
-    fn on_ack(&mut self, now: Instant, block: u16) {
-        match self.phase {
-            Phase::Handshake if self.role == Role::ClientPut && block == 0 => {
-                self.start_put(Negotiated::default());
-            }
-            Phase::Handshake if block == 0 => {
-                self.phase = Phase::Data;
-                self.backoff.reset();
-                self.deadline = None;
-            }
-            Phase::Data => {
-                let Half::Send(sender) = &mut self.half else {
-                    return;
-                };
-                match sender.on_ack(block) {
-                    AckEffect::Complete => {
-                        self.conclude(now, Outcome::Complete);
-                        self.finish(now);
-                    }
-                    AckEffect::Progress => {
-                        self.backoff.reset();
-                        self.deadline = None;
-                    }
-                    AckEffect::Ignored => {}
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn on_data(&mut self, now: Instant, block: u16, payload: &[u8]) {
-        let Half::Recv {
-            receiver,
-            storage,
-            decoder,
-        } = &mut self.half
-        else {
-            return;
-        };
-        match receiver.on_data(block, payload.len()) {
-            DataEffect::Drop { ack } => {
-                if let Some(b) = ack {
-                    self.stats.retransmits += 1;
-                    self.queue.push_back((self.peer, Control::Ack(b)));
-                }
-            }
-            DataEffect::Accept { ack, last } => {
-                self.stats.bytes += payload.len() as u64;
-                let mut written = write(storage, decoder, payload);
-                if last && written.is_ok() {
-                    written = finish(storage, decoder);
-                }
-                if let Err(e) = written {
-                    let code = if e.kind() == std::io::ErrorKind::StorageFull {
-                        ErrorCode::DiskFull
-                    } else {
-                        ErrorCode::Undefined
-                    };
-                    self.fail(now, code, &e.to_string());
-                    return;
-                }
-                self.backoff.reset();
-                self.deadline = Some(now + self.backoff.interval());
-                if ack {
-                    self.queue.push_back((self.peer, Control::Ack(block)));
-                }
-                if last {
-                    self.conclude(now, Outcome::Complete);
-                    // Both receivers dally: a lost final ACK is answered
-                    // when the sender repeats the final block.
-                    self.phase = Phase::Dally;
-                }
-            }
-        }
-    }
-
-    /// Fires the retransmission timer if its deadline has passed.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        match self.deadline {
-            Some(d) if now >= d => {}
-            _ => return,
-        }
-        self.deadline = None;
-        match self.phase {
-            Phase::Finished => return,
-            Phase::Dally | Phase::Closing => {
-                self.finish(now);
-                return;
-            }
-            Phase::Handshake | Phase::Data => {}
-        }
-        self.stats.timeouts += 1;
-        if !self.backoff.on_timeout() {
-            self.conclude(now, Outcome::TimedOut);
-            self.queue.clear();
-            self.finish(now);
-            return;
-        }
-        let resend = match (&mut self.half, self.phase) {
-            (Half::Send(sender), Phase::Data) => {
-                sender.rewind();
-                None
-            }
-            (Half::Recv { receiver, .. }, _) => {
-                if receiver.blocks() == 0
-                    && !self.negotiated.oack.is_empty()
-                    && self.role == Role::ServerWrite
-                {
-                    Some(Control::Oack)
-                } else {
-                    Some(Control::Ack(receiver.on_timeout()))
-                }
-            }
-            _ => Some(match self.role {
-                Role::ClientGet | Role::ClientPut => Control::Request,
-                _ => Control::Oack,
-            }),
-        };
-        if let Some(c) = resend {
-            self.stats.retransmits += 1;
-            self.queue.push_back((self.peer, c));
-        }
-    }
-
     /// A duration helper for drivers: time left until the deadline.
     pub fn time_to_timeout(&self, now: Instant) -> Option<Duration> {
         self.poll_timeout()
             .map(|d| d.saturating_duration_since(now))
-    }
-}
-
-fn write(
-    storage: &mut Storage,
-    decoder: &mut Option<netascii::Decoder>,
-    data: &[u8],
-) -> std::io::Result<()> {
-    let mut local = Vec::new();
-    let bytes = match decoder {
-        Some(d) => {
-            d.decode(data, &mut local);
-            &local[..]
-        }
-        None => data,
-    };
-    match storage {
-        Storage::Memory(v) => {
-            v.extend_from_slice(bytes);
-            Ok(())
-        }
-        Storage::Sink(Some(s)) => s.write(bytes),
-        Storage::Sink(None) => Ok(()),
-    }
-}
-
-fn finish(storage: &mut Storage, decoder: &mut Option<netascii::Decoder>) -> std::io::Result<()> {
-    if let Some(d) = decoder {
-        let mut tail = Vec::new();
-        d.finish(&mut tail);
-        write(storage, &mut None, &tail)?;
-    }
-    match storage {
-        Storage::Sink(s) => s.take().map_or(Ok(()), |s| s.finish()),
-        Storage::Memory(_) => Ok(()),
     }
 }
