@@ -1,0 +1,85 @@
+//! Command line: quick flags for one subnet, `--config FILE`, and `explain`.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// DHCP server and proxyDHCP for network boot.
+#[derive(Debug, Parser)]
+#[command(name = "dhcpd-pxe", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do besides serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The configuration.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// For each DHCP packet in a pcap or hex dump: the client, the rule that matched,
+    /// and the reply that would be sent, field by field (or why none).
+    Explain(ExplainArgs),
+}
+
+/// `explain`'s arguments.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The configuration, as for serving.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// A pcap file, a hex dump, or one raw DHCP datagram.
+    #[arg(long, value_name = "FILE")]
+    pub packet: PathBuf,
+    /// The server address the packets arrive at (default: --tftp-server, else the
+    /// subnet's first address).
+    #[arg(long, value_name = "IP")]
+    pub local: Option<Ipv4Addr>,
+}
+
+/// Where the configuration comes from: a file, or quick flags for one subnet.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file (see docs/dhcpd-pxe-config.md); conflicts with the quick flags.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// proxyDHCP: no addresses, boot information for PXE clients only.
+    #[arg(long)]
+    pub proxy: bool,
+    /// Interface to serve (repeatable).
+    #[arg(long = "interface", short = 'i', value_name = "IF")]
+    pub interfaces: Vec<String>,
+    /// Dynamic range A-B.
+    #[arg(long, value_name = "A-B")]
+    pub range: Option<String>,
+    /// The subnet (default: the interface's address and prefix, else the /24 of the range).
+    #[arg(long, value_name = "CIDR")]
+    pub subnet: Option<String>,
+    /// Option 3 (repeatable).
+    #[arg(long = "router", value_name = "IP")]
+    pub routers: Vec<Ipv4Addr>,
+    /// Option 6 (repeatable).
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<Ipv4Addr>,
+    /// Lease time: seconds or 30s, 10m, 12h, 1d.
+    #[arg(long, value_name = "DUR")]
+    pub lease_time: Option<String>,
+    /// Boot file for a client class (bios, efi-ia32, efi-x64, efi-arm64, ipxe, http-x64) or, bare, for all.
+    #[arg(long = "boot-file", value_name = "[CLASS=]FILE")]
+    pub boot_files: Vec<String>,
+    /// The TFTP server (siaddr, next-server).
+    #[arg(long, value_name = "IP")]
+    pub tftp_server: Option<Ipv4Addr>,
+    /// The lease journal (full mode).
+    #[arg(long, value_name = "PATH")]
+    pub lease_file: Option<PathBuf>,
+    /// Leave option 43 out of proxy OFFERs to UEFI clients so they ask on port 4011.
+    #[arg(long)]
+    pub uefi_via_4011: bool,
+}

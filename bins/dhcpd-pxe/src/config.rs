@@ -1,0 +1,565 @@
+//! The configuration: a TOML file (docs/dhcpd-pxe-config.md) or quick flags for one
+//! subnet, validated into a [`ServerConfig`] with `FILE:LINE:` in every error.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use dhcp_server::driver::Listen;
+use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::boot::{policy, BootFile};
+use crate::cli::ConfigArgs;
+
+/// Everything the daemon needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The core's configuration.
+    pub server: ServerConfig,
+    /// Sockets.
+    pub listen: Listen,
+    /// The lease journal.
+    pub lease_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Dur {
+    Secs(u64),
+    Text(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    mode: Option<String>,
+    #[serde(default)]
+    interfaces: Vec<String>,
+    lease_file: Option<PathBuf>,
+    tftp_server: Option<Ipv4Addr>,
+    server_id: Option<Ipv4Addr>,
+    #[serde(default)]
+    uefi_via_4011: bool,
+    #[serde(default)]
+    share_port: bool,
+    routers: Option<Vec<Ipv4Addr>>,
+    dns: Option<Vec<Ipv4Addr>>,
+    domain_name: Option<String>,
+    lease_time: Option<Dur>,
+    max_lease_time: Option<Dur>,
+    #[serde(default)]
+    option: Vec<OptionToml>,
+    #[serde(default)]
+    subnet: Vec<Spanned<SubnetToml>>,
+    #[serde(default)]
+    boot: Vec<Spanned<BootToml>>,
+}
+
+/// Settings a subnet may give and the top level gives as defaults.
+#[derive(Debug)]
+struct Common<'a> {
+    routers: &'a Option<Vec<Ipv4Addr>>,
+    dns: &'a Option<Vec<Ipv4Addr>>,
+    domain_name: &'a Option<String>,
+    lease_time: &'a Option<Dur>,
+    max_lease_time: &'a Option<Dur>,
+    option: &'a [OptionToml],
+}
+
+macro_rules! common {
+    ($x:expr) => {
+        Common {
+            routers: &$x.routers,
+            dns: &$x.dns,
+            domain_name: &$x.domain_name,
+            lease_time: &$x.lease_time,
+            max_lease_time: &$x.max_lease_time,
+            option: &$x.option,
+        }
+    };
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubnetToml {
+    network: String,
+    interface: Option<String>,
+    #[serde(default)]
+    range: Vec<String>,
+    #[serde(default)]
+    bootp_range: Vec<String>,
+    renew_time: Option<Dur>,
+    rebind_time: Option<Dur>,
+    bootp_lease_time: Option<Dur>,
+    #[serde(default)]
+    reservation: Vec<ReservationToml>,
+    routers: Option<Vec<Ipv4Addr>>,
+    dns: Option<Vec<Ipv4Addr>>,
+    domain_name: Option<String>,
+    lease_time: Option<Dur>,
+    max_lease_time: Option<Dur>,
+    #[serde(default)]
+    option: Vec<OptionToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionToml {
+    code: u8,
+    text: Option<String>,
+    ip: Option<Vec<Ipv4Addr>>,
+    hex: Option<String>,
+    u32: Option<u32>,
+    u16: Option<u16>,
+    u8: Option<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReservationToml {
+    mac: Option<String>,
+    client_id: Option<String>,
+    address: Ipv4Addr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootToml {
+    class: Option<String>,
+    file: String,
+}
+
+/// Parses `3600`, `600s`, `10m`, `12h`, `1d`.
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| anyhow!("bad duration {s:?} (use 3600, 600s, 10m, 12h or 1d)"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => bail!("bad duration unit in {s:?} (s, m, h or d)"),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+fn dur(d: &Dur) -> Result<Duration> {
+    match d {
+        Dur::Secs(n) => Ok(Duration::from_secs(*n)),
+        Dur::Text(t) => parse_duration(t),
+    }
+}
+
+/// Parses `A-B`.
+pub fn parse_range(s: &str, bootp: bool) -> Result<Range> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| anyhow!("range {s:?} is not A-B"))?;
+    let start: Ipv4Addr = a
+        .trim()
+        .parse()
+        .with_context(|| format!("range {s:?}: bad first address"))?;
+    let end: Ipv4Addr = b
+        .trim()
+        .parse()
+        .with_context(|| format!("range {s:?}: bad last address"))?;
+    if u32::from(end) < u32::from(start) {
+        bail!("range {s:?} ends before it starts");
+    }
+    Ok(Range { start, end, bootp })
+}
+
+/// Parses `192.0.2.0/24`.
+pub fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8)> {
+    let (a, p) = s
+        .split_once('/')
+        .ok_or_else(|| anyhow!("network {s:?} is not ADDRESS/PREFIX"))?;
+    let a: Ipv4Addr = a
+        .parse()
+        .with_context(|| format!("network {s:?}: bad address"))?;
+    let p: u8 = p
+        .parse()
+        .ok()
+        .filter(|p| *p <= 32)
+        .ok_or_else(|| anyhow!("network {s:?}: bad prefix length"))?;
+    Ok((a, p))
+}
+
+fn parse_mac(s: &str) -> Result<[u8; 6]> {
+    let v = parse_hex_bytes(s)?;
+    <[u8; 6]>::try_from(v.as_slice()).map_err(|_| anyhow!("MAC {s:?} is not six bytes"))
+}
+
+fn parse_hex_bytes(s: &str) -> Result<Vec<u8>> {
+    let clean: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | ' ' | '.'))
+        .collect();
+    if clean.len() % 2 != 0 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+        bail!("{s:?} is not hex bytes");
+    }
+    Ok((0..clean.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).unwrap_or(0))
+        .collect())
+}
+
+fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
+    if matches!(o.code, 0 | 255 | 52 | 53 | 54 | 82) {
+        bail!("option {} is the server's to write", o.code);
+    }
+    let mut forms = Vec::new();
+    if let Some(t) = &o.text {
+        forms.push(t.as_bytes().to_vec());
+    }
+    if let Some(ip) = &o.ip {
+        forms.push(ip.iter().flat_map(|a| a.octets()).collect());
+    }
+    if let Some(h) = &o.hex {
+        forms.push(parse_hex_bytes(h)?);
+    }
+    if let Some(v) = o.u32 {
+        forms.push(v.to_be_bytes().to_vec());
+    }
+    if let Some(v) = o.u16 {
+        forms.push(v.to_be_bytes().to_vec());
+    }
+    if let Some(v) = o.u8 {
+        forms.push(vec![v]);
+    }
+    match forms.len() {
+        1 => Ok((o.code, forms.remove(0))),
+        0 => bail!(
+            "option {} has no value (text, ip, hex, u32, u16 or u8)",
+            o.code
+        ),
+        _ => bail!("option {} has more than one value", o.code),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+fn apply_common(s: &mut Subnet, c: &Common<'_>) -> Result<()> {
+    if let Some(r) = &c.routers {
+        s.routers.clone_from(r);
+    }
+    if let Some(d) = &c.dns {
+        s.dns.clone_from(d);
+    }
+    if let Some(d) = &c.domain_name {
+        s.domain_name = Some(d.clone());
+    }
+    if let Some(d) = &c.lease_time {
+        s.lease_time = dur(d)?;
+        s.max_lease_time = s.max_lease_time.max(s.lease_time);
+    }
+    if let Some(d) = &c.max_lease_time {
+        s.max_lease_time = dur(d)?;
+    }
+    for o in c.option {
+        let (code, data) = option_bytes(o)?;
+        s.options.retain(|(c, _)| *c != code);
+        s.options.push((code, data));
+    }
+    Ok(())
+}
+
+/// Checks a subnet for mistakes that would hand out wrong addresses.
+fn validate_subnet(s: &Subnet) -> Result<()> {
+    for r in &s.ranges {
+        if !s.contains(r.start) || !s.contains(r.end) {
+            bail!(
+                "range {}-{} is not inside {}/{}",
+                r.start,
+                r.end,
+                s.network,
+                s.prefix_len
+            );
+        }
+    }
+    for r in &s.reservations {
+        if !s.contains(r.addr) {
+            bail!(
+                "reservation {} is not inside {}/{}",
+                r.addr,
+                s.network,
+                s.prefix_len
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads and validates a configuration file.
+pub fn from_file(path: &Path) -> Result<Settings> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    from_toml(&text, path)
+}
+
+/// Validates a configuration given as TOML text (`path` names it in errors).
+pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
+    let p = path.display();
+    let f: FileConfig = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(0, |s| line_of(text, s.start));
+        anyhow!("{p}:{line}: {}", e.message())
+    })?;
+    let mode = match f.mode.as_deref() {
+        None | Some("full") => Mode::Full,
+        Some("proxy") => Mode::Proxy,
+        Some(m) => bail!("{p}: mode {m:?} is neither \"full\" nor \"proxy\""),
+    };
+    let mut subnets = Vec::new();
+    for st in &f.subnet {
+        let line = line_of(text, st.span().start);
+        let t = st.get_ref();
+        let at = |e: anyhow::Error| anyhow!("{p}:{line}: subnet {}: {e:#}", t.network);
+        let (net, len) = parse_cidr(&t.network).map_err(at)?;
+        let mut s = Subnet::new(net, len);
+        s.interface.clone_from(&t.interface);
+        apply_common(&mut s, &common!(f)).map_err(at)?;
+        apply_common(&mut s, &common!(t)).map_err(at)?;
+        for r in &t.range {
+            s.ranges.push(parse_range(r, false).map_err(at)?);
+        }
+        for r in &t.bootp_range {
+            s.ranges.push(parse_range(r, true).map_err(at)?);
+        }
+        s.renew_time = t.renew_time.as_ref().map(dur).transpose().map_err(at)?;
+        s.rebind_time = t.rebind_time.as_ref().map(dur).transpose().map_err(at)?;
+        s.bootp_lease_time = t
+            .bootp_lease_time
+            .as_ref()
+            .map(dur)
+            .transpose()
+            .map_err(at)?;
+        for r in &t.reservation {
+            if r.mac.is_none() && r.client_id.is_none() {
+                return Err(at(anyhow!(
+                    "reservation {} names neither mac nor client_id",
+                    r.address
+                )));
+            }
+            s.reservations.push(Reservation {
+                mac: r.mac.as_deref().map(parse_mac).transpose().map_err(at)?,
+                client_id: r
+                    .client_id
+                    .as_deref()
+                    .map(parse_hex_bytes)
+                    .transpose()
+                    .map_err(at)?,
+                addr: r.address,
+            });
+        }
+        validate_subnet(&s).map_err(at)?;
+        if let Some(o) = subnets
+            .iter()
+            .find(|o: &&Subnet| o.contains(s.network) || s.contains(o.network))
+        {
+            return Err(at(anyhow!(
+                "overlaps subnet {}/{}",
+                o.network,
+                o.prefix_len
+            )));
+        }
+        subnets.push(s);
+    }
+    let mut files = Vec::new();
+    for b in &f.boot {
+        let line = line_of(text, b.span().start);
+        let t = b.get_ref();
+        let spec = match &t.class {
+            Some(c) => format!("{c}={}", t.file),
+            None => t.file.clone(),
+        };
+        files.push(BootFile::parse(&spec).map_err(|e| anyhow!("{p}:{line}: boot: {e}"))?);
+    }
+    finish(
+        mode,
+        subnets,
+        &files,
+        f.tftp_server,
+        f.server_id,
+        f.interfaces,
+        f.lease_file,
+        f.uefi_via_4011,
+        f.share_port,
+    )
+    .map_err(|e| anyhow!("{p}: {e:#}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mode: Mode,
+    subnets: Vec<Subnet>,
+    files: &[BootFile],
+    tftp_server: Option<Ipv4Addr>,
+    server_id: Option<Ipv4Addr>,
+    interfaces: Vec<String>,
+    lease_file: Option<PathBuf>,
+    uefi_via_4011: bool,
+    share_port: bool,
+) -> Result<Settings> {
+    if mode == Mode::Full && subnets.is_empty() {
+        bail!("full mode needs at least one subnet");
+    }
+    if mode == Mode::Proxy && files.is_empty() {
+        bail!("proxy mode needs at least one boot file");
+    }
+    let mut server = ServerConfig::new(mode, subnets, policy(files, tftp_server));
+    server.server_id = server_id;
+    server.uefi_via_4011 = uefi_via_4011;
+    let mut listen = Listen::new(interfaces);
+    listen.share_port = share_port || mode == Mode::Proxy;
+    Ok(Settings {
+        server,
+        listen,
+        lease_file,
+    })
+}
+
+/// The address and prefix of `interface`, from `ip -o -4 addr show dev IF`.
+fn interface_network(interface: &str) -> Option<(Ipv4Addr, u8)> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "-4", "addr", "show", "dev", interface])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cidr = text
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)?;
+    let (a, p) = parse_cidr(cidr).ok()?;
+    let mask = if p == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(p))
+    };
+    Some((Ipv4Addr::from(u32::from(a) & mask), p))
+}
+
+/// Settings from the command line (the file, or the quick flags).
+pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
+    let quick = a.proxy
+        || a.range.is_some()
+        || a.subnet.is_some()
+        || !a.routers.is_empty()
+        || !a.dns.is_empty()
+        || a.lease_time.is_some()
+        || !a.boot_files.is_empty()
+        || a.tftp_server.is_some();
+    if let Some(path) = &a.config {
+        if quick {
+            bail!("--config and the quick flags (--range, --boot-file, …) do not mix; put everything in the file");
+        }
+        let mut s = from_file(path)?;
+        if !a.interfaces.is_empty() {
+            s.listen.interfaces.clone_from(&a.interfaces);
+        }
+        if a.lease_file.is_some() {
+            s.lease_file.clone_from(&a.lease_file);
+        }
+        return Ok(s);
+    }
+    let files = a
+        .boot_files
+        .iter()
+        .map(|f| BootFile::parse(f).map_err(|e| anyhow!(e)))
+        .collect::<Result<Vec<_>>>()?;
+    if a.proxy {
+        if a.range.is_some() {
+            bail!("--proxy hands out no addresses: drop --range");
+        }
+        return finish(
+            Mode::Proxy,
+            vec![],
+            &files,
+            a.tftp_server,
+            None,
+            a.interfaces.clone(),
+            None,
+            a.uefi_via_4011,
+            false,
+        );
+    }
+    let range = parse_range(
+        a.range
+            .as_deref()
+            .ok_or_else(|| anyhow!("give --range A-B (or --proxy, or --config FILE)"))?,
+        true,
+    )?;
+    let (net, len) = match &a.subnet {
+        Some(c) => parse_cidr(c)?,
+        None => a
+            .interfaces
+            .first()
+            .and_then(|i| interface_network(i))
+            .filter(|(n, l)| {
+                let s = Subnet::new(*n, *l);
+                s.contains(range.start) && s.contains(range.end)
+            })
+            .unwrap_or((Ipv4Addr::from(u32::from(range.start) & 0xffff_ff00), 24)),
+    };
+    let mut s = Subnet::new(net, len);
+    s.interface = a.interfaces.first().cloned();
+    s.ranges.push(range);
+    s.routers.clone_from(&a.routers);
+    s.dns.clone_from(&a.dns);
+    if let Some(l) = &a.lease_time {
+        s.lease_time = parse_duration(l)?;
+        s.max_lease_time = s.max_lease_time.max(s.lease_time);
+    }
+    validate_subnet(&s)?;
+    finish(
+        Mode::Full,
+        vec![s],
+        &files,
+        a.tftp_server,
+        None,
+        a.interfaces.clone(),
+        a.lease_file.clone(),
+        a.uefi_via_4011,
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("600").unwrap().as_secs(), 600);
+        assert_eq!(parse_duration("10m").unwrap().as_secs(), 600);
+        assert_eq!(parse_duration("1d").unwrap().as_secs(), 86400);
+        assert!(parse_duration("1w").is_err());
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let text = "mode = \"full\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"10.0.0.1-10.0.0.9\"]\n";
+        let e = from_toml(text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("x.toml:3: subnet 192.0.2.0/24: range 10.0.0.1-10.0.0.9 is not inside"),
+            "{e}"
+        );
+        let e = from_toml("mode = \"full\"\nbogus = 1\n", Path::new("y.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("y.toml:2: unknown field `bogus`"), "{e}");
+    }
+}

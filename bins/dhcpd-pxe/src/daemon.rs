@@ -1,0 +1,66 @@
+//! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
+
+use anyhow::{bail, Context, Result};
+use dhcp_server::driver::{run, Control};
+use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore};
+use dhcp_server::{Mode, Server};
+use tokio::signal::unix::{signal, SignalKind};
+use tracing::{error, info, warn};
+
+use crate::cli::ConfigArgs;
+use crate::config::{from_args, Settings};
+
+/// Serves until SIGTERM or SIGINT.
+pub fn serve(args: &ConfigArgs) -> Result<()> {
+    let settings = from_args(args)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    rt.block_on(serve_async(args.clone(), settings))
+}
+
+async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
+    let mut server = Server::new(settings.server.clone());
+    let store: Box<dyn LeaseStore> = match (&settings.lease_file, settings.server.mode) {
+        (Some(path), _) => {
+            let (journal, leases) = LeaseJournal::open(path)?;
+            info!(path = %path.display(), records = leases.len(), "lease journal opened");
+            server.restore(leases);
+            Box::new(journal)
+        }
+        (None, Mode::Proxy) => Box::new(MemoryStore::default()),
+        (None, Mode::Full) => {
+            bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\")")
+        }
+    };
+    let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let listen = settings.listen.clone();
+    let mode = settings.server.mode;
+    let driver = tokio::spawn(async move { run(server, store, &listen, rx).await });
+    tokio::pin!(driver);
+    loop {
+        tokio::select! {
+            r = &mut driver => {
+                let stats = r.context("the server task failed")??;
+                info!(?stats, "stopped");
+                return Ok(());
+            }
+            _ = term.recv() => { info!("SIGTERM: stopping"); let _ = ctl.send(Control::Shutdown); }
+            _ = int.recv() => { info!("SIGINT: stopping"); let _ = ctl.send(Control::Shutdown); }
+            _ = hup.recv() => match from_args(&args) {
+                Ok(s) if s.server.mode == mode => {
+                    if s.listen != settings.listen || s.lease_file != settings.lease_file {
+                        warn!("SIGHUP: interfaces and lease file changes need a restart; the rest is reloaded");
+                    }
+                    let _ = ctl.send(Control::Reload(Box::new(s.server)));
+                }
+                Ok(_) => warn!("SIGHUP: switching between full and proxy mode needs a restart; keeping the running configuration"),
+                Err(e) => error!("SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"),
+            },
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! `dhcpd-pxe explain`: what the server would do with each packet, field by field.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::time::SystemTime;
+
+use dhcp_pxe::wire::code::codes;
+use dhcp_pxe::Message;
+use dhcp_server::addressing::{Destination, PXE_PORT};
+use dhcp_server::{Datagram, Exchange, Server};
+
+use crate::config::Settings;
+use crate::packet::Packet;
+
+fn option_name(code: u8) -> &'static str {
+    match code {
+        1 => "subnet mask",
+        3 => "router",
+        6 => "DNS servers",
+        12 => "host name",
+        15 => "domain name",
+        17 => "root path",
+        28 => "broadcast address",
+        43 => "vendor specific (PXE)",
+        50 => "requested address",
+        51 => "lease time",
+        53 => "message type",
+        54 => "server identifier",
+        55 => "parameter request list",
+        57 => "max message size",
+        58 => "renewal time (T1)",
+        59 => "rebinding time (T2)",
+        60 => "vendor class",
+        61 => "client identifier",
+        66 => "TFTP server name",
+        67 => "boot file name",
+        77 => "user class",
+        82 => "relay agent information",
+        93 => "client architecture",
+        94 => "client network interface",
+        97 => "client machine id",
+        175 => "iPXE",
+        _ => "",
+    }
+}
+
+fn value(code: u8, d: &[u8]) -> String {
+    let ip_list = matches!(code, 1 | 3 | 6 | 28 | 50 | 54);
+    if ip_list && !d.is_empty() && d.len() % 4 == 0 {
+        return d
+            .chunks(4)
+            .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    if matches!(code, 51 | 58 | 59) && d.len() == 4 {
+        let s = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        return if s == u32::MAX {
+            "infinite".into()
+        } else {
+            format!("{s} s")
+        };
+    }
+    if code == codes::MESSAGE_TYPE && d.len() == 1 {
+        return format!("{:?}", dhcp_pxe::wire::message::MessageType::from(d[0])).to_uppercase();
+    }
+    if !d.is_empty() && d.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        return format!("{:?}", String::from_utf8_lossy(d));
+    }
+    d.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The reply's header and options, one per line.
+pub fn fields(m: &Message) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "      op {:?}  xid {:08x}  flags {}",
+        m.op,
+        m.xid,
+        if m.broadcast() {
+            "broadcast"
+        } else {
+            "unicast"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "      ciaddr {}  yiaddr {}  siaddr {}  giaddr {}",
+        m.ciaddr, m.yiaddr, m.siaddr, m.giaddr
+    );
+    let hw: Vec<String> = m
+        .hardware_address()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let _ = writeln!(s, "      chaddr {}", hw.join(":"));
+    let _ = writeln!(s, "      sname {:?}", String::from_utf8_lossy(&m.sname));
+    let _ = writeln!(s, "      file {:?}", String::from_utf8_lossy(&m.file));
+    for o in m.options.iter() {
+        let _ = writeln!(
+            s,
+            "      option {:3} {:<24} {}",
+            o.code,
+            option_name(o.code),
+            value(o.code, &o.data)
+        );
+    }
+    s
+}
+
+fn destination(d: &Destination) -> String {
+    match d {
+        Destination::Unicast(a) => format!("unicast to {a}"),
+        Destination::Broadcast => "broadcast to 255.255.255.255:68".into(),
+        Destination::UnicastToHardware { addr, mac } => format!(
+            "unicast to {addr}:68 at {} (no ARP: the client has no address yet)",
+            mac.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        ),
+    }
+}
+
+/// Renders one exchange.
+pub fn render(p: &Packet, ex: &Exchange) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({} -> {}, {} bytes)",
+        p.label,
+        p.src,
+        p.dst,
+        p.payload.len()
+    );
+    let _ = writeln!(
+        s,
+        "  request: {}",
+        ex.log_line().split(" -> ").next().unwrap_or("")
+    );
+    if let Some(d) = &ex.decision {
+        for (i, line) in d.explanation.to_string().lines().enumerate() {
+            let _ = writeln!(
+                s,
+                "  {}{}",
+                if i == 0 { "" } else { "  " },
+                line.trim_start()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  rule: {}",
+            d.explanation.chosen().unwrap_or("none matched")
+        );
+    }
+    match &ex.reply {
+        Some(r) => {
+            let t = r
+                .message
+                .message_type()
+                .map_or("BOOTREPLY (BOOTP)".into(), |t| {
+                    format!("{t:?}").to_uppercase()
+                });
+            let _ = writeln!(
+                s,
+                "  reply: {t}, {}, from {}",
+                destination(&r.destination),
+                r.server_id
+            );
+            if r.durable {
+                let _ = writeln!(s, "    (sent once its lease is on disk)");
+            }
+            s.push_str(&fields(&r.message));
+        }
+        None => {
+            let _ = writeln!(s, "  reply: none: {}", ex.reason.as_deref().unwrap_or("?"));
+        }
+    }
+    s
+}
+
+/// Explains every packet against a fresh server built from `settings`; requests
+/// from one client see the effect of the earlier ones (an OFFER holds an address).
+pub fn explain(settings: &Settings, packets: &[Packet], local: Option<Ipv4Addr>) -> String {
+    let mut server = Server::new(settings.server.clone());
+    let local = local
+        .or(settings.server.server_id)
+        .or_else(|| {
+            settings
+                .server
+                .policy
+                .rules
+                .iter()
+                .find_map(|r| r.then.next_server)
+        })
+        .or_else(|| {
+            settings
+                .server
+                .subnets
+                .first()
+                .map(|s| Ipv4Addr::from(u32::from(s.network) + 1))
+        })
+        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let interface = settings.listen.interfaces.first().map(String::as_str);
+    let mut out = String::new();
+    if packets.is_empty() {
+        out.push_str("no DHCP packets found\n");
+    }
+    for p in packets {
+        let port = if p.dst.port() == PXE_PORT {
+            PXE_PORT
+        } else {
+            67
+        };
+        let d = Datagram {
+            ifindex: 0,
+            interface,
+            local: if p.dst.ip().is_broadcast() || p.dst.ip().is_unspecified() {
+                local
+            } else {
+                *p.dst.ip()
+            },
+            local_port: port,
+            src: p.src,
+            payload: &p.payload,
+        };
+        let ex = server.explain(SystemTime::now(), &d);
+        out.push_str(&render(p, &ex));
+        out.push('\n');
+    }
+    out
+}

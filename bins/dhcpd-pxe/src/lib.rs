@@ -1,0 +1,71 @@
+//! `dhcpd-pxe`: the command line, configuration, `explain`, and the daemon around
+//! the `dhcp-server` core.
+
+#![warn(missing_docs)]
+
+pub mod boot;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod explain;
+pub mod packet;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+fn init_logs(verbose: u8) {
+    let level = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// Runs the program with `args` (the first is the program name).
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logs(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dhcpd-pxe: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Explain(a)) => {
+            let settings = config::from_args(&a.config)?;
+            let data = std::fs::read(&a.packet)
+                .with_context(|| format!("reading {}", a.packet.display()))?;
+            let packets = packet::read(&data).with_context(|| format!("{}", a.packet.display()))?;
+            print!("{}", explain::explain(&settings, &packets, a.local));
+            Ok(())
+        }
+        None => daemon::serve(&cli.config),
+    }
+}

@@ -1,0 +1,169 @@
+//! Configuration files, quick flags and `explain`, through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dhcpd-pxe"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/dhcp-pxe/tests/fixtures")
+        .join(name)
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+fn explain(args: &[&str], packet: &Path) -> (bool, String, String) {
+    let out = bin()
+        .arg("explain")
+        .args(args)
+        .arg("--packet")
+        .arg(packet)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seed_equivalents_load_and_answer_a_pxe_rom() {
+    for (file, addr, siaddr) in [
+        ("dhcpd-centos7.toml", "192.168.10.1", "192.168.10.1"),
+        ("dhcpd-next-server.toml", "211.183.3.1", "211.183.3.21"),
+        ("dhcpd-root-path.toml", "100.100.100.1", "100.100.100.1"),
+    ] {
+        let cfg = example(file);
+        let (ok, out, err) = explain(
+            &["--config", cfg.to_str().unwrap(), "--local", addr],
+            &fixture("ipxe-bios-discover.bin"),
+        );
+        assert!(ok, "{file}: {err}");
+        assert!(out.contains("reply: OFFER"), "{file}: {out}");
+        assert!(out.contains("file \"pxelinux.0\""), "{file}: {out}");
+        assert!(out.contains(&format!("siaddr {siaddr}")), "{file}: {out}");
+    }
+    let (ok, out, _) = explain(
+        &[
+            "--config",
+            example("dhcpd-root-path.toml").to_str().unwrap(),
+            "--local",
+            "100.100.100.1",
+        ],
+        &fixture("ipxe-bios-discover.bin"),
+    );
+    assert!(
+        ok && out.contains("root path") && out.contains("\"/tftpboot\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_reads_pcap_and_shows_rules_and_silence() {
+    let (ok, out, err) = explain(
+        &[
+            "--proxy",
+            "--boot-file",
+            "bios=undionly.kpxe",
+            "--boot-file",
+            "efi-x64=ipxe.efi",
+            "--tftp-server",
+            "192.0.2.1",
+        ],
+        &fixture("pcap/ovmf-uefi.pcap"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("client: UEFI PXE arch 7"), "{out}");
+    assert!(out.contains("rule: efi-x64"), "{out}");
+    assert!(out.contains("file \"ipxe.efi\""), "{out}");
+    assert!(
+        out.contains("reply: none: proxy mode answers DISCOVERs only"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_reads_a_hex_dump_and_says_why_nothing_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("ovmf-pxe-x64-discover.bin")).unwrap();
+    let mut text = String::new();
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        text.push_str(&format!("{:04x}  ", i * 16));
+        for b in chunk {
+            text.push_str(&format!("{b:02x} "));
+        }
+        text.push('\n');
+    }
+    let p = dir.path().join("discover.hex");
+    std::fs::write(&p, text).unwrap();
+    // Only a BIOS file: the UEFI client matches no rule.
+    let (ok, out, err) = explain(&["--proxy", "--boot-file", "bios=undionly.kpxe"], &p);
+    assert!(ok, "{err}");
+    assert!(out.contains("dump 1"), "{out}");
+    assert!(out.contains("bios: no match"), "{out}");
+    assert!(
+        out.contains("reply: none: no rule gave this client a boot target"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_configs_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "lease_file = \"x\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"192.0.3.1-192.0.3.5\"]\n").unwrap();
+    let out = bin()
+        .args(["--config", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:3: subnet 192.0.2.0/24: range 192.0.3.1-192.0.3.5 is not inside"),
+        "{err}"
+    );
+    let out = bin()
+        .args([
+            "--range",
+            "192.0.2.10-192.0.2.20",
+            "--boot-file",
+            "efi-x65=a.efi",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown client class \"efi-x65\""));
+}
+
+#[test]
+fn foreign_lease_file_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let leases = dir.path().join("dhcpd.leases");
+    std::fs::write(&leases, "lease 192.0.2.10 {\n}\n").unwrap();
+    let out = bin()
+        .args([
+            "--range",
+            "192.0.2.10-192.0.2.20",
+            "--boot-file",
+            "pxelinux.0",
+            "--lease-file",
+        ])
+        .arg(&leases)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a dhcpd-pxe lease journal"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&leases).unwrap(),
+        "lease 192.0.2.10 {\n}\n"
+    );
+}
