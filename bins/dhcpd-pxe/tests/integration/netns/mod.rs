@@ -75,6 +75,7 @@ pub(crate) struct Lab {
     pub(crate) client_ns: String,
     pub(crate) dir: tempfile::TempDir,
     veths: usize,
+    extra: Vec<String>,
     children: Vec<(String, Child)>,
 }
 
@@ -89,6 +90,7 @@ impl Lab {
             client_ns: format!("dpc-{pid}-{n}"),
             dir: tempfile::tempdir().unwrap(),
             veths: 0,
+            extra: Vec::new(),
             children: Vec::new(),
         };
         ip(&["netns", "add", &lab.server_ns]);
@@ -100,6 +102,12 @@ impl Lab {
             lab.add_client_port();
         }
         lab
+    }
+
+    /// Adds another namespace, deleted on drop.
+    pub(crate) fn extra_ns(&mut self, name: &str) {
+        self.extra.push(name.to_string());
+        ip(&["netns", "add", name]);
     }
 
     /// Adds vsN (in br0) ⇄ vcN (in C); returns N.
@@ -280,7 +288,7 @@ impl Drop for Lab {
             let _ = c.kill();
             let _ = c.wait();
         }
-        for ns in [&self.client_ns, &self.server_ns] {
+        for ns in self.extra.iter().chain([&self.client_ns, &self.server_ns]) {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
