@@ -368,9 +368,21 @@ async fn serve(
             info!(%addr, "listening");
         }
     }
+    // Handlers before the pid file: whoever reads it may signal at once.
+    let stop = shutdown_signal()
+        .await
+        .context("signal handlers")
+        .map_err(fail(exit::OSERR))?;
+    if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
+        // Reached through its directory: SIGHUP comes after the chroot.
+        let entry = sys::DirEntry::at(&path)
+            .with_context(|| format!("{}", path.display()))
+            .map_err(fail(exit::CONFIG))?;
+        reload_on_hangup(shared, path, entry).map_err(fail(exit::OSERR))?;
+    }
     let pidfile = match &config.pidfile {
         // tftp-hpa logs a pid file it cannot write and goes on.
-        Some(path) => sys::PidFile::create(path)
+        Some(path) => sys::DirEntry::create(path)
             .map_err(|err| warn!(path = %path.display(), error = %err, "cannot write pid file"))
             .ok(),
         None => None,
@@ -380,13 +392,6 @@ async fn serve(
     info!(root = %dir.display(), chroot = (root != dir), "serving");
     let source: Arc<dyn FileSource> = Arc::new(source);
     let server = Server::from_sockets(sc, source, socks);
-    let stop = shutdown_signal()
-        .await
-        .context("signal handlers")
-        .map_err(fail(exit::OSERR))?;
-    if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
-        reload_on_hangup(shared, path).map_err(fail(exit::OSERR))?;
-    }
     daemon::notify_ready();
     let result = server.run(stop).await;
     if let Some(p) = &pidfile {
@@ -437,12 +442,27 @@ fn confine(config: &Config, dir: &Path) -> Result<PathBuf, Failure> {
 }
 
 /// SIGHUP: read the rule file again; a bad file keeps the old rules.
-fn reload_on_hangup(shared: Arc<SharedRules>, path: PathBuf) -> anyhow::Result<()> {
+fn reload_on_hangup(
+    shared: Arc<SharedRules>,
+    path: PathBuf,
+    entry: sys::DirEntry,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
-            match RemapRules::load(&path) {
+            let loaded = match entry.read() {
+                Ok(text) => RemapRules::parse(&text).map_err(|mut e| {
+                    e.file = path.display().to_string();
+                    e
+                }),
+                Err(e) => Err(tftp::remap::RuleError {
+                    file: path.display().to_string(),
+                    line: 0,
+                    reason: format!("cannot read: {e}"),
+                }),
+            };
+            match loaded {
                 Ok(rules) => {
                     info!(rules = rules.len(), file = %path.display(), "remap rules reloaded");
                     shared.replace(rules);

@@ -161,17 +161,23 @@ pub fn drop_privileges(user: &User) -> io::Result<()> {
     Ok(())
 }
 
-/// The pid file, removable after `chroot` through its directory handle.
+/// A file reached through a handle on its directory, so it can still be
+/// read or removed after `chroot` (the pid file, the `-m` rules).
 #[derive(Debug)]
-pub struct PidFile {
+pub struct DirEntry {
     dir: File,
     name: CString,
 }
 
-impl PidFile {
+impl DirEntry {
     /// Writes the pid to `path` and keeps a handle on its directory.
     pub fn create(path: &Path) -> io::Result<Self> {
         std::fs::write(path, format!("{}\n", std::process::id()))?;
+        Self::at(path)
+    }
+
+    /// A handle on `path`'s directory and its name, without touching it.
+    pub fn at(path: &Path) -> io::Result<Self> {
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -183,6 +189,27 @@ impl PidFile {
         let name = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(name))
             .map_err(|_| io::Error::other("pid file name with NUL"))?;
         Ok(Self { dir, name })
+    }
+
+    /// Reads the whole file again (a file replaced by rename is seen).
+    pub fn read(&self) -> io::Result<Vec<u8>> {
+        // SAFETY: `dir` is an open directory and `name` a C string; openat
+        // returns a new descriptor or -1.
+        let fd = unsafe {
+            libc::openat(
+                self.dir.as_raw_fd(),
+                self.name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+        let mut file = unsafe { File::from_raw_fd(fd) };
+        let mut data = Vec::new();
+        io::Read::read_to_end(&mut file, &mut data)?;
+        Ok(data)
     }
 
     /// Removes the file (works after `chroot` when permissions allow).

@@ -314,6 +314,11 @@ impl Job {
             Direction::Write
         };
         let mapped = match &self.config.remap {
+            // An empty name is a malformed request for tftp-hpa (ERROR 4),
+            // before any rule sees it.
+            _ if req.filename.is_empty() => Err(crate::remap::Refused {
+                message: "Illegal operation".to_owned(),
+            }),
             Some(remap) => remap.remap(req.filename, self.peer.ip(), direction),
             None => Ok(req.filename.to_vec()),
         };
@@ -329,7 +334,11 @@ impl Job {
             Err(refused) => Transfer::refuse(
                 started,
                 self.peer,
-                ErrorCode::AccessViolation,
+                if req.filename.is_empty() {
+                    ErrorCode::IllegalOperation
+                } else {
+                    ErrorCode::AccessViolation
+                },
                 &refused.message,
             ),
         };

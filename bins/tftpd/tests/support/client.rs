@@ -92,7 +92,7 @@ fn error_of(p: &[u8]) -> Outcome {
     }
 }
 
-fn client_for(server: SocketAddr) -> UdpSocket {
+pub fn client_for(server: SocketAddr) -> UdpSocket {
     let bind = if server.is_ipv4() {
         "127.0.0.1:0"
     } else {
@@ -135,7 +135,18 @@ pub fn get_from(
     name: &[u8],
     options: &[(&str, &str)],
 ) -> Reply {
-    let req = request(1, name, "octet", options);
+    get_mode(sock, server, name, "octet", options)
+}
+
+/// As [`get_from`] with a transfer mode (`octet`, `netascii`, anything).
+pub fn get_mode(
+    sock: &UdpSocket,
+    server: SocketAddr,
+    name: &[u8],
+    mode: &str,
+    options: &[(&str, &str)],
+) -> Reply {
+    let req = request(1, name, mode, options);
     sock.send_to(&req, server).unwrap();
     let mut buf = vec![0u8; 65536 + 4];
     let mut last = req;
@@ -169,7 +180,7 @@ pub fn get_from(
             }
             6 => {
                 oack = parse_oack(&p[2..]);
-                if let Some((_, v)) = oack.iter().find(|(k, _)| k == "blksize") {
+                if let Some((_, v)) = oack.iter().find(|(k, _)| k == "blksize" || k == "blksize2") {
                     blksize = v.parse().unwrap_or(512);
                 }
                 last = ack(0);
@@ -241,7 +252,7 @@ pub fn put(server: SocketAddr, name: &[u8], data: &[u8], options: &[(&str, &str)
             }
             6 if acked_wanted == 0 => {
                 oack = parse_oack(&p[2..]);
-                if let Some((_, v)) = oack.iter().find(|(k, _)| k == "blksize") {
+                if let Some((_, v)) = oack.iter().find(|(k, _)| k == "blksize" || k == "blksize2") {
                     blksize = v.parse().unwrap_or(512);
                 }
                 true
