@@ -74,7 +74,6 @@ rP ^/?putonly$ uploaded-by-rule.bin
 a~ ^/?[-./A-Za-z0-9_\ ]*$
 re ^/?stop(.*) hello.txt
 r ^/?hello.txt$ missing-after-e
-rg ^/?loop loop
 ";
 
 fn table() -> Vec<Scenario> {
@@ -272,17 +271,10 @@ fn table() -> Vec<Scenario> {
             )),
         });
     }
-    t.push(Scenario {
-        name: "remap: looping rule",
-        args: &[],
-        map: Some(MAP),
-        op: Get(b"loop", "octet", NO),
-        differs: Some((
-            "timeout",
-            "error 2",
-            "in.tftpd stops after its step limit and sends nothing; tftpd refuses with ERROR 2 \"Remap table failure\"",
-        )),
-    });
+    // Not in the table: a looping rule (`rg ^/?loop loop`). in.tftpd 5.2's
+    // child spins at 100 % CPU forever and never answers; tftpd refuses
+    // after 4096 steps with ERROR 2 "Remap table failure" (remap unit test
+    // `looping_rules_are_bounded`; docs/tftpd.md lists the difference).
     t.push(Scenario {
         name: "dir/../file",
         args: &[],
@@ -479,6 +471,8 @@ fn differential_table_against_in_tftpd() {
                 }
             }
         }
+        // in.tftpd forks per request; none may outlive the test.
+        peers::kill_children(ref_server.child.pid());
     }
     eprintln!("{report}");
     assert!(

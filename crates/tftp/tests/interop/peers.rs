@@ -24,6 +24,9 @@ fn package_of(tool: &str) -> &'static str {
         "tftp" => "tftp-hpa",
         "in.tftpd" => "tftpd-hpa",
         "busybox" => "busybox",
+        "xinetd" => "xinetd",
+        "ip" => "iproute2",
+        "systemd-socket-activate" => "systemd",
         "atftpd" => "atftpd (apt-get download atftpd && dpkg -x; set ATFTPD_BIN)",
         _ => "?",
     }
@@ -182,6 +185,33 @@ pub fn current_user() -> String {
 pub fn current_group() -> String {
     let out = Command::new("id").arg("-gn").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The direct children of `pid` (in.tftpd's per-transfer processes, the
+/// servers xinetd started), from `/proc`.
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        if let Ok(text) = fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Kills (SIGKILL, by PID) the direct children of `pid`.
+pub fn kill_children(pid: u32) {
+    for child in children(pid) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &child.to_string()])
+            .status();
+    }
 }
 
 /// A server under test, running on 127.0.0.1.
