@@ -160,6 +160,7 @@ fn init_logging(verbosity: u8, to_syslog: bool) {
             .with_writer(syslog::Syslog::new())
             .with_ansi(false)
             .without_time()
+            .with_level(false)
             .with_target(false)
             .with_env_filter(filter)
             .try_init();

@@ -39,9 +39,11 @@ impl Default for Syslog {
     }
 }
 
+/// The syslog socket; `TFTPD_SYSLOG_SOCKET` overrides `/dev/log` (tests).
 fn connect() -> Option<UnixDatagram> {
+    let path = std::env::var_os("TFTPD_SYSLOG_SOCKET").unwrap_or_else(|| "/dev/log".into());
     let sock = UnixDatagram::unbound().ok()?;
-    sock.connect("/dev/log").ok()?;
+    sock.connect(path).ok()?;
     Some(sock)
 }
 

@@ -124,6 +124,69 @@ fn inetd_mode_replies_from_the_address_the_request_was_sent_to() {
 }
 
 #[test]
+fn inetd_mode_logs_tftp_hpa_lines_to_syslog() {
+    let fx = Fixture::new();
+    fx.put("pxelinux.0", b"boot");
+    let map = fx.tmp.path().join("map");
+    fs::write(&map, "r ^/?boot/(.*) \\1\n").unwrap();
+    let log_path = fx.tmp.path().join("log.sock");
+    let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(["-v", "-t", "1", "-m", map.to_str().unwrap()])
+        .args(["-u", &peers::current_user(), "-s"])
+        .arg(&fx.root)
+        .env("TFTPD_SYSLOG_SOCKET", &log_path)
+        .env_remove("RUST_LOG")
+        .env_remove("TFTPD_LOG_STDERR")
+        .stdin(Stdio::from(OwnedFd::from(listener)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = ChildGuard::from_child("tftpd-syslog", cmd.spawn().unwrap());
+    let pid = child.pid();
+    let reply = client::get(addr, b"boot/pxelinux.0", &[]);
+    assert!(
+        matches!(reply.outcome, Outcome::Done { .. }),
+        "{:?}",
+        reply.outcome
+    );
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && lines.len() < 50 {
+        match syslog.recv(&mut buf) {
+            Ok(n) => {
+                let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let done = line.contains("transfer");
+                lines.push(line);
+                if done && lines.iter().any(|l| l.contains("RRQ from")) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let want = format!(
+        "<29>tftpd[{pid}]: RRQ from 127.0.0.1 filename boot/pxelinux.0 remapped to pxelinux.0"
+    );
+    assert!(
+        lines.iter().any(|l| *l == want),
+        "{want:?} not among {lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("outcome=\"complete\"") || l.contains("outcome=complete")),
+        "no structured transfer line: {lines:#?}"
+    );
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
+}
+
+#[test]
 fn systemd_socket_activate_datagram_serves_on_listen_fds() {
     let Some(activate) = peers::require_tool("systemd-socket-activate") else {
         return;
