@@ -108,6 +108,15 @@ fn udhcpc_and_dhclient_get_leases_with_the_boot_file() {
     assert_eq!(siaddr, "192.0.2.1");
     let (b, _, _) = udhcpc(&mut lab, 1, false).expect("second client: no lease");
     assert_ne!(a, b, "two clients, one address");
+    // The OFFER/ACK went unicast to the address-less client through an ARP entry
+    // the server added (SIOCSARP); the client itself never sent an IP packet.
+    let neigh = lab.sh_ok(&lab.server_ns.clone(), "ip neigh show dev br0");
+    assert!(
+        neigh
+            .lines()
+            .any(|l| l.starts_with(&format!("{a} ")) && l.contains(":00:00")),
+        "{neigh}"
+    );
 
     let lf = lab.path("dhclient.leases");
     let conf = lab.path("dhclient.conf");
