@@ -173,10 +173,7 @@ fn inetd_mode_logs_tftp_hpa_lines_to_syslog() {
     let want = format!(
         "<29>tftpd[{pid}]: RRQ from 127.0.0.1 filename boot/pxelinux.0 remapped to pxelinux.0"
     );
-    assert!(
-        lines.iter().any(|l| *l == want),
-        "{want:?} not among {lines:#?}"
-    );
+    assert!(lines.contains(&want), "{want:?} not among {lines:#?}");
     assert!(
         lines
             .iter()
