@@ -46,7 +46,14 @@ pub fn notify_ready() {
 /// In the parent: starts the detached child and returns the exit status to
 /// use (0 once the child serves).
 pub fn detach() -> u8 {
-    let exe = match std::env::current_exe() {
+    // Re-run the path we were started as (argv[0] with a slash), so a
+    // `/usr/sbin/in.tftpd` symlink keeps the process name `in.tftpd` that
+    // init scripts look for (`start-stop-daemon --stop --name in.tftpd`).
+    let invoked = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.as_os_str().as_encoded_bytes().contains(&b'/') && p.is_file());
+    let exe = match invoked.map_or_else(std::env::current_exe, Ok) {
         Ok(exe) => exe,
         Err(err) => {
             eprintln!("tftpd: cannot find my own executable to detach: {err}");

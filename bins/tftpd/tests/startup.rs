@@ -226,3 +226,37 @@ fn systemd_socket_activate_datagram_serves_on_listen_fds() {
         log()
     );
 }
+
+#[test]
+fn listen_through_an_in_tftpd_symlink_keeps_the_process_name() {
+    // Sites replace /usr/sbin/in.tftpd by a symlink; init scripts stop the
+    // daemon by name (`start-stop-daemon --stop --name in.tftpd`).
+    let fx = Fixture::new();
+    let link = fx.tmp.path().join("in.tftpd");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_tftpd"), &link).unwrap();
+    let pidfile = fx.tmp.path().join("pid");
+    let port = peers::free_udp_port();
+    let mut cmd = Command::new(&link);
+    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}")])
+        .args(["-u", &peers::current_user(), "-P"])
+        .arg(&pidfile)
+        .arg("-s")
+        .arg(&fx.root);
+    let run = peers::run_client(cmd, Duration::from_secs(40));
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let pid: u32 = fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    assert_eq!(comm.trim(), "in.tftpd");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pidfile.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pidfile.exists(), "still running after SIGTERM");
+}
