@@ -124,6 +124,41 @@ fn inetd_mode_replies_from_the_address_the_request_was_sent_to() {
 }
 
 #[test]
+fn inetd_mode_on_a_dual_stack_socket_serves_ipv4_clients() {
+    let fx = Fixture::new();
+    fs::write(fx.root.join("f"), b"dual").unwrap();
+    // xinetd with `flags = IPv6` (and systemd's default) pass one [::]
+    // socket that also receives IPv4 as ::ffff:a.b.c.d.
+    let sock = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).unwrap();
+    sock.set_only_v6(false).unwrap();
+    sock.bind(&"[::]:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    let listener: UdpSocket = sock.into();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = inetd(&fx, listener, &["-t", "1"]);
+    let target: SocketAddr = ([127, 0, 0, 1], port).into();
+    let reply = client::get(target, b"f", &[]);
+    assert_eq!(
+        reply.outcome,
+        Outcome::Done {
+            bytes: b"dual".to_vec(),
+            oack: vec![]
+        },
+        "log:\n{}",
+        log_of(&fx)
+    );
+    assert_eq!(reply.from.unwrap().ip(), target.ip());
+    let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    let reply = client::get(v6, b"f", &[]);
+    assert!(
+        matches!(reply.outcome, Outcome::Done { .. }),
+        "{:?}",
+        reply.outcome
+    );
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
+}
+
+#[test]
 fn inetd_mode_logs_tftp_hpa_lines_to_syslog() {
     let fx = Fixture::new();
     fx.put("pxelinux.0", b"boot");

@@ -236,10 +236,17 @@ impl Listener {
                 }
             };
             let datagram = buf[..meta.len].to_vec();
+            // A dual-stack listener (xinetd `flags = IPv6`, systemd's
+            // default) sees IPv4 clients as ::ffff:a.b.c.d; their transfer
+            // runs on a plain IPv4 socket.
+            let peer = plain_ipv4(meta.peer);
             let local_ip = meta
                 .dst
                 .or(local.map(|a| a.ip()))
-                .unwrap_or(unspecified(meta.peer));
+                .map(|ip| plain_ipv4(SocketAddr::new(ip, 0)).ip())
+                .filter(|ip| ip.is_ipv4() == peer.is_ipv4())
+                .unwrap_or(unspecified(peer));
+            let meta = udp::RecvMeta { peer, ..meta };
             let Ok(permit) = self.slots.clone().try_acquire_owned() else {
                 warn!(peer = %meta.peer, "too many transfers; request refused");
                 refuse_busy(&self.sock, meta.peer).await;
@@ -261,6 +268,17 @@ impl Listener {
         }
         // Stop accepting; running transfers finish (the caller bounds the wait).
         while transfers.join_next().await.is_some() {}
+    }
+}
+
+/// `::ffff:a.b.c.d` as the IPv4 address it is; anything else unchanged.
+fn plain_ipv4(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), v6.port()),
+            None => addr,
+        },
+        v4 => v4,
     }
 }
 
