@@ -125,6 +125,9 @@ pub struct LeaseTable {
     by_client: HashMap<ClientKey, Ipv4Addr>,
     /// Next never-used candidate per range start.
     cursors: HashMap<Ipv4Addr, u32>,
+    /// Subnets (by network) found full, and when their first address frees up: a
+    /// flood of DISCOVERs to a full pool costs a look-up each, not a scan.
+    full_until: HashMap<(Ipv4Addr, bool), UnixTime>,
 }
 
 impl LeaseTable {
@@ -161,6 +164,9 @@ impl LeaseTable {
 
     /// Stores `lease`, replacing the record of its address.
     pub fn put(&mut self, lease: Lease) {
+        if matches!(lease.state, LeaseState::Released) {
+            self.full_until.clear();
+        }
         if let Some(old) = self.by_addr.get(&lease.addr) {
             if old.client != lease.client && self.by_client.get(&old.client) == Some(&lease.addr) {
                 self.by_client.remove(&old.client);
@@ -172,6 +178,7 @@ impl LeaseTable {
 
     /// Removes the record of `addr` (an offer that was not taken).
     pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
+        self.full_until.clear();
         let l = self.by_addr.remove(&addr)?;
         if self.by_client.get(&l.client) == Some(&addr) {
             self.by_client.remove(&l.client);
@@ -239,13 +246,33 @@ impl LeaseTable {
             }
             self.cursors.insert(r.start, cur);
         }
+        if self
+            .full_until
+            .get(&(subnet.network, bootp))
+            .is_some_and(|t| now < *t)
+        {
+            return None;
+        }
         // Every address has been used once: the one free for longest.
-        self.by_addr
+        let found = self
+            .by_addr
             .values()
             .filter(|l| subnet.in_ranges(l.addr, bootp) && !l.blocks(client, now))
             .filter(|l| self.available(subnet, l.addr, client, now))
             .min_by_key(|l| (l.state == LeaseState::Declined, l.expires))
-            .map(|l| l.addr)
+            .map(|l| l.addr);
+        if found.is_none() {
+            let next_free = self
+                .by_addr
+                .values()
+                .filter(|l| subnet.in_ranges(l.addr, bootp))
+                .map(|l| l.expires)
+                .min()
+                .unwrap_or(now);
+            self.full_until
+                .insert((subnet.network, bootp), next_free.max(now));
+        }
+        found
     }
 }
 
@@ -341,6 +368,40 @@ mod tests {
         assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(1), 0));
         assert!(t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(7), 0));
         assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 255), &key(1), 0));
+    }
+
+    #[test]
+    fn a_full_pool_is_remembered_until_an_address_frees_up() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        for n in 0..3 {
+            let a = t.allocate(&s, &key(n), None, false, 0).unwrap();
+            bind(&mut t, a, key(n), 100 + u64::from(n));
+        }
+        assert_eq!(t.allocate(&s, &key(9), None, false, 10), None);
+        assert_eq!(t.full_until.get(&(s.network, false)), Some(&100));
+        assert_eq!(t.allocate(&s, &key(9), None, false, 99), None);
+        assert_eq!(
+            t.allocate(&s, &key(9), None, false, 100),
+            Some(Ipv4Addr::new(192, 0, 2, 10))
+        );
+        // A release frees an address at once.
+        let mut t2 = LeaseTable::new();
+        for n in 0..3 {
+            let a = t2.allocate(&s, &key(n), None, false, 0).unwrap();
+            bind(&mut t2, a, key(n), 1000);
+        }
+        assert_eq!(t2.allocate(&s, &key(9), None, false, 10), None);
+        t2.put(Lease {
+            addr: Ipv4Addr::new(192, 0, 2, 11),
+            client: key(1),
+            state: LeaseState::Released,
+            expires: 10,
+        });
+        assert_eq!(
+            t2.allocate(&s, &key(9), None, false, 11),
+            Some(Ipv4Addr::new(192, 0, 2, 11))
+        );
     }
 
     #[test]

@@ -207,6 +207,11 @@ impl Server {
         &self.leases
     }
 
+    /// Pending expiry timers (for tests of bounded memory).
+    pub fn timer_count(&self) -> usize {
+        self.expiries.len()
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -226,6 +231,15 @@ impl Server {
             if r.state == LeaseState::Bound && r.expires != crate::lease::NEVER {
                 self.expiries.push(std::cmp::Reverse((r.expires, r.addr)));
             }
+        }
+        if self.expiries.len() > 2 * self.leases.len() + 1024 {
+            // Renewals leave stale entries behind: rebuild from the table (bounded memory).
+            self.expiries = self
+                .leases
+                .iter()
+                .filter(|l| l.state == LeaseState::Bound && l.expires != crate::lease::NEVER)
+                .map(|l| std::cmp::Reverse((l.expires, l.addr)))
+                .collect();
         }
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {

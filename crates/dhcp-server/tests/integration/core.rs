@@ -316,3 +316,18 @@ fn server_without_subnet_for_the_interface_is_silent() {
     assert!(h.send(&discover(1)).is_empty());
     let _ = Server::new(ServerConfig::new(Mode::Full, vec![], policy()));
 }
+
+#[test]
+fn renewals_do_not_grow_memory_without_bound() {
+    let mut h = Harness::full();
+    let a = h.dora(1);
+    let mut renew = base(1, Some(MessageType::Request));
+    renew.ciaddr = a;
+    for _ in 0..3000 {
+        h.advance(Duration::from_millis(300));
+        assert_eq!(h.one(&renew).0.message_type(), Some(MessageType::Ack));
+    }
+    // One lease; the expiry timers stay a small multiple of it.
+    assert_eq!(h.server.leases().len(), 1);
+    assert!(h.server.timer_count() <= 1026, "{}", h.server.timer_count());
+}
