@@ -87,17 +87,6 @@ where
     if config.map_test {
         return ExitCode::from(map_test(&config));
     }
-    if let Err(failure) = check_supported(&config) {
-        eprintln!("tftpd: {:#}", failure.error);
-        return ExitCode::from(failure.code);
-    }
-    let rules = match load_rules(&config) {
-        Ok(rules) => rules,
-        Err(failure) => {
-            eprintln!("tftpd: {:#}", failure.error);
-            return ExitCode::from(failure.code);
-        }
-    };
     let sockets = match sys::listen_fds() {
         Ok(Some(fds)) => Sockets::Activated(fds),
         Ok(None) if config.standalone => Sockets::Bind,
@@ -108,15 +97,29 @@ where
         }
     };
     let detach = matches!(sockets, Sockets::Bind) && !config.foreground;
+    // in.tftpd logs to syslog unless it runs in the foreground; under
+    // systemd stderr goes to the journal. In inetd mode stderr is the
+    // client's socket, so start-up errors must reach syslog too.
+    let to_syslog = detach || matches!(sockets, Sockets::Inetd);
+    let early = |failure: Failure| {
+        if to_syslog {
+            init_logging(config.verbosity, true);
+            tracing::error!("{:#}", failure.error);
+        }
+        eprintln!("tftpd: {:#}", failure.error);
+        ExitCode::from(failure.code)
+    };
+    if let Err(failure) = check_supported(&config) {
+        return early(failure);
+    }
+    let rules = match load_rules(&config) {
+        Ok(rules) => rules,
+        Err(failure) => return early(failure),
+    };
     if detach && !daemon::is_child() {
         return ExitCode::from(daemon::detach());
     }
-    // in.tftpd logs to syslog unless it runs in the foreground; under
-    // systemd stderr goes to the journal.
-    init_logging(
-        config.verbosity,
-        detach || matches!(sockets, Sockets::Inetd),
-    );
+    init_logging(config.verbosity, to_syslog);
     match run(&config, sockets, rules) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -219,6 +219,41 @@ fn inetd_mode_logs_tftp_hpa_lines_to_syslog() {
 }
 
 #[test]
+fn inetd_mode_reports_a_bad_rule_file_to_syslog() {
+    let fx = Fixture::new();
+    let map = fx.tmp.path().join("map");
+    fs::write(&map, "r a b\nx bad\n").unwrap();
+    let log_path = fx.tmp.path().join("log.sock");
+    let syslog = std::os::unix::net::UnixDatagram::bind(&log_path).unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(["-m", map.to_str().unwrap(), "-s"])
+        .arg(&fx.root)
+        .env("TFTPD_SYSLOG_SOCKET", &log_path)
+        .env_remove("RUST_LOG")
+        .env_remove("TFTPD_LOG_STDERR")
+        .stdin(Stdio::from(OwnedFd::from(listener)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = ChildGuard::from_child("tftpd-badmap", cmd.spawn().unwrap());
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(78));
+    let mut buf = [0u8; 4096];
+    let n = syslog.recv(&mut buf).expect("an error line on syslog");
+    let line = String::from_utf8_lossy(&buf[..n]);
+    assert!(line.starts_with("<27>tftpd["), "{line}");
+    assert!(
+        line.contains(&format!(
+            "{}:2: invalid operation flag \"x\"",
+            map.display()
+        )),
+        "{line}"
+    );
+}
+
+#[test]
 fn systemd_socket_activate_datagram_serves_on_listen_fds() {
     let Some(activate) = peers::require_tool("systemd-socket-activate") else {
         return;

@@ -233,6 +233,12 @@ fn xinetd_seed_service_with_tftpd_serves_curl_and_atftp() {
         !uid_line.split_whitespace().skip(1).any(|u| u == "0"),
         "{uid_line}"
     );
+    // Supplementary groups are nobody's, not root's.
+    let groups = status.lines().find(|l| l.starts_with("Groups:")).unwrap();
+    assert!(
+        !groups.split_whitespace().skip(1).any(|g| g == "0"),
+        "{groups}"
+    );
     let root_link = fs::read_link(format!("/proc/{}/root", servers[0])).unwrap();
     assert_eq!(root_link, fx.root, "chroot into the -s directory");
     drop(server);
