@@ -360,16 +360,16 @@ fn summary(o: &Outcome) -> String {
 }
 
 /// The outcome, plus the uploaded file's contents and mode for WRQ.
-fn run_op(server: &RunningServer, root: &Path, op: Op) -> (Outcome, String) {
+fn run_op(addr: std::net::SocketAddr, root: &Path, op: Op) -> (Outcome, String) {
     match op {
         Op::Get(name, mode, options) => {
-            let sock = client::client_for(server.addr);
-            let reply = client::get_mode(&sock, server.addr, name, mode, options);
+            let sock = client::client_for(addr);
+            let reply = client::get_mode(&sock, addr, name, mode, options);
             (reply.outcome, String::new())
         }
         Op::Put(name, size, options) => {
             let data = pattern(size, size as u64);
-            let reply = client::put(server.addr, name, &data, options);
+            let reply = client::put(addr, name, &data, options);
             // Give the server a moment to rename the upload into place.
             std::thread::sleep(std::time::Duration::from_millis(100));
             let mapped = if name == b"putonly" {
@@ -446,8 +446,8 @@ fn differential_table_against_in_tftpd() {
         let ref_server = start_in_tftpd(&in_tftpd, &theirs.root, &full_refs);
         let our_server = tftpd(&ours, &full);
         for row in rows {
-            let (a, a_file) = run_op(&ref_server, &theirs.root, row.op);
-            let (b, b_file) = run_op(&our_server, &ours.root, row.op);
+            let (a, a_file) = run_op(ref_server.addr, &theirs.root, row.op);
+            let (b, b_file) = run_op(our_server.addr, &ours.root, row.op);
             let (sa, sb) = (summary(&a), summary(&b));
             let line = format!(
                 "{:<40} in.tftpd: {sa} {a_file} | tftpd: {sb} {b_file}\n",
@@ -481,4 +481,91 @@ fn differential_table_against_in_tftpd() {
         failures.len(),
         failures.concat()
     );
+}
+
+/// Starts `bin -t 2 -u USER -s ROOT` in inetd mode (the socket on fd 0).
+fn inetd_server(bin: &Path, fx: &Fixture, name: &str) -> (peers::ChildGuard, std::net::SocketAddr) {
+    use std::os::fd::OwnedFd;
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = fs::File::create(fx.tmp.path().join(format!("{name}.log"))).unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.args(["-t", "2", "-u", &peers::current_user(), "-s"])
+        .arg(&fx.root)
+        .env("TFTPD_LOG_STDERR", "1")
+        .stdin(std::process::Stdio::from(OwnedFd::from(listener)))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    (
+        peers::ChildGuard::from_child(name, cmd.spawn().unwrap()),
+        addr,
+    )
+}
+
+#[test]
+fn differential_inetd_mode_against_in_tftpd() {
+    if peers::current_user() != "root" {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but not root: the inetd differential test cannot run"
+        );
+        eprintln!(
+            "SKIPPED: differential_inetd_mode_against_in_tftpd: needs root (in.tftpd -s chroots)"
+        );
+        return;
+    }
+    let Some(in_tftpd) = require_tool("in.tftpd") else {
+        return;
+    };
+    let ops: [(&str, Op); 5] = [
+        ("plain", Op::Get(b"hello.txt", "octet", &[])),
+        (
+            "blksize+tsize",
+            Op::Get(b"big.bin", "octet", &[("blksize", "1468"), ("tsize", "0")]),
+        ),
+        ("missing", Op::Get(b"missing", "octet", &[])),
+        ("not readable", Op::Get(b"private-mode", "octet", &[])),
+        ("WRQ without -c", Op::Put(b"new.bin", 100, &[])),
+    ];
+    let theirs = Fixture::new();
+    let ours = Fixture::new();
+    populate(&theirs.root);
+    populate(&ours.root);
+    let (mut a_child, a_addr) = inetd_server(&in_tftpd, &theirs, "in.tftpd-inetd");
+    let (mut b_child, b_addr) =
+        inetd_server(Path::new(env!("CARGO_BIN_EXE_tftpd")), &ours, "tftpd-inetd");
+    let mut failures = Vec::new();
+    for (name, op) in ops {
+        let a = run_op(a_addr, &theirs.root, op);
+        let b = run_op(b_addr, &ours.root, op);
+        let same = match (&a.0, &b.0) {
+            (Outcome::Error { code: x, .. }, Outcome::Error { code: y, .. }) => x == y,
+            (x, y) => x == y,
+        } && a.1 == b.1;
+        if !same {
+            failures.push(format!(
+                "{name}: in.tftpd {} {} | tftpd {} {}",
+                summary(&a.0),
+                a.1,
+                summary(&b.0),
+                b.1
+            ));
+        }
+    }
+    // Both leave after -t 2 idle seconds, with status 0.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let (mut a_exit, mut b_exit) = (None, None);
+    while std::time::Instant::now() < deadline && (a_exit.is_none() || b_exit.is_none()) {
+        a_exit = a_exit.or_else(|| a_child.exited().map(|s| s.code()));
+        b_exit = b_exit.or_else(|| b_child.exited().map(|s| s.code()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    peers::kill_children(a_child.pid());
+    assert!(
+        failures.is_empty(),
+        "inetd mode differs:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(a_exit, Some(Some(0)), "in.tftpd idle exit");
+    assert_eq!(b_exit, Some(Some(0)), "tftpd idle exit");
 }
