@@ -168,7 +168,7 @@ fn find_kernel() -> Result<PathBuf, Unmet> {
 
 /// The directory cargo put this test executable's sibling binaries in:
 /// `target/<profile>/deps/<test>` → `target/<profile>`.
-fn profile_dir() -> Option<PathBuf> {
+pub fn profile_dir() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let deps = exe.parent()?;
     if deps.file_name()? == "deps" {
@@ -178,16 +178,19 @@ fn profile_dir() -> Option<PathBuf> {
     }
 }
 
-/// A binary of this workspace: next to the test executable (`cargo test
-/// --workspace` builds every member's binaries), else built with
-/// `cargo build -p PACKAGE --bin NAME` into the same profile.
+/// A binary of this workspace, next to the test executable. Under cargo
+/// (`CARGO` set) it is brought up to date first with `cargo build -p PACKAGE
+/// --bin NAME` in the same profile (a no-op after `cargo test --workspace`,
+/// which builds every member's binaries; `cargo test -p netboot-e2e` alone
+/// does not), so a stale binary is never tested.
 fn project_binary(package: &str, name: &str) -> Result<PathBuf, Unmet> {
     let dir = profile_dir().ok_or_else(|| Unmet("cannot locate target/<profile>".into()))?;
     let bin = dir.join(name);
-    if bin.is_file() {
+    let cargo = std::env::var_os("CARGO");
+    if bin.is_file() && cargo.is_none() {
         return Ok(bin);
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = cargo.unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", package, "--bin", name]);
     if dir.file_name().is_some_and(|p| p == "release") {

@@ -37,30 +37,70 @@ fn bios_dnsmasq_dhcp_with_tftpd() {
     });
 }
 
-/// x64 UEFI (OVMF) with dnsmasq's DHCP and our `tftpd`: `efi64/syslinux.efi`
-/// with `ldlinux.e64` and its own `efi64/pxelinux.cfg/`.
-#[test]
-fn uefi_dnsmasq_dhcp_with_tftpd() {
-    check(&Scenario {
-        name: "uefi_dnsmasq_dhcp_with_tftpd",
-        firmware: Firmware::Uefi,
-        dhcp: Dhcp::Dnsmasq,
-        mac: "52:54:00:e2:e0:03",
-        per_host: false,
-        deadline: UEFI_DEADLINE,
-    });
-}
-
-/// A per-host file written by `pxecfg generate` (named by MAC) boots the
+/// BIOS, `dhcpd-pxe` in full mode: a per-host file written by `pxecfg
+/// generate` (named by MAC, `pxelinux.cfg/01-52-54-00-e2-e0-05`) boots the
 /// `rescue` label instead of `default`'s `linux`: the marker says which.
 #[test]
 fn bios_per_host_label() {
     check(&Scenario {
         name: "bios_per_host_label",
         firmware: Firmware::Bios,
-        dhcp: Dhcp::Dnsmasq,
+        dhcp: Dhcp::DhcpdPxe,
         mac: "52:54:00:e2:e0:05",
         per_host: true,
         deadline: BIOS_DEADLINE,
+    });
+}
+
+/// BIOS, `dhcpd-pxe` in full mode: address and `pxelinux.0` for option 93 = 0.
+#[test]
+fn bios_dhcpd_pxe_full() {
+    check(&Scenario {
+        name: "bios_dhcpd_pxe_full",
+        firmware: Firmware::Bios,
+        dhcp: Dhcp::DhcpdPxe,
+        mac: "52:54:00:e2:e0:11",
+        per_host: false,
+        deadline: BIOS_DEADLINE,
+    });
+}
+
+/// BIOS, ISC dhcpd on another host hands out the address, `dhcpd-pxe --proxy`
+/// adds the boot information.
+#[test]
+fn bios_isc_dhcpd_with_proxy() {
+    check(&Scenario {
+        name: "bios_isc_dhcpd_with_proxy",
+        firmware: Firmware::Bios,
+        dhcp: Dhcp::IscWithProxy,
+        mac: "52:54:00:e2:e0:12",
+        per_host: false,
+        deadline: BIOS_DEADLINE,
+    });
+}
+
+/// x64 UEFI, `dhcpd-pxe` in full mode: `efi64/syslinux.efi` for option 93 = 7.
+#[test]
+fn uefi_dhcpd_pxe_full() {
+    check(&Scenario {
+        name: "uefi_dhcpd_pxe_full",
+        firmware: Firmware::Uefi,
+        dhcp: Dhcp::DhcpdPxe,
+        mac: "52:54:00:e2:e0:13",
+        per_host: false,
+        deadline: UEFI_DEADLINE,
+    });
+}
+
+/// x64 UEFI beside ISC dhcpd, `dhcpd-pxe --proxy` adds the boot information.
+#[test]
+fn uefi_isc_dhcpd_with_proxy() {
+    check(&Scenario {
+        name: "uefi_isc_dhcpd_with_proxy",
+        firmware: Firmware::Uefi,
+        dhcp: Dhcp::IscWithProxy,
+        mac: "52:54:00:e2:e0:14",
+        per_host: false,
+        deadline: UEFI_DEADLINE,
     });
 }
