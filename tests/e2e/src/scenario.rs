@@ -75,19 +75,42 @@ pub fn check(s: &Scenario) {
                 return machine::skip(s.name, &reason);
             }
         }
-        match run(s, m) {
-            Ok(p) => {
-                let line = format!(
-                    "BOOT TIME: {}: power-on to marker {:.1} s",
-                    s.name,
-                    p.power_on_to_marker.as_secs_f64()
-                );
-                eprintln!("{line}");
-                record_time(s.name, p.power_on_to_marker);
+        let runs = repeat();
+        let mut times = Vec::with_capacity(runs);
+        for i in 1..=runs {
+            match run(s, m) {
+                Ok(p) => {
+                    eprintln!(
+                        "BOOT TIME: {}: power-on to marker {:.1} s (run {i} of {runs})",
+                        s.name,
+                        p.power_on_to_marker.as_secs_f64()
+                    );
+                    record_time(s.name, p.power_on_to_marker);
+                    times.push(p.power_on_to_marker);
+                }
+                Err(failure) => panic!("{}: {failure}", s.name),
             }
-            Err(failure) => panic!("{}: {failure}", s.name),
+        }
+        if runs > 1 {
+            times.sort();
+            eprintln!(
+                "BOOT TIME: {}: median of {runs} runs {:.1} s (min {:.1}, max {:.1})",
+                s.name,
+                times[runs / 2].as_secs_f64(),
+                times[0].as_secs_f64(),
+                times[runs - 1].as_secs_f64()
+            );
         }
     });
+}
+
+/// How many times each scenario boots: `NETBOOT_E2E_REPEAT` (default 1, at
+/// most 20), for timing figures.
+fn repeat() -> usize {
+    std::env::var("NETBOOT_E2E_REPEAT")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(1, |n| n.clamp(1, 20))
 }
 
 /// Runs the scenario; the error says which stage broke and where the logs are.
