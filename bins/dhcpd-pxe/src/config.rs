@@ -1,5 +1,5 @@
-//! The configuration: a TOML file (docs/dhcpd-pxe-config.md) or quick flags for one
-//! subnet, validated into a [`ServerConfig`] with `FILE:LINE:` in every error.
+//! The configuration file (docs/dhcpd-pxe-config.md), validated into a [`ServerConfig`]
+//! with `FILE:LINE:` in every error.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dhcp_server::driver::Listen;
-use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
+use dhcp_server::{Mode, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::boot::{policy, BootFile};
-use crate::cli::ConfigArgs;
+use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
 
 /// Everything the daemon needs.
 #[derive(Debug, Clone)]
@@ -132,82 +132,11 @@ struct BootToml {
     file: String,
 }
 
-/// Parses `3600`, `600s`, `10m`, `12h`, `1d`.
-pub fn parse_duration(s: &str) -> Result<Duration> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| anyhow!("bad duration {s:?} (use 3600, 600s, 10m, 12h or 1d)"))?;
-    let mult = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => bail!("bad duration unit in {s:?} (s, m, h or d)"),
-    };
-    Ok(Duration::from_secs(n.saturating_mul(mult)))
-}
-
 fn dur(d: &Dur) -> Result<Duration> {
     match d {
         Dur::Secs(n) => Ok(Duration::from_secs(*n)),
         Dur::Text(t) => parse_duration(t),
     }
-}
-
-/// Parses `A-B`.
-pub fn parse_range(s: &str, bootp: bool) -> Result<Range> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| anyhow!("range {s:?} is not A-B"))?;
-    let start: Ipv4Addr = a
-        .trim()
-        .parse()
-        .with_context(|| format!("range {s:?}: bad first address"))?;
-    let end: Ipv4Addr = b
-        .trim()
-        .parse()
-        .with_context(|| format!("range {s:?}: bad last address"))?;
-    if u32::from(end) < u32::from(start) {
-        bail!("range {s:?} ends before it starts");
-    }
-    Ok(Range { start, end, bootp })
-}
-
-/// Parses `192.0.2.0/24`.
-pub fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8)> {
-    let (a, p) = s
-        .split_once('/')
-        .ok_or_else(|| anyhow!("network {s:?} is not ADDRESS/PREFIX"))?;
-    let a: Ipv4Addr = a
-        .parse()
-        .with_context(|| format!("network {s:?}: bad address"))?;
-    let p: u8 = p
-        .parse()
-        .ok()
-        .filter(|p| *p <= 32)
-        .ok_or_else(|| anyhow!("network {s:?}: bad prefix length"))?;
-    Ok((a, p))
-}
-
-fn parse_mac(s: &str) -> Result<[u8; 6]> {
-    let v = parse_hex_bytes(s)?;
-    <[u8; 6]>::try_from(v.as_slice()).map_err(|_| anyhow!("MAC {s:?} is not six bytes"))
-}
-
-fn parse_hex_bytes(s: &str) -> Result<Vec<u8>> {
-    let clean: String = s
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | ' ' | '.'))
-        .collect();
-    if clean.len() % 2 != 0 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
-        bail!("{s:?} is not hex bytes");
-    }
-    Ok((0..clean.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).unwrap_or(0))
-        .collect())
 }
 
 fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
@@ -277,7 +206,7 @@ fn apply_common(s: &mut Subnet, c: &Common<'_>) -> Result<()> {
 }
 
 /// Checks a subnet for mistakes that would hand out wrong addresses.
-fn validate_subnet(s: &Subnet) -> Result<()> {
+pub(crate) fn validate_subnet(s: &Subnet) -> Result<()> {
     for r in &s.ranges {
         if !s.contains(r.start) || !s.contains(r.end) {
             bail!(
@@ -401,7 +330,7 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(crate) fn finish(
     mode: Mode,
     subnets: Vec<Subnet>,
     files: &[BootFile],
@@ -430,122 +359,9 @@ fn finish(
     })
 }
 
-/// The address and prefix of `interface`, from `ip -o -4 addr show dev IF`.
-fn interface_network(interface: &str) -> Option<(Ipv4Addr, u8)> {
-    let out = std::process::Command::new("ip")
-        .args(["-o", "-4", "addr", "show", "dev", interface])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let cidr = text
-        .split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)?;
-    let (a, p) = parse_cidr(cidr).ok()?;
-    let mask = if p == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(p))
-    };
-    Some((Ipv4Addr::from(u32::from(a) & mask), p))
-}
-
-/// Settings from the command line (the file, or the quick flags).
-pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
-    let quick = a.proxy
-        || a.range.is_some()
-        || a.subnet.is_some()
-        || !a.routers.is_empty()
-        || !a.dns.is_empty()
-        || a.lease_time.is_some()
-        || !a.boot_files.is_empty()
-        || a.tftp_server.is_some();
-    if let Some(path) = &a.config {
-        if quick {
-            bail!("--config and the quick flags (--range, --boot-file, …) do not mix; put everything in the file");
-        }
-        let mut s = from_file(path)?;
-        if !a.interfaces.is_empty() {
-            s.listen.interfaces.clone_from(&a.interfaces);
-        }
-        if a.lease_file.is_some() {
-            s.lease_file.clone_from(&a.lease_file);
-        }
-        return Ok(s);
-    }
-    let files = a
-        .boot_files
-        .iter()
-        .map(|f| BootFile::parse(f).map_err(|e| anyhow!(e)))
-        .collect::<Result<Vec<_>>>()?;
-    if a.proxy {
-        if a.range.is_some() {
-            bail!("--proxy hands out no addresses: drop --range");
-        }
-        return finish(
-            Mode::Proxy,
-            vec![],
-            &files,
-            a.tftp_server,
-            None,
-            a.interfaces.clone(),
-            None,
-            a.uefi_via_4011,
-            false,
-        );
-    }
-    let range = parse_range(
-        a.range
-            .as_deref()
-            .ok_or_else(|| anyhow!("give --range A-B (or --proxy, or --config FILE)"))?,
-        true,
-    )?;
-    let (net, len) = match &a.subnet {
-        Some(c) => parse_cidr(c)?,
-        None => a
-            .interfaces
-            .first()
-            .and_then(|i| interface_network(i))
-            .filter(|(n, l)| {
-                let s = Subnet::new(*n, *l);
-                s.contains(range.start) && s.contains(range.end)
-            })
-            .unwrap_or((Ipv4Addr::from(u32::from(range.start) & 0xffff_ff00), 24)),
-    };
-    let mut s = Subnet::new(net, len);
-    s.interface = a.interfaces.first().cloned();
-    s.ranges.push(range);
-    s.routers.clone_from(&a.routers);
-    s.dns.clone_from(&a.dns);
-    if let Some(l) = &a.lease_time {
-        s.lease_time = parse_duration(l)?;
-        s.max_lease_time = s.max_lease_time.max(s.lease_time);
-    }
-    validate_subnet(&s)?;
-    finish(
-        Mode::Full,
-        vec![s],
-        &files,
-        a.tftp_server,
-        None,
-        a.interfaces.clone(),
-        a.lease_file.clone(),
-        a.uefi_via_4011,
-        false,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("600").unwrap().as_secs(), 600);
-        assert_eq!(parse_duration("10m").unwrap().as_secs(), 600);
-        assert_eq!(parse_duration("1d").unwrap().as_secs(), 86400);
-        assert!(parse_duration("1w").is_err());
-    }
 
     #[test]
     fn errors_name_file_and_line() {

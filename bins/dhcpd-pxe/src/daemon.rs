@@ -8,7 +8,8 @@ use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
 use crate::cli::ConfigArgs;
-use crate::config::{from_args, Settings};
+use crate::config::Settings;
+use crate::quick::from_args;
 
 /// Serves until SIGTERM or SIGINT.
 pub fn serve(args: &ConfigArgs) -> Result<()> {

@@ -9,6 +9,8 @@ pub mod config;
 pub mod daemon;
 pub mod explain;
 pub mod packet;
+pub mod quick;
+pub mod values;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -59,7 +61,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Explain(a)) => {
-            let settings = config::from_args(&a.config)?;
+            let settings = quick::from_args(&a.config)?;
             let data = std::fs::read(&a.packet)
                 .with_context(|| format!("reading {}", a.packet.display()))?;
             let packets = packet::read(&data).with_context(|| format!("{}", a.packet.display()))?;

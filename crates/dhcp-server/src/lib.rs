@@ -14,6 +14,7 @@ pub mod addressing;
 pub mod driver;
 pub mod error;
 pub mod exchange;
+mod full;
 pub mod lease;
 pub mod ratelimit;
 pub mod server;

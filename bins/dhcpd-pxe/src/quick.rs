@@ -1,0 +1,116 @@
+//! Quick flags: one subnet (or proxy mode) straight from the command line.
+
+use std::net::Ipv4Addr;
+
+use anyhow::{anyhow, bail, Result};
+use dhcp_server::{Mode, Subnet};
+
+use crate::boot::BootFile;
+use crate::cli::ConfigArgs;
+use crate::config::{finish, from_file, validate_subnet, Settings};
+use crate::values::{parse_cidr, parse_duration, parse_range};
+
+/// The address and prefix of `interface`, from `ip -o -4 addr show dev IF`.
+fn interface_network(interface: &str) -> Option<(Ipv4Addr, u8)> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "-4", "addr", "show", "dev", interface])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cidr = text
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)?;
+    let (a, p) = parse_cidr(cidr).ok()?;
+    let mask = if p == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(p))
+    };
+    Some((Ipv4Addr::from(u32::from(a) & mask), p))
+}
+
+/// Settings from the command line (the file, or the quick flags).
+pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
+    let quick = a.proxy
+        || a.range.is_some()
+        || a.subnet.is_some()
+        || !a.routers.is_empty()
+        || !a.dns.is_empty()
+        || a.lease_time.is_some()
+        || !a.boot_files.is_empty()
+        || a.tftp_server.is_some();
+    if let Some(path) = &a.config {
+        if quick {
+            bail!("--config and the quick flags (--range, --boot-file, …) do not mix; put everything in the file");
+        }
+        let mut s = from_file(path)?;
+        if !a.interfaces.is_empty() {
+            s.listen.interfaces.clone_from(&a.interfaces);
+        }
+        if a.lease_file.is_some() {
+            s.lease_file.clone_from(&a.lease_file);
+        }
+        return Ok(s);
+    }
+    let files = a
+        .boot_files
+        .iter()
+        .map(|f| BootFile::parse(f).map_err(|e| anyhow!(e)))
+        .collect::<Result<Vec<_>>>()?;
+    if a.proxy {
+        if a.range.is_some() {
+            bail!("--proxy hands out no addresses: drop --range");
+        }
+        return finish(
+            Mode::Proxy,
+            vec![],
+            &files,
+            a.tftp_server,
+            None,
+            a.interfaces.clone(),
+            None,
+            a.uefi_via_4011,
+            false,
+        );
+    }
+    let range = parse_range(
+        a.range
+            .as_deref()
+            .ok_or_else(|| anyhow!("give --range A-B (or --proxy, or --config FILE)"))?,
+        true,
+    )?;
+    let (net, len) = match &a.subnet {
+        Some(c) => parse_cidr(c)?,
+        None => a
+            .interfaces
+            .first()
+            .and_then(|i| interface_network(i))
+            .filter(|(n, l)| {
+                let s = Subnet::new(*n, *l);
+                s.contains(range.start) && s.contains(range.end)
+            })
+            .unwrap_or((Ipv4Addr::from(u32::from(range.start) & 0xffff_ff00), 24)),
+    };
+    let mut s = Subnet::new(net, len);
+    s.interface = a.interfaces.first().cloned();
+    s.ranges.push(range);
+    s.routers.clone_from(&a.routers);
+    s.dns.clone_from(&a.dns);
+    if let Some(l) = &a.lease_time {
+        s.lease_time = parse_duration(l)?;
+        s.max_lease_time = s.max_lease_time.max(s.lease_time);
+    }
+    validate_subnet(&s)?;
+    finish(
+        Mode::Full,
+        vec![s],
+        &files,
+        a.tftp_server,
+        None,
+        a.interfaces.clone(),
+        a.lease_file.clone(),
+        a.uefi_via_4011,
+        false,
+    )
+}
