@@ -116,6 +116,10 @@ for srv in $servers; do
         ok=$(awk -v d="${drop:-100}" 'BEGIN{print (d < 2.5) ? "ok" : "over"}')
         [ "$alive" = yes ] || ok=$alive
         printf '%-10s %8s %12s %12s %10s %8s\n' "$srv" "$r" "${rate:-?}" "${drop:-?}" "${nonu:-?}" "$ok"
+        if [ "$srv" = dhcpd-pxe ]; then
+            # Group commit: fsyncs (batches) against acknowledged leases, from the exit log line.
+            grep -o 'commit_batches: [0-9]*, committed_records: [0-9]*' "$dir/dhcpd-pxe.log" | sed 's/^/    /' || true
+        fi
         if [ "$ok" != ok ]; then break; fi
         best[$srv]="$r offered, ${rate} exchanges/s"
     done

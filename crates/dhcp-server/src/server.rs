@@ -133,6 +133,10 @@ pub struct Stats {
     pub silent: u64,
     /// ACKs dropped because their lease could not be written.
     pub commit_failures: u64,
+    /// Batches handed out by `poll_commit` (one fsync each in the driver).
+    pub commit_batches: u64,
+    /// Lease records in those batches.
+    pub committed_records: u64,
     /// Log events dropped because the driver did not collect them.
     pub events_dropped: u64,
 }
@@ -282,6 +286,8 @@ impl Server {
         }
         let id = self.next_batch;
         self.next_batch += 1;
+        self.stats.commit_batches += 1;
+        self.stats.committed_records += self.pending.len() as u64;
         self.in_flight.insert(id, std::mem::take(&mut self.held));
         Some(CommitBatch {
             id,

@@ -70,6 +70,8 @@ fn acks_wait_for_their_batch_to_be_durable() {
     assert!(h.server.poll_transmit().is_none());
     h.server.handle_committed(batch.id);
     assert_eq!(std::iter::from_fn(|| h.server.poll_transmit()).count(), 2);
+    let s = h.server.stats();
+    assert_eq!((s.commit_batches, s.committed_records), (1, 2));
 }
 
 #[test]
