@@ -53,7 +53,10 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
     // A sender only ever receives ACKs and ERRORs: 1 KiB instead of 64 KiB
     // per transfer when hundreds of clients fetch at once.
     let mut rbuf = vec![0u8; t.max_datagram()];
-    // One timer for the whole transfer, moved only when the deadline moves.
+    // One timer for the whole transfer. Every packet pushes the deadline a
+    // little later; moving the timer each time would cost a timer-wheel update
+    // per packet, so it is moved only when the deadline comes earlier. When it
+    // fires before the real deadline it is simply set again.
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
@@ -67,7 +70,7 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
             // which only a finished transfer may be.
             return Ok(());
         };
-        if armed != Some(deadline) {
+        if armed.is_none_or(|a| a > deadline) {
             sleep.as_mut().reset(deadline.into());
             armed = Some(deadline);
         }
@@ -78,7 +81,11 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
                 Err(e) if transient(&e) => {}
                 Err(e) => return Err(e),
             },
-            () = &mut sleep => t.handle_timeout(Instant::now()),
+            () = &mut sleep => {
+                armed = None;
+                // A no-op when the real deadline is still ahead.
+                t.handle_timeout(Instant::now());
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod server;
 pub mod source;
 pub mod transfer;
 pub mod udp;
+mod workers;
 
 pub use options::{Limits, Negotiated, RequestOptions, Rollover};
 pub use packet::{ErrorCode, Mode, Packet};

@@ -22,6 +22,7 @@ use crate::retry::RetryPolicy;
 use crate::source::{FileSource, RequestContext};
 use crate::transfer::{Outcome, Transfer};
 use crate::udp;
+use crate::workers::Workers;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -42,6 +43,9 @@ pub struct ServerConfig {
     pub allow_write: bool,
     /// How long running transfers may go on after a stop was asked for.
     pub shutdown_grace: Duration,
+    /// Threads that run transfers, each a single-threaded runtime that keeps
+    /// a transfer on one thread from start to end (default: one per core).
+    pub workers: usize,
     /// inetd mode (`-t`): [`Server::run`] returns once no request came for
     /// this long and no transfer is running.
     pub idle_exit: Option<Duration>,
@@ -62,6 +66,7 @@ impl ServerConfig {
             port_range: None,
             allow_write: true,
             shutdown_grace: Duration::from_secs(5),
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
             idle_exit: None,
             remap: None,
         }
@@ -131,6 +136,7 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let slots = Arc::new(Semaphore::new(self.config.max_transfers.max(1)));
         let activity = Arc::new(Activity::new());
+        let workers = Arc::new(Workers::start(self.config.workers)?);
         let mut tasks = JoinSet::new();
         for listener in &self.listeners {
             let ctx = Listener {
@@ -139,6 +145,7 @@ impl Server {
                 source: self.source.clone(),
                 slots: slots.clone(),
                 activity: activity.clone(),
+                workers: workers.clone(),
             };
             tasks.spawn(ctx.serve(stop_rx.clone()));
         }
@@ -155,12 +162,16 @@ impl Server {
             }
         }
         let _ = stop_tx.send(true);
-        let grace = tokio::time::timeout(self.config.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        });
-        if grace.await.is_err() {
-            warn!("transfers still running after the grace time; aborting them");
-            tasks.abort_all();
+        // Listeners stop at once; then the workers finish what runs.
+        while tasks.join_next().await.is_some() {}
+        let grace = self.config.shutdown_grace;
+        if let Ok(workers) = Arc::try_unwrap(workers) {
+            let clean = tokio::task::spawn_blocking(move || workers.close(grace))
+                .await
+                .unwrap_or(false);
+            if !clean {
+                warn!("transfers still running after the grace time; aborted them");
+            }
         }
         Ok(())
     }
@@ -214,18 +225,17 @@ struct Listener {
     source: Arc<dyn FileSource>,
     slots: Arc<Semaphore>,
     activity: Arc<Activity>,
+    workers: Arc<Workers>,
 }
 
 impl Listener {
     async fn serve(self, mut stop: watch::Receiver<bool>) {
         let mut buf = vec![0u8; 65536];
-        let mut transfers = JoinSet::new();
         let local = self.sock.local_addr().ok();
         loop {
             let meta = tokio::select! {
                 r = udp::recv_with_dst(&self.sock, &mut buf) => r,
                 _ = stop.changed() => break,
-                Some(_) = transfers.join_next(), if !transfers.is_empty() => continue,
             };
             let meta = match meta {
                 Ok(m) => m,
@@ -260,14 +270,12 @@ impl Listener {
             };
             let activity = self.activity.clone();
             activity.request();
-            transfers.spawn(async move {
+            self.workers.spawn(Box::pin(async move {
                 job.run(&datagram).await;
                 activity.finished();
                 drop(permit);
-            });
+            }));
         }
-        // Stop accepting; running transfers finish (the caller bounds the wait).
-        while transfers.join_next().await.is_some() {}
     }
 }
 
