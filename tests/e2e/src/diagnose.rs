@@ -186,12 +186,22 @@ pub fn stage(exp: &Expected<'_>, requests: &[Request], serial: &str, dhcp_log: &
             "no offer or ack in the DHCP logs".to_owned()
         } else {
             format!(
-                "{} offer/ack line(s) in the DHCP logs, last: {}",
+                "the servers answered ({} offer/ack line(s) in the DHCP logs) but no reply \
+                 led the firmware to a boot file; last: {}",
                 offers.len(),
                 offers[offers.len() - 1].trim()
             )
         };
-        return Stage::Dhcp(format!("no TFTP request reached the server; {seen}"));
+        // dhcpd-pxe says why it stayed silent ("-> nothing: <reason>").
+        let silent = dhcp_log
+            .lines()
+            .rev()
+            .find(|l| l.contains("-> nothing:"))
+            .map(|l| format!("; last refusal: {}", l.trim()))
+            .unwrap_or_default();
+        return Stage::Dhcp(format!(
+            "no TFTP request reached the server; {seen}{silent}"
+        ));
     }
     if !sent(exp.boot_file) {
         let other: Vec<&str> = requests.iter().map(|r| r.file.as_str()).collect();
@@ -329,6 +339,12 @@ mod tests {
             stage(&EXP, &[], "", "DHCPDISCOVER"),
             Stage::Dhcp(_)
         ));
+        let log = "DISCOVER xid 1 from 01:52:54:00:e2:e0:12 -> nothing: no rule gave this client a boot target\n";
+        let s = stage(&EXP, &[], "", log);
+        assert!(
+            matches!(&s, Stage::Dhcp(w) if w.contains("no rule gave")),
+            "{s}"
+        );
     }
 
     #[test]
