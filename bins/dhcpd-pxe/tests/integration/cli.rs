@@ -167,3 +167,21 @@ fn foreign_lease_file_stops_start_up() {
         "lease 192.0.2.10 {\n}\n"
     );
 }
+
+#[test]
+fn every_toml_example_in_the_docs_is_valid() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let mut checked = 0;
+    for name in ["dhcpd-pxe-config.md", "instead-of-isc-dhcpd.md"] {
+        let text = std::fs::read_to_string(docs.join(name)).unwrap();
+        for (i, block) in text.split("```toml\n").skip(1).enumerate() {
+            let toml = block.split("```").next().unwrap();
+            let origin = PathBuf::from(format!("{name}#toml-{i}"));
+            if let Err(e) = dhcpd_pxe::config::from_toml(toml, &origin) {
+                panic!("{e:#}\n{toml}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} examples found");
+}
