@@ -49,6 +49,21 @@ pub fn read(data: &[u8]) -> Result<Vec<Packet>> {
     }
 }
 
+/// A dump of a whole frame (`tshark -x`, `tcpdump -xx`: Ethernet, or IPv4 from `tcpdump -x`)
+/// or of the DHCP payload alone.
+fn frame_or_payload(label: &str, bytes: Vec<u8>) -> Packet {
+    let dhcp = bytes.len() >= 240 && bytes[236..240] == [99, 130, 83, 99];
+    if !dhcp {
+        if let Some(p) = ethernet(&bytes).and_then(|ip| udp(ip, label)) {
+            return p;
+        }
+        if let Some(p) = udp(&bytes, label) {
+            return p;
+        }
+    }
+    unknown_addrs(label, bytes)
+}
+
 fn unknown_addrs(label: &str, payload: Vec<u8>) -> Packet {
     Packet {
         label: label.into(),
@@ -228,8 +243,9 @@ pub fn hex(text: &str) -> Result<Vec<Packet>> {
     let mut cur = Vec::new();
     let flush = |cur: &mut Vec<u8>, out: &mut Vec<Packet>| {
         if !cur.is_empty() {
-            let n = out.len() + 1;
-            out.push(unknown_addrs(&format!("dump {n}"), std::mem::take(cur)));
+            let label = format!("dump {}", out.len() + 1);
+            let bytes = std::mem::take(cur);
+            out.push(frame_or_payload(&label, bytes));
         }
     };
     for (i, line) in text.lines().enumerate() {
@@ -280,5 +296,16 @@ mod tests {
         assert_eq!(hex("01020304").unwrap()[0].payload, [1, 2, 3, 4]);
         assert!(hex("zz").is_err());
         assert_eq!(hex("00000000  01 02  |..|\n").unwrap()[0].payload, [1, 2]);
+        // A whole Ethernet frame (tshark -x): the UDP payload and the addresses are taken out.
+        let mut f = vec![0xff; 6];
+        f.extend([2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+        f.extend([
+            0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255,
+        ]);
+        f.extend([0, 68, 0, 67, 0, 12, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd]);
+        let text: String = f.iter().map(|b| format!("{b:02x} ")).collect();
+        let p = hex(&text).unwrap();
+        assert_eq!(p[0].payload, [0xaa, 0xbb, 0xcc, 0xdd]);
+        assert_eq!(p[0].dst.port(), 67);
     }
 }
