@@ -173,6 +173,31 @@ fn udhcpc_and_dhclient_get_leases_with_the_boot_file() {
 }
 
 #[test]
+fn without_cap_net_admin_replies_fall_back_to_broadcast() {
+    let test = "without_cap_net_admin_replies_fall_back_to_broadcast";
+    if !can_run(test, &["udhcpc", "setpriv"]) {
+        return;
+    }
+    let mut lab = Lab::new(1);
+    let args = full_args(&lab, "192.0.2.100-192.0.2.150");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // No CAP_NET_ADMIN: SIOCSARP fails, the OFFER and ACK go out as broadcasts.
+    lab.start_server_via(
+        "server",
+        &["setpriv", "--bounding-set=-net_admin", "--"],
+        &args,
+    );
+    let (a, file, _) =
+        udhcpc(&mut lab, 0, false).unwrap_or_else(|| panic!("no lease: {}", lab.log("server")));
+    assert_eq!(file, "pxelinux.0");
+    let neigh = lab.sh_ok(&lab.server_ns.clone(), "ip neigh show dev br0");
+    assert!(
+        !neigh.lines().any(|l| l.starts_with(&format!("{a} "))),
+        "an ARP entry was added anyway: {neigh}"
+    );
+}
+
+#[test]
 fn release_frees_the_address_for_the_next_client() {
     let test = "release_frees_the_address_for_the_next_client";
     if !can_run(test, &["udhcpc"]) {

@@ -264,8 +264,14 @@ impl Lab {
 
     /// Starts dhcpd-pxe in S with `args`; waits for it to listen.
     pub(crate) fn start_server(&mut self, label: &str, args: &[&str]) {
+        self.start_server_via(label, &[], args);
+    }
+
+    /// Starts dhcpd-pxe in S under `wrapper` (e.g. `setpriv …`), then as `start_server`.
+    pub(crate) fn start_server_via(&mut self, label: &str, wrapper: &[&str], args: &[&str]) {
         let bin = env!("CARGO_BIN_EXE_dhcpd-pxe");
-        let mut cmd = vec![bin];
+        let mut cmd = wrapper.to_vec();
+        cmd.push(bin);
         cmd.extend_from_slice(args);
         let ns = self.server_ns.clone();
         self.spawn(label, &ns, &cmd);
