@@ -109,7 +109,9 @@ async fn acks_are_written_to_the_store_and_the_store_compacted() {
     let mut done = false;
     for _ in 0..50 {
         for n in 0..5u8 {
-            let req = crate::support::request(n, Ipv4Addr::new(127, 0, 0, 10 + n), None);
+            let mut req = crate::support::request(n, Ipv4Addr::new(127, 0, 0, 10 + n), None);
+            // Broadcast replies: the driver never touches the host's ARP table here.
+            req.flags = req.flags.set_broadcast();
             let bytes = encode(&req, &Default::default()).unwrap();
             client.send_to(&bytes, ("127.0.0.1", port)).await.unwrap();
         }
