@@ -2,6 +2,7 @@
 
 mod core;
 mod driver;
+mod invariants;
 mod journal;
 mod proxy;
 mod support;
