@@ -159,6 +159,7 @@ fn run_in(s: &Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
     drop(daemons);
     drop(lab);
     if let Some(t) = boot.marker_after {
+        confirm(s, dir, boot_file)?;
         return Ok(Passed {
             power_on_to_marker: t,
         });
@@ -190,6 +191,33 @@ fn run_in(s: &Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
         None => format!("no marker within {} s", s.deadline.as_secs()),
     };
     Err(format!("{how}; {stage}"))
+}
+
+/// After the marker: the logs agree with what the scenario claims. `tftpd`
+/// was asked for the firmware's own boot file (tftp-hpa's `RRQ from … filename
+/// …` line), and beside ISC dhcpd the address came from ISC dhcpd.
+fn confirm(s: &Scenario, dir: &Path, boot_file: &str) -> Result<(), String> {
+    if s.dhcp != Dhcp::DnsmasqWithTftp {
+        let requests = diagnose::tftpd_requests(&read_lossy(&dir.join("tftpd.log")));
+        if !requests.iter().any(|r| r.file == boot_file) {
+            return Err(format!(
+                "marker seen, but tftpd's log has no request for {boot_file} (requests: {})",
+                requests
+                    .iter()
+                    .map(|r| r.file.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if s.dhcp == Dhcp::IscWithProxy
+        && !read_lossy(&dir.join("dhcpd.log")).contains("DHCPACK on 192.0.2.")
+    {
+        return Err(
+            "marker seen, but ISC dhcpd's log shows no DHCPACK: who gave the address?".into(),
+        );
+    }
+    Ok(())
 }
 
 fn start_servers(
