@@ -58,6 +58,12 @@ impl BootFile {
 
 /// Rules for `files`: iPXE first (so that it is never handed a binary it would load
 /// again), then each architecture class, then the files for every client.
+///
+/// An architecture class also serves iPXE running as that machine's PXE firmware
+/// (qemu's and many NICs' boot ROMs are iPXE and say so in option 77): with
+/// `bios=pxelinux.0` alone such a machine boots PXELINUX, as it would from ISC
+/// dhcpd's `filename`. When that file is itself an iPXE binary the policy refuses
+/// it to iPXE clients (a chainload loop) and an `ipxe=` file is needed.
 pub fn policy(files: &[BootFile], next_server: Option<std::net::Ipv4Addr>) -> Policy {
     let mut rules = Vec::new();
     let order = [
@@ -84,20 +90,27 @@ pub fn policy(files: &[BootFile], next_server: Option<std::net::Ipv4Addr>) -> Po
                 "bios" => {
                     r.when.firmware = vec![FirmwareKind::BiosPxe];
                     r.then.boot_file = Some(f.file.clone());
+                    // iPXE as a BIOS machine's boot ROM (architecture 0).
+                    let mut rom = Rule::new("bios (iPXE boot ROM)");
+                    rom.when.ipxe = Some(true);
+                    rom.when.arch = vec![Arch::X86_BIOS];
+                    rom.then.boot_file = Some(f.file.clone());
+                    rom.then.next_server = next_server;
+                    r.then.next_server = next_server;
+                    rules.push(r);
+                    rules.push(rom);
+                    continue;
                 }
                 "efi-ia32" => {
                     r.when.arch = vec![Arch::X86_UEFI];
-                    r.when.ipxe = Some(false);
                     r.then.boot_file = Some(f.file.clone());
                 }
                 "efi-x64" => {
                     r.when.arch = vec![Arch::X64_UEFI];
-                    r.when.ipxe = Some(false);
                     r.then.boot_file = Some(f.file.clone());
                 }
                 _ => {
                     r.when.arch = vec![Arch::ARM64_UEFI];
-                    r.when.ipxe = Some(false);
                     r.then.boot_file = Some(f.file.clone());
                 }
             }
@@ -143,5 +156,22 @@ mod tests {
         );
         assert_eq!(p.rules[0].name, "ipxe");
         assert_eq!(p.rules[1].name, "all");
+    }
+
+    #[test]
+    fn architecture_classes_also_serve_ipxe_boot_roms() {
+        let p = policy(
+            &[
+                BootFile::parse("bios=pxelinux.0").unwrap(),
+                BootFile::parse("efi-x64=undionly.kpxe").unwrap(),
+            ],
+            None,
+        );
+        let names: Vec<_> = p.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["bios", "bios (iPXE boot ROM)", "efi-x64"]);
+        assert_eq!(p.rules[1].when.ipxe, Some(true));
+        assert_eq!(p.rules[1].when.arch, vec![Arch::X86_BIOS]);
+        // No `ipxe = false`: the policy itself refuses iPXE binaries to iPXE.
+        assert_eq!(p.rules[2].when.ipxe, None);
     }
 }

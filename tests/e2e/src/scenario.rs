@@ -237,13 +237,10 @@ fn start_servers(
         d.wait_for_log("listening", ready)?;
         daemons.push(d);
     }
-    // qemu's BIOS PXE ROM is iPXE: it sends user class "iPXE" (option 77), so
-    // dhcpd-pxe puts it in the `ipxe` class, not `bios` (whose rule wants a
-    // plain BIOS PXE client); without an `ipxe` file it gets no boot target.
-    // Here iPXE is the machine's PXE firmware, so it gets PXELINUX too.
+    // qemu's BIOS PXE ROM is iPXE (user class "iPXE"); `bios=` serves it as
+    // the machine's boot ROM, as ISC dhcpd's `filename` would.
     let boot_files = [
         format!("bios={}", tree::BIOS_BOOT_FILE),
-        format!("ipxe={}", tree::BIOS_BOOT_FILE),
         format!("efi-x64={}", tree::EFI64_BOOT_FILE),
     ];
     match s.dhcp {

@@ -185,3 +185,23 @@ fn every_toml_example_in_the_docs_is_valid() {
     }
     assert!(checked >= 5, "only {checked} examples found");
 }
+
+#[test]
+fn bios_file_alone_boots_an_ipxe_boot_rom_but_never_loops() {
+    // qemu's BIOS PXE ROM is iPXE (captured DISCOVER: arch 0, user class iPXE).
+    let quick = |file: &str| {
+        explain(
+            &["--proxy", "--boot-file", file, "--tftp-server", "192.0.2.1"],
+            &fixture("ipxe-bios-discover.bin"),
+        )
+    };
+    let (ok, out, err) = quick("bios=pxelinux.0");
+    assert!(ok, "{err}");
+    assert!(out.contains("rule: bios (iPXE boot ROM)"), "{out}");
+    assert!(out.contains("file \"pxelinux.0\""), "{out}");
+    // An iPXE binary would make iPXE load itself again: refused, nothing sent.
+    let (ok, out, err) = quick("bios=undionly.kpxe");
+    assert!(ok, "{err}");
+    assert!(out.contains("chainload loop"), "{out}");
+    assert!(out.contains("reply: none"), "{out}");
+}
