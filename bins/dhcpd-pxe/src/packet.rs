@@ -97,21 +97,10 @@ fn pcap(data: &[u8]) -> Result<Vec<Packet>> {
             bail!("pcap frame {frame} cut short at offset {at}")
         };
         at = start + caplen;
-        let ip = match link {
-            1 => ethernet(pkt),
-            113 => pkt
-                .get(14..)
-                .map(|p| (u16::from_be_bytes([pkt[12], pkt[13]]), p))
-                .and_then(ip_of),
-            276 => pkt
-                .get(20..)
-                .map(|p| (u16::from_be_bytes([pkt[0], pkt[1]]), p))
-                .and_then(ip_of),
-            101 | 228 => Some(pkt),
-            other => {
-                bail!("pcap link type {other} is not supported (Ethernet, Linux cooked or raw IP)")
-            }
-        };
+        if !matches!(link, 1 | 113 | 276 | 101 | 228) {
+            bail!("pcap link type {link} is not supported (Ethernet, Linux cooked or raw IP)")
+        }
+        let ip = link_layer(link, pkt);
         if let Some(p) = ip.and_then(|ip| udp(ip, &format!("frame {frame}"))) {
             out.push(p);
         }
