@@ -5,27 +5,27 @@
 //! - [`transfer`]: one transfer as a sans-IO state machine (server read/write,
 //!   client get/put) that yields DATA as a header plus a [`bytes::Bytes`] slice;
 //! - [`source`]: where files come from (a directory root, memory, generated);
-//! - [`udp`]: the socket layer (destination addresses, vectored sends);
-//! - [`server`] and [`client`]: the tokio drivers.
+//! - [`runtime`] (feature `runtime`, on by default): the tokio drivers,
+//!   [`server`] and [`client`], and the socket layer they use.
+//!
+//! Without the `runtime` feature the crate is the sans-IO engine alone: codec,
+//! negotiation, transfers and sources, with no tokio and no sockets.
 #![warn(missing_docs)]
 
-mod block;
-pub mod client;
-mod driver;
 pub mod netascii;
 pub mod options;
 pub mod packet;
-mod receiver;
 pub mod remap;
-pub mod retry;
-mod sender;
-pub mod server;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 pub mod source;
 pub mod transfer;
-pub mod udp;
-mod workers;
+
+#[cfg(feature = "runtime")]
+pub use runtime::{client, server, udp};
+pub use transfer::retry;
 
 pub use options::{Limits, Negotiated, RequestOptions, Rollover};
 pub use packet::{ErrorCode, Mode, Packet};
 pub use retry::RetryPolicy;
-pub use transfer::{Outcome, Stats, Transfer, Transmit};
+pub use transfer::{DataBatch, Outcome, Stats, Transfer, Transmit};

@@ -3,14 +3,14 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::receiver::{DataEffect, Receiver};
+use super::retry::Backoff;
+use super::sender::{AckEffect, Sender};
 use super::storage::{finish, write};
 use super::{Control, Half, Outcome, Phase, Role, Storage, Transfer};
 use crate::netascii;
 use crate::options::Negotiated;
 use crate::packet::{ErrorCode, Mode, Packet};
-use crate::receiver::{DataEffect, Receiver};
-use crate::retry::Backoff;
-use crate::sender::{AckEffect, Sender};
 
 impl Transfer {
     /// Feeds one datagram that arrived from `from`.

@@ -22,12 +22,16 @@ use bytes::Bytes;
 use crate::netascii;
 use crate::options::{self, Direction, Limits, Negotiated, RequestOptions};
 use crate::packet::{self, ErrorCode, Mode, Opcode, Packet, Request};
-use crate::receiver::Receiver;
-use crate::retry::{Backoff, RetryPolicy};
-use crate::sender::Sender;
 use crate::source::WriteSink;
+use receiver::Receiver;
+use retry::{Backoff, RetryPolicy};
+use sender::Sender;
 
+mod block;
 mod handle;
+mod receiver;
+pub mod retry;
+mod sender;
 mod storage;
 
 use storage::Storage;
@@ -42,6 +46,34 @@ pub struct Transmit {
     pub len: usize,
     /// DATA payload to send right after those bytes (empty for control packets).
     pub payload: Bytes,
+}
+
+/// DATA blocks to send back to back to one destination: what
+/// [`Transfer::poll_transmit_batch`] yields. Each block is its 4-byte header
+/// and a slice of the file; the driver keeps one `DataBatch` per transfer and
+/// reuses its allocation.
+#[derive(Debug, Clone)]
+pub struct DataBatch {
+    /// Where every block goes.
+    pub destination: SocketAddr,
+    /// Header and payload of each block, in order.
+    pub blocks: Vec<([u8; packet::DATA_HEADER_LEN], Bytes)>,
+}
+
+impl DataBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self {
+            destination: SocketAddr::from(([0, 0, 0, 0], 0)),
+            blocks: Vec::new(),
+        }
+    }
+}
+
+impl Default for DataBatch {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// How a transfer ended.
@@ -410,6 +442,41 @@ impl Transfer {
             len: packet::DATA_HEADER_LEN,
             payload,
         })
+    }
+
+    /// The DATA blocks that may leave now, for a batched send (UDP GSO or
+    /// `sendmmsg`): clears `batch`, fills it with at most `max` consecutive
+    /// blocks of the current window, all to [`Transfer::peer`], and returns
+    /// how many. Returns 0 while a control packet is queued (take those with
+    /// [`Transfer::poll_transmit`] first) or when no block is due.
+    ///
+    /// Equivalent to calling `poll_transmit` that many times: the same
+    /// blocks, the same timer. A driver calls it until it returns 0, then
+    /// `poll_transmit` until `None`.
+    pub fn poll_transmit_batch(
+        &mut self,
+        now: Instant,
+        max: usize,
+        batch: &mut DataBatch,
+    ) -> usize {
+        batch.blocks.clear();
+        batch.destination = self.peer;
+        if !self.queue.is_empty() || self.phase != Phase::Data {
+            return 0;
+        }
+        let Half::Send(sender) = &mut self.half else {
+            return 0;
+        };
+        while batch.blocks.len() < max {
+            let Some((block, payload)) = sender.next_block() else {
+                break;
+            };
+            batch.blocks.push((packet::data_header(block), payload));
+        }
+        if !batch.blocks.is_empty() {
+            self.deadline = Some(now + self.backoff.interval());
+        }
+        batch.blocks.len()
     }
 
     fn encode(&self, control: &Control, buf: &mut [u8]) -> Option<usize> {

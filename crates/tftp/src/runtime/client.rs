@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::net::UdpSocket;
 
-use crate::driver::{drive, Until};
+use super::driver::{drive, Until};
 use crate::options::{RequestOptions, Rollover};
 use crate::packet::{ErrorCode, Mode};
-use crate::retry::RetryPolicy;
+use crate::transfer::retry::RetryPolicy;
 use crate::transfer::{Outcome, Stats, Transfer};
 
 /// Why a get or put failed.

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use tokio::net::UdpSocket;
 
-use crate::transfer::Transfer;
-use crate::udp;
+use super::udp;
+use crate::transfer::{DataBatch, Transfer};
 
 /// Room for the largest control packet a transfer writes (an OACK or ERROR);
 /// DATA headers are 4 bytes, their payload travels as a separate slice.
@@ -23,9 +23,31 @@ pub(crate) enum Until {
     Outcome,
 }
 
-/// Sends what the transfer has queued.
-async fn flush(sock: &UdpSocket, t: &mut Transfer, buf: &mut [u8]) -> io::Result<()> {
-    while let Some(tx) = t.poll_transmit(Instant::now(), buf) {
+/// Most DATA blocks taken from the transfer for one send call.
+const BATCH_BLOCKS: usize = 64;
+
+/// Sends what the transfer has queued: DATA blocks a batch at a time, then
+/// control packets one by one.
+async fn flush(
+    sock: &UdpSocket,
+    t: &mut Transfer,
+    buf: &mut [u8],
+    batch: &mut DataBatch,
+) -> io::Result<()> {
+    loop {
+        if t.poll_transmit_batch(Instant::now(), BATCH_BLOCKS, batch) > 0 {
+            for (header, payload) in &batch.blocks {
+                match udp::send_data(sock, batch.destination, header, payload).await {
+                    Ok(_) => {}
+                    Err(e) if transient(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            continue;
+        }
+        let Some(tx) = t.poll_transmit(Instant::now(), buf) else {
+            return Ok(());
+        };
         match udp::send_data(sock, tx.destination, &buf[..tx.len], &tx.payload).await {
             Ok(_) => {}
             // A full socket buffer or an ICMP error from an earlier send is
@@ -34,7 +56,6 @@ async fn flush(sock: &UdpSocket, t: &mut Transfer, buf: &mut [u8]) -> io::Result
             Err(e) => return Err(e),
         }
     }
-    Ok(())
 }
 
 fn transient(e: &io::Error) -> bool {
@@ -50,6 +71,7 @@ fn transient(e: &io::Error) -> bool {
 /// Drives `t` on `sock` until `until` holds.
 pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> io::Result<()> {
     let mut buf = [0u8; CONTROL_BUF];
+    let mut batch = DataBatch::new();
     // A sender only ever receives ACKs and ERRORs: 1 KiB instead of 64 KiB
     // per transfer when hundreds of clients fetch at once.
     let mut rbuf = vec![0u8; t.max_datagram()];
@@ -61,7 +83,7 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
     loop {
-        flush(sock, t, &mut buf).await?;
+        flush(sock, t, &mut buf, &mut batch).await?;
         if t.is_finished() || (until == Until::Outcome && t.outcome().is_some()) {
             return Ok(());
         }

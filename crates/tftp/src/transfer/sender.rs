@@ -10,7 +10,7 @@
 
 use bytes::Bytes;
 
-use crate::block;
+use super::block;
 use crate::options::Rollover;
 
 /// What an ACK did.

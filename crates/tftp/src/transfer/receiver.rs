@@ -6,7 +6,7 @@
 //!   in-order block, so the sender restarts from there without waiting for its timer.
 //! - An old block (our ACK was lost) is answered once with the same ACK.
 
-use crate::block;
+use super::block;
 use crate::options::Rollover;
 
 /// What a DATA block did.

@@ -14,15 +14,15 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::driver::{drive, Until};
+use super::driver::{drive, Until};
+use super::udp;
+use super::workers::Workers;
 use crate::options::Limits;
 use crate::packet::{self, ErrorCode, Packet, Request};
 use crate::remap::{Direction, Remap};
-use crate::retry::RetryPolicy;
 use crate::source::{FileSource, RequestContext};
+use crate::transfer::retry::RetryPolicy;
 use crate::transfer::{Outcome, Transfer};
-use crate::udp;
-use crate::workers::Workers;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
