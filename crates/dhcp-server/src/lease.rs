@@ -5,17 +5,107 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime};
 
 use dhcp_pxe::wire::code::codes;
 use dhcp_pxe::Message;
 
 use crate::subnet::Subnet;
 
-/// Seconds since the Unix epoch; `u64::MAX` is "never" (BOOTP leases).
+/// Seconds since the Unix epoch.
 pub type UnixTime = u64;
 
-/// Expiry of an infinite lease.
-pub const NEVER: UnixTime = u64::MAX;
+/// When a lease (or an offer hold, or a quarantine) ends.
+///
+/// "Never" is its own variant, not a magic number, so no arithmetic can overflow
+/// on it: [`Expiry::after`] saturates, [`Expiry::deadline`] is checked, and an
+/// `At` too far in the future to be a `SystemTime` simply has no timer.
+/// `At(_)` orders before `Never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expiry {
+    /// At this Unix second.
+    At(UnixTime),
+    /// Never: an infinite BOOTP lease (`bootp_lease_time = "infinite"`).
+    Never,
+}
+
+impl Expiry {
+    /// `len` after `now`, saturating.
+    pub fn after(now: UnixTime, len: Duration) -> Self {
+        Self::At(now.saturating_add(len.as_secs()))
+    }
+
+    /// Whether the end has come at `now`.
+    pub fn is_past(self, now: UnixTime) -> bool {
+        match self {
+            Self::At(t) => now >= t,
+            Self::Never => false,
+        }
+    }
+
+    /// The end as a wall-clock time for a timer; `None` for `Never` or a time a
+    /// `SystemTime` cannot hold.
+    pub fn deadline(self) -> Option<SystemTime> {
+        match self {
+            Self::At(t) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t)),
+            Self::Never => None,
+        }
+    }
+
+    /// The Unix second, `None` for `Never`.
+    pub fn unix(self) -> Option<UnixTime> {
+        match self {
+            Self::At(t) => Some(t),
+            Self::Never => None,
+        }
+    }
+}
+
+impl fmt::Display for Expiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::At(t) => write!(f, "{t}"),
+            Self::Never => f.write_str("never"),
+        }
+    }
+}
+
+/// How a bound address is held, for the lease caps ([`crate::subnet::LeaseCaps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tenure {
+    /// A DHCP lease its client has not renewed yet (every new lease starts so).
+    Fresh,
+    /// A DHCP lease its client asked for again (RENEWING, REBINDING, INIT-REBOOT, a
+    /// second DORA) while it held it.
+    Renewed,
+    /// A BOOTP lease (RFC 951 clients never renew).
+    Bootp,
+    /// The client's reserved address: never counted.
+    Reserved,
+}
+
+impl Tenure {
+    /// The bits stored in the journal.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Fresh => 0,
+            Self::Renewed => 1,
+            Self::Bootp => 2,
+            Self::Reserved => 3,
+        }
+    }
+
+    /// The tenure for journal bits.
+    pub fn from_code(c: u8) -> Option<Self> {
+        Some(match c {
+            0 => Self::Fresh,
+            1 => Self::Renewed,
+            2 => Self::Bootp,
+            3 => Self::Reserved,
+            _ => return None,
+        })
+    }
+}
 
 /// How a client is known: option 61 when sent, else `htype` + `chaddr` (RFC 2131 §4.2).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,7 +189,9 @@ pub struct Lease {
     /// State.
     pub state: LeaseState,
     /// End of the binding, offer hold or quarantine.
-    pub expires: UnixTime,
+    pub expires: Expiry,
+    /// How it is held (counts toward the lease caps while bound).
+    pub tenure: Tenure,
 }
 
 impl Lease {
@@ -107,14 +199,22 @@ impl Lease {
     pub fn blocks(&self, client: &ClientKey, now: UnixTime) -> bool {
         match self.state {
             LeaseState::Released => false,
-            LeaseState::Declined => now < self.expires,
-            LeaseState::Offered | LeaseState::Bound => now < self.expires && &self.client != client,
+            LeaseState::Declined => !self.expires.is_past(now),
+            LeaseState::Offered | LeaseState::Bound => {
+                !self.expires.is_past(now) && &self.client != client
+            }
         }
     }
 
     /// Whether the lease is active (bound and not expired) at `now`.
     pub fn is_active(&self, now: UnixTime) -> bool {
-        self.state == LeaseState::Bound && now < self.expires
+        self.state == LeaseState::Bound && !self.expires.is_past(now)
+    }
+
+    /// The tenure class this lease counts in for the caps, if any.
+    fn capped(&self) -> Option<Tenure> {
+        (self.state == LeaseState::Bound && matches!(self.tenure, Tenure::Fresh | Tenure::Bootp))
+            .then_some(self.tenure)
     }
 }
 
@@ -127,7 +227,18 @@ pub struct LeaseTable {
     cursors: HashMap<Ipv4Addr, u32>,
     /// Subnets (by network) found full, and when their first address frees up: a
     /// flood of DISCOVERs to a full pool costs a look-up each, not a scan.
-    full_until: HashMap<(Ipv4Addr, bool), UnixTime>,
+    full_until: HashMap<(Ipv4Addr, bool), Expiry>,
+    /// The subnets (network, mask) the cap counts are kept for.
+    nets: Vec<(u32, u32)>,
+    /// Bound addresses that count toward a cap (fresh or BOOTP), until replaced or
+    /// their expiry timer has run ([`LeaseTable::expired`]).
+    capped: HashMap<Ipv4Addr, (usize, Tenure)>,
+    /// Per subnet of `nets`: fresh and BOOTP leases held.
+    counts: Vec<[usize; 2]>,
+}
+
+fn slot(t: Tenure) -> usize {
+    usize::from(t == Tenure::Bootp)
 }
 
 impl LeaseTable {
@@ -162,6 +273,60 @@ impl LeaseTable {
         self.by_addr.values()
     }
 
+    /// Sets the subnets whose cap counts are kept, and counts again.
+    pub fn set_subnets(&mut self, subnets: &[Subnet]) {
+        self.nets = subnets
+            .iter()
+            .map(|s| (u32::from(s.network) & u32::from(s.mask()), u32::from(s.mask())))
+            .collect();
+        self.counts = vec![[0; 2]; self.nets.len()];
+        self.capped.clear();
+        let all: Vec<Lease> = self.by_addr.values().cloned().collect();
+        for l in &all {
+            self.count(l);
+        }
+    }
+
+    fn count(&mut self, l: &Lease) {
+        let Some(t) = l.capped() else { return };
+        let a = u32::from(l.addr);
+        if let Some(i) = self.nets.iter().position(|(n, m)| a & m == *n) {
+            self.counts[i][slot(t)] += 1;
+            self.capped.insert(l.addr, (i, t));
+        }
+    }
+
+    fn uncount(&mut self, addr: Ipv4Addr) {
+        if let Some((i, t)) = self.capped.remove(&addr) {
+            self.counts[i][slot(t)] -= 1;
+        }
+    }
+
+    /// Fresh (never renewed) and BOOTP leases held in `subnet` now: bound, and
+    /// not yet passed to [`expired`](Self::expired).
+    pub fn held(&self, subnet: &Subnet, tenure: Tenure) -> usize {
+        let key = (
+            u32::from(subnet.network) & u32::from(subnet.mask()),
+            u32::from(subnet.mask()),
+        );
+        self.nets
+            .iter()
+            .position(|n| *n == key)
+            .map_or(0, |i| self.counts[i][slot(tenure)])
+    }
+
+    /// The expiry timer of `addr` ran at `at`: it no longer counts toward a cap
+    /// (if its record is still the one that timer was for).
+    pub fn expired(&mut self, addr: Ipv4Addr, at: UnixTime) {
+        if self
+            .by_addr
+            .get(&addr)
+            .is_some_and(|l| l.expires.unix().is_some_and(|t| t <= at))
+        {
+            self.uncount(addr);
+        }
+    }
+
     /// Stores `lease`, replacing the record of its address.
     pub fn put(&mut self, lease: Lease) {
         if matches!(lease.state, LeaseState::Released) {
@@ -172,6 +337,8 @@ impl LeaseTable {
                 self.by_client.remove(&old.client);
             }
         }
+        self.uncount(lease.addr);
+        self.count(&lease);
         self.by_client.insert(lease.client.clone(), lease.addr);
         self.by_addr.insert(lease.addr, lease);
     }
@@ -179,11 +346,19 @@ impl LeaseTable {
     /// Removes the record of `addr` (an offer that was not taken).
     pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
         self.full_until.clear();
+        self.uncount(addr);
         let l = self.by_addr.remove(&addr)?;
         if self.by_client.get(&l.client) == Some(&addr) {
             self.by_client.remove(&l.client);
         }
         Some(l)
+    }
+
+    /// Whether `client` has held an address here before (its record is more than
+    /// an offer): such clients are not held back by the caps.
+    pub fn knows(&self, client: &ClientKey) -> bool {
+        self.of_client(client)
+            .is_some_and(|l| l.state != LeaseState::Offered)
     }
 
     /// Whether `addr` may be given to `client` in `subnet` at `now`: in the subnet, not
@@ -249,7 +424,7 @@ impl LeaseTable {
         if self
             .full_until
             .get(&(subnet.network, bootp))
-            .is_some_and(|t| now < *t)
+            .is_some_and(|t| !t.is_past(now))
         {
             return None;
         }
@@ -268,9 +443,9 @@ impl LeaseTable {
                 .filter(|l| subnet.in_ranges(l.addr, bootp))
                 .map(|l| l.expires)
                 .min()
-                .unwrap_or(now);
+                .unwrap_or(Expiry::At(now));
             self.full_until
-                .insert((subnet.network, bootp), next_free.max(now));
+                .insert((subnet.network, bootp), next_free.max(Expiry::At(now)));
         }
         found
     }
@@ -312,7 +487,8 @@ mod tests {
             addr: a,
             client: k,
             state: LeaseState::Bound,
-            expires: exp,
+            expires: Expiry::At(exp),
+            tenure: Tenure::Fresh,
         });
     }
 
@@ -346,7 +522,8 @@ mod tests {
             addr: a,
             client: key(1),
             state: LeaseState::Released,
-            expires: 5,
+            expires: Expiry::At(5),
+            tenure: Tenure::Fresh,
         });
         assert_eq!(t.allocate(&s, &key(1), None, false, 50), Some(a));
         assert_eq!(t.allocate(&s, &key(2), Some(a), false, 50), Some(b));
@@ -379,7 +556,7 @@ mod tests {
             bind(&mut t, a, key(n), 100 + u64::from(n));
         }
         assert_eq!(t.allocate(&s, &key(9), None, false, 10), None);
-        assert_eq!(t.full_until.get(&(s.network, false)), Some(&100));
+        assert_eq!(t.full_until.get(&(s.network, false)), Some(&Expiry::At(100)));
         assert_eq!(t.allocate(&s, &key(9), None, false, 99), None);
         assert_eq!(
             t.allocate(&s, &key(9), None, false, 100),
@@ -396,7 +573,8 @@ mod tests {
             addr: Ipv4Addr::new(192, 0, 2, 11),
             client: key(1),
             state: LeaseState::Released,
-            expires: 10,
+            expires: Expiry::At(10),
+            tenure: Tenure::Fresh,
         });
         assert_eq!(
             t2.allocate(&s, &key(9), None, false, 11),
@@ -414,7 +592,8 @@ mod tests {
                 addr,
                 client: key(0),
                 state: LeaseState::Declined,
-                expires: 500,
+                expires: Expiry::At(500),
+                tenure: Tenure::Fresh,
             });
         }
         assert_eq!(t.allocate(&s, &key(1), None, false, 100), None);

@@ -10,7 +10,8 @@ use dhcp_pxe::wire::message::MessageType;
 use dhcp_pxe::{decode_strict, encode};
 use dhcp_server::store::{LeaseJournal, LeaseStore};
 use dhcp_server::{
-    ClientKey, Datagram, Error, Lease, LeaseState, Mode, Range, Server, ServerConfig, Subnet,
+    ClientKey, Datagram, Error, Expiry, Lease, LeaseState, Mode, Range, Server, ServerConfig,
+    Subnet, Tenure,
 };
 
 use crate::support::{base, discover, policy, request};
@@ -20,7 +21,8 @@ fn lease(n: u8, state: LeaseState) -> Lease {
         addr: Ipv4Addr::new(192, 0, 2, n),
         client: ClientKey(vec![1, 2, 0, 0, 0, 0, n]),
         state,
-        expires: 1_700_000_000 + u64::from(n),
+        expires: Expiry::At(1_700_000_000 + u64::from(n)),
+        tenure: Tenure::Fresh,
     }
 }
 
