@@ -143,7 +143,12 @@ impl Server {
                         client: key.clone(),
                         state: LeaseState::Offered,
                         expires: Expiry::after(now, self.config.offer_hold),
-                        tenure: Tenure::Fresh,
+                        // An offer remembers whether its client was known before.
+                        tenure: if self.leases.knows(key) {
+                            Tenure::Renewed
+                        } else {
+                            Tenure::Fresh
+                        },
                     });
                 }
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));
@@ -189,7 +194,16 @@ impl Server {
                 {
                     Tenure::Renewed
                 } else {
-                    self.within_cap(&subnet, key, Tenure::Fresh)?;
+                    // Admitted when it was offered; a REQUEST without an offer
+                    // (INIT-REBOOT) is checked here.
+                    let offered = self.leases.get(a).is_some_and(|l| {
+                        l.state == LeaseState::Offered
+                            && &l.client == key
+                            && !l.expires.is_past(now)
+                    });
+                    if !offered {
+                        self.within_cap(&subnet, key, Tenure::Fresh)?;
+                    }
                     Tenure::Fresh
                 };
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));

@@ -71,6 +71,7 @@ impl fmt::Display for Expiry {
 }
 
 /// How a bound address is held, for the lease caps ([`crate::subnet::LeaseCaps`]).
+/// On an offer, `Renewed` marks a client known before (never written to disk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tenure {
     /// A DHCP lease its client has not renewed yet (every new lease starts so).
@@ -355,10 +356,11 @@ impl LeaseTable {
     }
 
     /// Whether `client` has held an address here before (its record is more than
-    /// an offer): such clients are not held back by the caps.
+    /// an offer, or an offer made to a client known then): such clients are not
+    /// held back by the caps.
     pub fn knows(&self, client: &ClientKey) -> bool {
         self.of_client(client)
-            .is_some_and(|l| l.state != LeaseState::Offered)
+            .is_some_and(|l| l.state != LeaseState::Offered || l.tenure == Tenure::Renewed)
     }
 
     /// Whether `addr` may be given to `client` in `subnet` at `now`: in the subnet, not
