@@ -29,6 +29,9 @@ pub enum Dropped {
     TotalRate,
     /// A lease cap (fresh or BOOTP leases) is reached.
     Capped,
+    /// A BOOTP request where the subnet serves no BOOTP (no `bootp` range and no
+    /// reservation for the client, or BOOTP not allowed).
+    Bootp,
 }
 
 /// A reply the server would send.
@@ -219,8 +222,10 @@ impl Server {
                 ex.records = records;
             }
             Err(Silence(why, records, dropped)) => {
-                if dropped == Some(Dropped::Capped) {
-                    self.stats.capped += 1;
+                match dropped {
+                    Some(Dropped::Capped) => self.stats.capped += 1,
+                    Some(Dropped::Bootp) => self.stats.bootp_not_served += 1,
+                    _ => {}
                 }
                 ex.dropped = dropped;
                 ex.reason = Some(why);
@@ -323,6 +328,11 @@ impl Silence {
     /// A request refused by a lease cap.
     pub(crate) fn capped(why: impl Into<String>) -> Self {
         Self(why.into(), Vec::new(), Some(Dropped::Capped))
+    }
+
+    /// A BOOTP request the subnet does not serve.
+    pub(crate) fn no_bootp(why: impl Into<String>) -> Self {
+        Self(why.into(), Vec::new(), Some(Dropped::Bootp))
     }
 }
 

@@ -82,10 +82,15 @@ impl Server {
             None => {
                 // BOOTP (RFC 951/1542): an address from a dynamic-bootp range or a reservation.
                 if !subnet.allow_bootp {
-                    return Err(Silence::new("BOOTP is not allowed in this subnet"));
+                    return Err(Silence::no_bootp("BOOTP is not allowed in this subnet"));
                 }
                 let (a, tenure) = match reservation {
                     Some(r) => (r, Tenure::Reserved),
+                    None if subnet.dynamic_addresses(true) == 0 => {
+                        return Err(Silence::no_bootp(
+                            "BOOTP: no reservation for this client and no bootp range",
+                        ));
+                    }
                     None => {
                         self.within_cap(&subnet, key, Tenure::Bootp)?;
                         let a = self

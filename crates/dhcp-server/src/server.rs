@@ -136,6 +136,8 @@ pub struct Stats {
     pub capped: u64,
     /// BOOTP requests answered with an address.
     pub bootp: u64,
+    /// BOOTP requests where the subnet serves no BOOTP (dropped).
+    pub bootp_not_served: u64,
     /// Replies queued.
     pub replies: u64,
     /// NAKs among them.
@@ -179,6 +181,7 @@ struct DropCounts {
     client_rate: u64,
     total_rate: u64,
     capped: u64,
+    no_bootp: u64,
 }
 
 /// The DHCP/proxyDHCP server state machine.
@@ -308,6 +311,7 @@ impl Server {
                     Dropped::ClientRate => c.client_rate += 1,
                     Dropped::TotalRate => c.total_rate += 1,
                     Dropped::Capped => c.capped += 1,
+                    Dropped::Bootp => c.no_bootp += 1,
                 }
                 if self.next_summary.is_none() {
                     self.next_summary = Some(later(now, DROP_SUMMARY_EVERY));
@@ -434,12 +438,14 @@ impl Server {
                     Level::Info,
                     format!(
                         "dropped in the last {} s: {} malformed, {} over a client's rate limit, \
-                         {} over the total rate limit, {} over a lease cap (each at debug level)",
+                         {} over the total rate limit, {} over a lease cap, {} BOOTP not served here \
+                         (each at debug level)",
                         DROP_SUMMARY_EVERY.as_secs(),
                         c.malformed,
                         c.client_rate,
                         c.total_rate,
-                        c.capped
+                        c.capped,
+                        c.no_bootp
                     ),
                 );
             }
