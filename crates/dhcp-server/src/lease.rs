@@ -278,7 +278,12 @@ impl LeaseTable {
     pub fn set_subnets(&mut self, subnets: &[Subnet]) {
         self.nets = subnets
             .iter()
-            .map(|s| (u32::from(s.network) & u32::from(s.mask()), u32::from(s.mask())))
+            .map(|s| {
+                (
+                    u32::from(s.network) & u32::from(s.mask()),
+                    u32::from(s.mask()),
+                )
+            })
             .collect();
         self.counts = vec![[0; 2]; self.nets.len()];
         self.capped.clear();
@@ -558,7 +563,10 @@ mod tests {
             bind(&mut t, a, key(n), 100 + u64::from(n));
         }
         assert_eq!(t.allocate(&s, &key(9), None, false, 10), None);
-        assert_eq!(t.full_until.get(&(s.network, false)), Some(&Expiry::At(100)));
+        assert_eq!(
+            t.full_until.get(&(s.network, false)),
+            Some(&Expiry::At(100))
+        );
         assert_eq!(t.allocate(&s, &key(9), None, false, 99), None);
         assert_eq!(
             t.allocate(&s, &key(9), None, false, 100),

@@ -25,5 +25,7 @@ pub mod subnet;
 pub use error::Error;
 pub use exchange::Exchange;
 pub use lease::{ClientKey, Expiry, Lease, LeaseState, LeaseTable, Tenure};
-pub use server::{CommitBatch, Datagram, Event, Level, Mode, Server, ServerConfig, Stats, Transmit};
+pub use server::{
+    CommitBatch, Datagram, Event, Level, Mode, Server, ServerConfig, Stats, Transmit,
+};
 pub use subnet::{LeaseCaps, Range, Reservation, Subnet};

@@ -58,7 +58,10 @@ mod tests {
         assert_eq!(s, "pc\\x0a2026-11-30 INFO ACK \\x1b[2J\\\"\\\\");
         let long = vec![b'a'; 300];
         let s = Escaped::new(&long).to_string();
-        assert!(s.starts_with(&"a".repeat(64)) && s.ends_with("…(+236 bytes)"), "{s}");
+        assert!(
+            s.starts_with(&"a".repeat(64)) && s.ends_with("…(+236 bytes)"),
+            "{s}"
+        );
         assert_eq!(Escaped::capped("é".as_bytes(), 8).to_string(), "\\xc3\\xa9");
     }
 }

@@ -44,7 +44,9 @@ fn write_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Error> {
     let tmp = sibling(path, ".new");
     let err = |e| Error::io(format!("{what} {}", path.display()), e);
     let mut f = File::create(&tmp).map_err(err)?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(err)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)?;
     sync_dir(path)
 }
@@ -64,7 +66,12 @@ impl LeaseJournal {
                 write_whole(&path, &header(), "creating lease file")?;
                 return Ok((Self::append_to(path, HEADER_LEN as u64, 1, 0)?, Vec::new()));
             }
-            Err(e) => return Err(Error::io(format!("opening lease file {}", path.display()), e)),
+            Err(e) => {
+                return Err(Error::io(
+                    format!("opening lease file {}", path.display()),
+                    e,
+                ))
+            }
         };
         let r = replay(&data).map_err(|d| match d {
             Damage::Foreign => Error::ForeignJournal { path: path.clone() },
@@ -78,7 +85,10 @@ impl LeaseJournal {
             // Keep the old file beside, then write the leases as version 2.
             let old = sibling(&path, ".v1");
             std::fs::copy(&path, &old).map_err(|e| {
-                Error::io(format!("keeping {} as {}", path.display(), old.display()), e)
+                Error::io(
+                    format!("keeping {} as {}", path.display(), old.display()),
+                    e,
+                )
             })?;
             let mut bytes = header();
             encode_group(1, &r.leases, &mut bytes);
@@ -104,8 +114,9 @@ impl LeaseJournal {
                 "cutting off a torn last group ({why}): a crash interrupted its write, \
                  so none of its leases was acknowledged"
             );
-            std::fs::write(&keep, tail)
-                .map_err(|e| Error::io(format!("keeping the torn tail in {}", keep.display()), e))?;
+            std::fs::write(&keep, tail).map_err(|e| {
+                Error::io(format!("keeping the torn tail in {}", keep.display()), e)
+            })?;
             OpenOptions::new()
                 .write(true)
                 .open(&path)

@@ -64,7 +64,10 @@ fn an_infinite_bootp_lease_survives_a_restart_through_the_journal() {
         h2.now = h.now;
         h2.server.restore(leases);
         let t = h2.server.poll_timeout();
-        assert!(t.is_none_or(|t| t < h2.now + Duration::from_secs(3600)), "{t:?}");
+        assert!(
+            t.is_none_or(|t| t < h2.now + Duration::from_secs(3600)),
+            "{t:?}"
+        );
         h2.advance(Duration::from_secs(86_400 * 365 * 100));
         assert_eq!(
             h2.server.leases().get(a).unwrap().expires,
@@ -94,7 +97,11 @@ fn a_lease_expiry_too_far_for_a_system_time_has_no_timer_and_no_panic() {
 
 #[test]
 fn a_bootp_flood_from_random_macs_cannot_take_the_pool() {
-    let mut h = Harness::with(ServerConfig::new(Mode::Full, vec![flood_subnet()], policy()));
+    let mut h = Harness::with(ServerConfig::new(
+        Mode::Full,
+        vec![flood_subnet()],
+        policy(),
+    ));
     let mut got = std::collections::HashSet::new();
     for mac in 0..500u32 {
         for (r, _) in h.send(&bootp(mac.wrapping_mul(2_654_435_761))) {
@@ -122,7 +129,11 @@ fn a_bootp_flood_from_random_macs_cannot_take_the_pool() {
 
 #[test]
 fn a_dora_flood_from_random_macs_leaves_room_for_known_clients() {
-    let mut h = Harness::with(ServerConfig::new(Mode::Full, vec![flood_subnet()], policy()));
+    let mut h = Harness::with(ServerConfig::new(
+        Mode::Full,
+        vec![flood_subnet()],
+        policy(),
+    ));
     // A known client: leased once, released.
     let a = h.dora(1);
     let mut rel = base(1, Some(MessageType::Release));

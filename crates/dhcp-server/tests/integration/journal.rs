@@ -90,7 +90,10 @@ fn torn_last_group_is_cut_off_and_kept_aside() {
     j.append(&[lease(4, LeaseState::Bound)]).unwrap();
     drop(j);
     let (_, l) = LeaseJournal::open(&p).unwrap();
-    assert_eq!(l, vec![lease(1, LeaseState::Bound), lease(4, LeaseState::Bound)]);
+    assert_eq!(
+        l,
+        vec![lease(1, LeaseState::Bound), lease(4, LeaseState::Bound)]
+    );
 }
 
 #[test]

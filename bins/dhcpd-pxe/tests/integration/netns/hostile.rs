@@ -154,7 +154,11 @@ fn a_journal_with_an_infinite_bootp_lease_restarts_cleanly() {
         start(&mut lab, &label, &bootp);
         std::thread::sleep(Duration::from_millis(500));
         assert!(lab.alive(&label), "crashed on restart: {}", lab.log(&label));
-        assert!(lab.stop(&label, "TERM").is_some_and(|s| s.success()), "{}", lab.log(&label));
+        assert!(
+            lab.stop(&label, "TERM").is_some_and(|s| s.success()),
+            "{}",
+            lab.log(&label)
+        );
     }
     start(&mut lab, "last", &bootp);
     let (a, _, _) =
