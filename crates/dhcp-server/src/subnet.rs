@@ -181,7 +181,7 @@ impl Subnet {
             Tenure::Bootp => (self.dynamic_addresses(true), self.caps.bootp_percent),
             _ => (self.dynamic_addresses(false), self.caps.fresh_percent),
         };
-        (pool.saturating_mul(u64::from(pct.min(100))) + 99) / 100
+        pool.saturating_mul(u64::from(pct.min(100))).div_ceil(100)
     }
 
     /// The reservation for a client, by client identifier first, then MAC.
