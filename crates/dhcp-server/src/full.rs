@@ -28,8 +28,18 @@ impl Server {
     /// Refuses a new `tenure` (fresh or BOOTP) lease to a client the server does not
     /// know yet when the subnet's cap for it is reached: a flood of made-up clients
     /// cannot take the whole pool.
-    fn within_cap(&self, subnet: &Subnet, key: &ClientKey, tenure: Tenure) -> Result<(), Silence> {
-        if self.leases.knows(key) {
+    fn within_cap(
+        &self,
+        subnet: &Subnet,
+        key: &ClientKey,
+        tenure: Tenure,
+        now: u64,
+    ) -> Result<(), Silence> {
+        // A retransmitted DISCOVER: its offer already counts.
+        let offered = self.leases.of_client(key).is_some_and(|l| {
+            l.state == LeaseState::Offered && !l.expires.is_past(now) && subnet.contains(l.addr)
+        });
+        if offered || self.leases.knows(key) {
             return Ok(());
         }
         let held = self.leases.held(subnet, tenure) as u64;
@@ -92,7 +102,7 @@ impl Server {
                         ));
                     }
                     None => {
-                        self.within_cap(&subnet, key, Tenure::Bootp)?;
+                        self.within_cap(&subnet, key, Tenure::Bootp, now)?;
                         let a = self
                             .leases
                             .allocate(&subnet, key, None, true, now)
@@ -132,7 +142,7 @@ impl Server {
                 let a = match reservation {
                     Some(r) => r,
                     None => {
-                        self.within_cap(&subnet, key, Tenure::Fresh)?;
+                        self.within_cap(&subnet, key, Tenure::Fresh, now)?;
                         self.leases
                             .allocate(&subnet, key, requested, false, now)
                             .ok_or_else(|| Silence::new("no free address"))?
@@ -143,7 +153,7 @@ impl Server {
                     .get(a)
                     .is_some_and(|l| l.is_active(now) && &l.client == key)
                 {
-                    self.leases.put(Lease {
+                    let offer = Lease {
                         addr: a,
                         client: key.clone(),
                         state: LeaseState::Offered,
@@ -154,7 +164,9 @@ impl Server {
                         } else {
                             Tenure::Fresh
                         },
-                    });
+                    };
+                    self.schedule(&offer);
+                    self.leases.put(offer);
                 }
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));
                 let out = Self::reply(
@@ -201,14 +213,7 @@ impl Server {
                 } else {
                     // Admitted when it was offered; a REQUEST without an offer
                     // (INIT-REBOOT) is checked here.
-                    let offered = self.leases.get(a).is_some_and(|l| {
-                        l.state == LeaseState::Offered
-                            && &l.client == key
-                            && !l.expires.is_past(now)
-                    });
-                    if !offered {
-                        self.within_cap(&subnet, key, Tenure::Fresh)?;
-                    }
+                    self.within_cap(&subnet, key, Tenure::Fresh, now)?;
                     Tenure::Fresh
                 };
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));

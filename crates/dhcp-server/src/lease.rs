@@ -212,10 +212,15 @@ impl Lease {
         self.state == LeaseState::Bound && !self.expires.is_past(now)
     }
 
-    /// The tenure class this lease counts in for the caps, if any.
+    /// The tenure class this record counts in for the caps, if any.
     fn capped(&self) -> Option<Tenure> {
-        (self.state == LeaseState::Bound && matches!(self.tenure, Tenure::Fresh | Tenure::Bootp))
-            .then_some(self.tenure)
+        match (self.state, self.tenure) {
+            (LeaseState::Bound, t @ (Tenure::Fresh | Tenure::Bootp)) => Some(t),
+            // An offer to a client not known before holds an address as a fresh
+            // lease does, until it is taken or ends: a DISCOVER flood counts too.
+            (LeaseState::Offered, Tenure::Fresh) => Some(Tenure::Fresh),
+            _ => None,
+        }
     }
 }
 
@@ -231,8 +236,8 @@ pub struct LeaseTable {
     full_until: HashMap<(Ipv4Addr, bool), Expiry>,
     /// The subnets (network, mask) the cap counts are kept for.
     nets: Vec<(u32, u32)>,
-    /// Bound addresses that count toward a cap (fresh or BOOTP), until replaced or
-    /// their expiry timer has run ([`LeaseTable::expired`]).
+    /// Addresses that count toward a cap (fresh or BOOTP leases, offers to new
+    /// clients), until replaced or their expiry timer has run ([`LeaseTable::expired`]).
     capped: HashMap<Ipv4Addr, (usize, Tenure)>,
     /// Per subnet of `nets`: fresh and BOOTP leases held.
     counts: Vec<[usize; 2]>,
@@ -308,8 +313,8 @@ impl LeaseTable {
         }
     }
 
-    /// Fresh (never renewed) and BOOTP leases held in `subnet` now: bound, and
-    /// not yet passed to [`expired`](Self::expired).
+    /// Fresh (never renewed) leases and offers to new clients, or BOOTP leases,
+    /// held in `subnet` now: not yet passed to [`expired`](Self::expired).
     pub fn held(&self, subnet: &Subnet, tenure: Tenure) -> usize {
         let key = (
             u32::from(subnet.network) & u32::from(subnet.mask()),

@@ -209,9 +209,11 @@ fn later(now: SystemTime, d: Duration) -> SystemTime {
     now.checked_add(d).unwrap_or(now)
 }
 
-/// The expiry timer of a record: bound leases with a finite end only.
+/// The expiry timer of a record: bound leases and offers to new clients (they
+/// count toward a cap until they end), with a finite end only.
 fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
-    if l.state != LeaseState::Bound {
+    let offer = l.state == LeaseState::Offered && l.tenure == crate::lease::Tenure::Fresh;
+    if l.state != LeaseState::Bound && !offer {
         return None;
     }
     let t = l.expires.unix()?;
@@ -266,6 +268,13 @@ impl Server {
         self.limiter = RateLimiter::new(config.rate_limit);
         self.leases.set_subnets(&config.subnets);
         self.config = config;
+    }
+
+    /// Sets the expiry timer of a record that is not written to disk (an offer).
+    pub(crate) fn schedule(&mut self, l: &Lease) {
+        if let Some(t) = timer(l) {
+            self.expiries.push(t);
+        }
     }
 
     fn rebuild_timers_if_stale(&mut self) {
@@ -420,10 +429,13 @@ impl Server {
             let Some(l) = self.leases.get(addr) else {
                 continue;
             };
-            if l.state == LeaseState::Bound && l.expires.unix() == Some(t) {
-                let line = format!("EXPIRE {addr} client {}", l.client);
+            if l.expires.unix() == Some(t) {
+                let line = (l.state == LeaseState::Bound)
+                    .then(|| format!("EXPIRE {addr} client {}", l.client));
                 self.leases.expired(addr, t);
-                self.log(Level::Info, line);
+                if let Some(line) = line {
+                    self.log(Level::Info, line);
+                }
             }
         }
         if self.next_prune.is_none_or(|p| p <= now) {

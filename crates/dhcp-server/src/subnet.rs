@@ -21,8 +21,8 @@ pub struct LeaseCaps {
     /// BOOTP leases held at most, in percent of the addresses in `bootp` ranges
     /// (default 50).
     pub bootp_percent: u8,
-    /// DHCP leases not renewed yet held at most, in percent of all dynamic
-    /// addresses (default 90).
+    /// DHCP leases not renewed yet, and offers to new clients, held at most, in
+    /// percent of all dynamic addresses (default 90).
     pub fresh_percent: u8,
 }
 

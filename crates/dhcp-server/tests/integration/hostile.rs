@@ -160,6 +160,42 @@ fn a_dora_flood_from_random_macs_leaves_room_for_known_clients() {
 }
 
 #[test]
+fn a_discover_flood_from_random_macs_cannot_keep_the_whole_pool_on_offer() {
+    let mut h = Harness::with(ServerConfig::new(
+        Mode::Full,
+        vec![flood_subnet()],
+        policy(),
+    ));
+    let a = h.dora(1); // known from now on
+    let flood = |h: &mut Harness, base: u32| {
+        let mut offered = std::collections::HashSet::new();
+        for n in 0..300u32 {
+            let mut d = discover(0);
+            d.chaddr[1..5].copy_from_slice(&(base + n).to_be_bytes());
+            for (o, _) in h.send(&d) {
+                offered.insert(o.yiaddr);
+            }
+        }
+        offered.len()
+    };
+    // 90 % of 41, rounded up, less the known client's lease.
+    assert_eq!(flood(&mut h, 1000), 37 - 1);
+    let mut rel = base(1, Some(MessageType::Release));
+    rel.ciaddr = a;
+    assert!(h.send(&rel).is_empty());
+    assert_eq!(h.dora(1), a, "a known client still gets its address");
+    let mut x = discover(2);
+    x.chaddr[5] = 77;
+    assert!(
+        h.send(&x).is_empty(),
+        "a new client waits while the cap is reached"
+    );
+    // Offers end after 30 s and stop counting.
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.one(&x).0.message_type(), Some(MessageType::Offer));
+}
+
+#[test]
 fn option_53_twice_is_malformed_not_bootp() {
     let mut h = Harness::full();
     let mut p = dhcp_pxe::encode(&base(3, None), &Default::default()).unwrap();
