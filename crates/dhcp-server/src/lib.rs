@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod subnet;
+mod table;
 
 pub use error::Error;
 pub use exchange::Exchange;
