@@ -62,7 +62,8 @@ impl LeaseTable {
         self.by_addr.values()
     }
 
-    /// Sets the subnets whose cap counts are kept, and counts again.
+    /// Sets the subnets whose cap counts are kept (at start and on SIGHUP), and
+    /// counts again.
     pub fn set_subnets(&mut self, subnets: &[Subnet]) {
         self.nets = subnets
             .iter()
@@ -74,10 +75,12 @@ impl LeaseTable {
             })
             .collect();
         self.counts = vec![[0; 2]; self.nets.len()];
-        self.capped.clear();
-        let all: Vec<Lease> = self.by_addr.values().cloned().collect();
-        for l in &all {
-            self.count(l);
+        // Only what counted before counts again: records whose timers have run stay out.
+        let before: Vec<Ipv4Addr> = self.capped.drain().map(|(a, _)| a).collect();
+        for a in before {
+            if let Some(l) = self.by_addr.get(&a).cloned() {
+                self.count(&l);
+            }
         }
     }
 
@@ -396,5 +399,33 @@ mod tests {
         }
         assert_eq!(t.allocate(&s, &key(1), None, false, 100), None);
         assert!(t.allocate(&s, &key(1), None, false, 500).is_some());
+    }
+
+    #[test]
+    fn cap_counts_follow_puts_expiries_and_reconfiguration() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        t.set_subnets(std::slice::from_ref(&s));
+        for n in 0..3u8 {
+            bind(
+                &mut t,
+                Ipv4Addr::new(192, 0, 2, 10 + n),
+                key(n),
+                100 + u64::from(n),
+            );
+        }
+        assert_eq!(t.held(&s, Tenure::Fresh), 3);
+        assert_eq!(t.held(&s, Tenure::Bootp), 0);
+        t.expired(Ipv4Addr::new(192, 0, 2, 10), 100);
+        t.expired(Ipv4Addr::new(192, 0, 2, 11), 100); // its timer is not due yet
+        assert_eq!(t.held(&s, Tenure::Fresh), 2);
+        t.set_subnets(std::slice::from_ref(&s));
+        assert_eq!(t.held(&s, Tenure::Fresh), 2, "an expired lease stays out");
+        let mut renewed = t.get(Ipv4Addr::new(192, 0, 2, 11)).unwrap().clone();
+        renewed.tenure = Tenure::Renewed;
+        t.put(renewed);
+        assert_eq!(t.held(&s, Tenure::Fresh), 1);
+        t.remove(Ipv4Addr::new(192, 0, 2, 12));
+        assert_eq!(t.held(&s, Tenure::Fresh), 0);
     }
 }
