@@ -191,12 +191,60 @@ fn a_malformed_flood_is_counted_not_logged_line_by_line_and_a_lease_follows() {
     let lines = log.lines().count();
     assert!(lines < 60, "{lines} log lines for 6,000 datagrams:\n{log}");
     assert!(!log.contains("BOOTREPLY"), "BOOTP served without --bootp");
-    let summary = log.lines().find(|l| l.contains("malformed, ")).unwrap();
-    let malformed: u64 = summary
-        .split(" malformed")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!(malformed >= 1000, "{summary}");
+    // Every summary line counts its window; the kernel may drop some datagrams
+    // on a busy machine, so only a floor is checked.
+    let malformed: u64 = log
+        .lines()
+        .filter(|l| l.contains("malformed, "))
+        .filter_map(|l| {
+            l.split(" malformed")
+                .next()
+                .and_then(|s| s.rsplit(' ').next())
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum();
+    assert!(malformed >= 100, "{malformed} counted:\n{log}");
+}
+
+/// A version 1 journal as the earlier releases wrote it, with the infinite
+/// BOOTP lease (expiry all ones) that made every start panic.
+fn v1_journal_with_an_infinite_lease() -> Vec<u8> {
+    let mut b = b"DHCPDPXE-LEASES\n".to_vec();
+    b.extend_from_slice(&1u32.to_be_bytes());
+    let mut body = vec![192, 0, 2, 105, 1];
+    body.extend_from_slice(&u64::MAX.to_be_bytes());
+    body.extend_from_slice(&[7, 1, 2, 7, 0, 0xc0, 0xff, 0xee]);
+    b.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    b.extend_from_slice(&body);
+    b.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+    b
+}
+
+#[test]
+fn a_version_1_journal_with_an_infinite_bootp_lease_starts_and_is_upgraded() {
+    let test = "a_version_1_journal_with_an_infinite_bootp_lease_starts_and_is_upgraded";
+    if !can_run(test, &[]) {
+        return;
+    }
+    let mut lab = Lab::new(0);
+    let old = v1_journal_with_an_infinite_lease();
+    std::fs::write(lab.path("leases"), &old).unwrap();
+    start(&mut lab, "server", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(lab.alive("server"), "crashed: {}", lab.log("server"));
+    assert!(
+        lab.log("server").contains("upgraded from version 1"),
+        "{}",
+        lab.log("server")
+    );
+    assert_eq!(std::fs::read(lab.path("leases.v1")).unwrap(), old);
+    assert!(lab.stop("server", "TERM").is_some_and(|s| s.success()));
+    // Started again on the upgraded file: the lease is still there, still never ending.
+    start(&mut lab, "again", &[]);
+    assert!(
+        lab.log("again").contains("records=1"),
+        "{}",
+        lab.log("again")
+    );
+    assert!(lab.stop("again", "TERM").is_some_and(|s| s.success()));
 }
