@@ -55,9 +55,15 @@ pub struct ConfigArgs {
     /// Interface to serve (repeatable).
     #[arg(long = "interface", short = 'i', value_name = "IF")]
     pub interfaces: Vec<String>,
-    /// Dynamic range A-B.
+    /// Dynamic range A-B (DHCP clients only, unless --bootp).
     #[arg(long, value_name = "A-B")]
     pub range: Option<String>,
+    /// BOOTP clients get addresses from --range too (ISC `range dynamic-bootp`).
+    #[arg(long)]
+    pub bootp: bool,
+    /// BOOTP lease length: seconds, 30s, 10m, 12h, 1d, or "infinite" (default 1d).
+    #[arg(long, value_name = "DUR", requires = "bootp")]
+    pub bootp_lease_time: Option<String>,
     /// The subnet (default: the interface's address and prefix, else the /24 of the range).
     #[arg(long, value_name = "CIDR")]
     pub subnet: Option<String>,

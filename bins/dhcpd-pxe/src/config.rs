@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dhcp_server::driver::Listen;
+use dhcp_server::ratelimit::RateLimit;
 use dhcp_server::{Mode, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
@@ -56,6 +57,17 @@ struct FileConfig {
     subnet: Vec<Spanned<SubnetToml>>,
     #[serde(default)]
     boot: Vec<Spanned<BootToml>>,
+    limits: Option<LimitsToml>,
+}
+
+/// `[limits]`: request rates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsToml {
+    client_burst: Option<u32>,
+    client_rate: Option<u32>,
+    total_burst: Option<u32>,
+    total_rate: Option<u32>,
 }
 
 /// Settings a subnet may give and the top level gives as defaults.
@@ -94,6 +106,9 @@ struct SubnetToml {
     renew_time: Option<Dur>,
     rebind_time: Option<Dur>,
     bootp_lease_time: Option<Dur>,
+    allow_bootp: Option<bool>,
+    bootp_lease_cap: Option<u8>,
+    fresh_lease_cap: Option<u8>,
     #[serde(default)]
     reservation: Vec<ReservationToml>,
     routers: Option<Vec<Ipv4Addr>>,
@@ -137,6 +152,39 @@ fn dur(d: &Dur) -> Result<Duration> {
         Dur::Secs(n) => Ok(Duration::from_secs(*n)),
         Dur::Text(t) => parse_duration(t),
     }
+}
+
+/// A BOOTP lease length: a duration or "infinite".
+fn bootp_len(d: &Dur) -> Result<Option<Duration>> {
+    match d {
+        Dur::Text(t) if t == "infinite" => Ok(None),
+        d => dur(d).map(Some),
+    }
+}
+
+fn percent(what: &str, v: u8) -> Result<u8> {
+    if v > 100 {
+        bail!("{what} = {v}: a percentage, 0 to 100");
+    }
+    Ok(v)
+}
+
+fn limits(l: &LimitsToml) -> Result<RateLimit> {
+    let mut r = RateLimit::default();
+    for (v, slot) in [
+        (l.client_burst, &mut r.burst),
+        (l.client_rate, &mut r.per_second),
+        (l.total_burst, &mut r.total_burst),
+        (l.total_rate, &mut r.total_per_second),
+    ] {
+        if let Some(v) = v {
+            if v == 0 {
+                bail!("[limits]: a limit of 0 would refuse every request");
+            }
+            *slot = v;
+        }
+    }
+    Ok(r)
 }
 
 fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
@@ -268,12 +316,18 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         }
         s.renew_time = t.renew_time.as_ref().map(dur).transpose().map_err(at)?;
         s.rebind_time = t.rebind_time.as_ref().map(dur).transpose().map_err(at)?;
-        s.bootp_lease_time = t
-            .bootp_lease_time
-            .as_ref()
-            .map(dur)
-            .transpose()
-            .map_err(at)?;
+        if let Some(d) = &t.bootp_lease_time {
+            s.bootp_lease_time = bootp_len(d).map_err(at)?;
+        }
+        if let Some(b) = t.allow_bootp {
+            s.allow_bootp = b;
+        }
+        if let Some(v) = t.bootp_lease_cap {
+            s.caps.bootp_percent = percent("bootp_lease_cap", v).map_err(at)?;
+        }
+        if let Some(v) = t.fresh_lease_cap {
+            s.caps.fresh_percent = percent("fresh_lease_cap", v).map_err(at)?;
+        }
         for r in &t.reservation {
             if r.mac.is_none() && r.client_id.is_none() {
                 return Err(at(anyhow!(
@@ -315,7 +369,9 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         };
         files.push(BootFile::parse(&spec).map_err(|e| anyhow!("{p}:{line}: boot: {e}"))?);
     }
-    finish(
+    let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()))
+        .map_err(|e| anyhow!("{p}: {e:#}"))?;
+    let mut s = finish(
         mode,
         subnets,
         &files,
@@ -326,7 +382,9 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         f.uefi_via_4011,
         f.share_port,
     )
-    .map_err(|e| anyhow!("{p}: {e:#}"))
+    .map_err(|e| anyhow!("{p}: {e:#}"))?;
+    s.server.rate_limit = rate;
+    Ok(s)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -34,6 +34,7 @@ fn interface_network(interface: &str) -> Option<(Ipv4Addr, u8)> {
 pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
     let quick = a.proxy
         || a.range.is_some()
+        || a.bootp
         || a.subnet.is_some()
         || !a.routers.is_empty()
         || !a.dns.is_empty()
@@ -74,11 +75,13 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
             false,
         );
     }
+    // BOOTP only when asked for: a BOOTP range would let forged requests hold
+    // addresses that DHCP clients need.
     let range = parse_range(
         a.range
             .as_deref()
             .ok_or_else(|| anyhow!("give --range A-B (or --proxy, or --config FILE)"))?,
-        true,
+        a.bootp,
     )?;
     let (net, len) = match &a.subnet {
         Some(c) => parse_cidr(c)?,
@@ -100,6 +103,12 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
     if let Some(l) = &a.lease_time {
         s.lease_time = parse_duration(l)?;
         s.max_lease_time = s.max_lease_time.max(s.lease_time);
+    }
+    if let Some(l) = &a.bootp_lease_time {
+        s.bootp_lease_time = match l.as_str() {
+            "infinite" => None,
+            l => Some(parse_duration(l)?),
+        };
     }
     validate_subnet(&s)?;
     finish(

@@ -4,12 +4,35 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
+use dhcp_pxe::wire::code::codes;
 use dhcp_pxe::wire::message::{MessageType, Opcode};
 use dhcp_pxe::{build_reply, decode_tolerant, Client, Decision, Message, ReplyKind, ReplyParams};
 
 use crate::addressing::{destination, Destination, PXE_PORT};
 use crate::lease::{ClientKey, Lease};
+use crate::logtext::Escaped;
+use crate::ratelimit::Limited;
 use crate::server::{unix, Datagram, Mode, Server};
+
+/// Client-key bytes shown at most in a log line.
+const KEY_SHOWN: usize = 32;
+
+/// Why a datagram was dropped before (or instead of) a decision: such drops may
+/// come by the thousand, so they are logged at debug level and summed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Not a DHCP message, or option 53 malformed (twice, or not one byte).
+    Malformed,
+    /// Over its client's rate limit.
+    ClientRate,
+    /// Over the total rate limit.
+    TotalRate,
+    /// A lease cap (fresh or BOOTP leases) is reached.
+    Capped,
+    /// A BOOTP request where the subnet serves no BOOTP (no `bootp` range and no
+    /// reservation for the client, or BOOTP not allowed).
+    Bootp,
+}
 
 /// A reply the server would send.
 #[derive(Debug, Clone)]
@@ -45,6 +68,8 @@ pub struct Exchange {
     pub reason: Option<String>,
     /// Lease records this exchange writes.
     pub records: Vec<Lease>,
+    /// Set when the datagram was dropped as malformed or over a limit or cap.
+    pub dropped: Option<Dropped>,
 }
 
 impl Exchange {
@@ -57,7 +82,13 @@ impl Exchange {
             reply: None,
             reason: None,
             records: Vec::new(),
+            dropped: None,
         }
+    }
+
+    fn drop(mut self, why: Dropped, reason: impl Into<String>) -> Self {
+        self.dropped = Some(why);
+        self.silent(reason)
     }
 
     fn silent(mut self, why: impl Into<String>) -> Self {
@@ -66,12 +97,27 @@ impl Exchange {
     }
 
     /// One log line: request, client, reply, address, boot file or why nothing.
+    /// Client-supplied text (host name, vendor class) is escaped and capped, the
+    /// client key shown up to 32 bytes.
     pub fn log_line(&self) -> String {
         let mut s = self.request.clone();
         if let Some(m) = &self.message {
-            let _ = write!(s, " xid {:08x} from {}", m.xid, ClientKey::of(m));
+            let key = ClientKey::of(m);
+            let _ = write!(s, " xid {:08x} from ", m.xid);
+            if key.0.len() > KEY_SHOWN {
+                let short = ClientKey(key.0[..KEY_SHOWN].to_vec());
+                let _ = write!(s, "{short}…(+{} bytes)", key.0.len() - KEY_SHOWN);
+            } else {
+                let _ = write!(s, "{key}");
+            }
             if !m.giaddr.is_unspecified() {
                 let _ = write!(s, " via {}", m.giaddr);
+            }
+            if let Some(h) = m.options.get(12 /* host name */) {
+                let _ = write!(s, " host \"{}\"", Escaped::new(h));
+            }
+            if let Some(c) = m.options.get(codes::VENDOR_CLASS) {
+                let _ = write!(s, " class \"{}\"", Escaped::new(c));
             }
         }
         match &self.reply {
@@ -85,7 +131,7 @@ impl Exchange {
                     let _ = write!(s, " {}", r.message.yiaddr);
                 }
                 if !r.message.file.is_empty() {
-                    let _ = write!(s, " file {:?}", String::from_utf8_lossy(&r.message.file));
+                    let _ = write!(s, " file \"{}\"", Escaped::new(&r.message.file));
                 }
                 if let Some(why) = &self.reason {
                     let _ = write!(s, " ({why})");
@@ -112,10 +158,24 @@ pub(crate) fn addr(d: &[u8]) -> Option<Ipv4Addr> {
 impl Server {
     pub(crate) fn process(&mut self, now: SystemTime, d: &Datagram<'_>) -> Exchange {
         let msg = match decode_tolerant(d.payload) {
-            Ok(x) => x.message,
+            Ok(x) => match x.dropped.iter().find(|o| o.code == codes::MESSAGE_TYPE) {
+                // Two 53s are joined (RFC 3396) into one two-byte 53, which fails its
+                // length check: without this the request would pass as BOOTP.
+                Some(o) => {
+                    self.stats.malformed += 1;
+                    let mut ex = Exchange::new("?");
+                    ex.message = Some(x.message);
+                    return ex.drop(
+                        Dropped::Malformed,
+                        format!("malformed from {}: option 53 {}", d.src, o.reason),
+                    );
+                }
+                None => x.message,
+            },
             Err(e) => {
                 self.stats.malformed += 1;
-                return Exchange::new("?").silent(format!("malformed from {}: {e}", d.src));
+                return Exchange::new("?")
+                    .drop(Dropped::Malformed, format!("malformed from {}: {e}", d.src));
             }
         };
         let ty = msg.message_type();
@@ -127,10 +187,18 @@ impl Server {
             return ex.silent("not a BOOTREQUEST");
         }
         let key = ClientKey::of(&msg);
-        if !self.limiter.allow(&key.0, now) {
-            self.stats.rate_limited += 1;
+        if let Err(over) = self.limiter.check(&key.0, now) {
             ex.message = Some(msg);
-            return ex.silent("client over its rate limit");
+            return match over {
+                Limited::Client => {
+                    self.stats.rate_limited += 1;
+                    ex.drop(Dropped::ClientRate, "client over its rate limit")
+                }
+                Limited::Total => {
+                    self.stats.total_rate_limited += 1;
+                    ex.drop(Dropped::TotalRate, "over the total rate limit")
+                }
+            };
         }
         let client = Client::classify(&msg);
         let decision = self.config.policy.decide(&client);
@@ -153,7 +221,13 @@ impl Server {
                 ex.reply = Some(reply);
                 ex.records = records;
             }
-            Err(Silence(why, records)) => {
+            Err(Silence(why, records, dropped)) => {
+                match dropped {
+                    Some(Dropped::Capped) => self.stats.capped += 1,
+                    Some(Dropped::Bootp) => self.stats.bootp_not_served += 1,
+                    _ => {}
+                }
+                ex.dropped = dropped;
                 ex.reason = Some(why);
                 ex.records = records;
             }
@@ -233,13 +307,32 @@ impl Server {
     }
 }
 
-/// No reply: why, and any lease records written anyway.
+/// No reply: why, any lease records written anyway, and whether it is a drop.
 #[derive(Debug)]
-pub(crate) struct Silence(pub(crate) String, pub(crate) Vec<Lease>);
+pub(crate) struct Silence(
+    pub(crate) String,
+    pub(crate) Vec<Lease>,
+    pub(crate) Option<Dropped>,
+);
 
 impl Silence {
     pub(crate) fn new(why: impl Into<String>) -> Self {
-        Self(why.into(), Vec::new())
+        Self(why.into(), Vec::new(), None)
+    }
+
+    /// Silence with lease records.
+    pub(crate) fn with(why: impl Into<String>, records: Vec<Lease>) -> Self {
+        Self(why.into(), records, None)
+    }
+
+    /// A request refused by a lease cap.
+    pub(crate) fn capped(why: impl Into<String>) -> Self {
+        Self(why.into(), Vec::new(), Some(Dropped::Capped))
+    }
+
+    /// A BOOTP request the subnet does not serve.
+    pub(crate) fn no_bootp(why: impl Into<String>) -> Self {
+        Self(why.into(), Vec::new(), Some(Dropped::Bootp))
     }
 }
 

@@ -9,8 +9,9 @@ use dhcp_pxe::{Client, Decision, Message, ReplyKind, ReplyParams};
 
 use crate::addressing::destination;
 use crate::exchange::{addr, secs, Outcome, ReplyOut, Silence};
-use crate::lease::{ClientKey, Lease, LeaseState, NEVER};
+use crate::lease::{ClientKey, Expiry, Lease, LeaseState, Tenure};
 use crate::server::{Datagram, Server};
+use crate::subnet::Subnet;
 
 impl Server {
     fn subnet_index(&self, m: &Message, d: &Datagram<'_>) -> Option<usize> {
@@ -22,6 +23,39 @@ impl Server {
             s.iter()
                 .position(|n| n.interface.is_some() && n.interface.as_deref() == d.interface)
         })
+    }
+
+    /// Refuses a new `tenure` (fresh or BOOTP) lease to a client the server does not
+    /// know yet when the subnet's cap for it is reached: a flood of made-up clients
+    /// cannot take the whole pool.
+    fn within_cap(
+        &self,
+        subnet: &Subnet,
+        key: &ClientKey,
+        tenure: Tenure,
+        now: u64,
+    ) -> Result<(), Silence> {
+        // A retransmitted DISCOVER: its offer already counts.
+        let offered = self.leases.of_client(key).is_some_and(|l| {
+            l.state == LeaseState::Offered && !l.expires.is_past(now) && subnet.contains(l.addr)
+        });
+        if offered || self.leases.knows(key) {
+            return Ok(());
+        }
+        let held = self.leases.held(subnet, tenure) as u64;
+        let cap = subnet.cap(tenure);
+        if held < cap {
+            return Ok(());
+        }
+        let what = if tenure == Tenure::Bootp {
+            "BOOTP leases"
+        } else {
+            "leases not renewed yet"
+        };
+        Err(Silence::capped(format!(
+            "lease cap: {held} {what} held in {}/{}, at most {cap} allowed",
+            subnet.network, subnet.prefix_len
+        )))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -57,17 +91,33 @@ impl Server {
         match m.message_type() {
             None => {
                 // BOOTP (RFC 951/1542): an address from a dynamic-bootp range or a reservation.
-                let a = reservation
-                    .or_else(|| self.leases.allocate(&subnet, key, None, true, now))
-                    .ok_or_else(|| {
-                        Silence::new(
-                            "BOOTP: no reservation and no free address in a dynamic-bootp range",
-                        )
-                    })?;
+                if !subnet.allow_bootp {
+                    return Err(Silence::no_bootp("BOOTP is not allowed in this subnet"));
+                }
+                let (a, tenure) = match reservation {
+                    Some(r) => (r, Tenure::Reserved),
+                    None if subnet.dynamic_addresses(true) == 0 => {
+                        return Err(Silence::no_bootp(
+                            "BOOTP: no reservation for this client and no bootp range",
+                        ));
+                    }
+                    None => {
+                        self.within_cap(&subnet, key, Tenure::Bootp, now)?;
+                        let a = self
+                            .leases
+                            .allocate(&subnet, key, None, true, now)
+                            .ok_or_else(|| {
+                                Silence::new(
+                                    "BOOTP: no reservation and no free address in a bootp range",
+                                )
+                            })?;
+                        (a, Tenure::Bootp)
+                    }
+                };
                 let exp = subnet
                     .bootp_lease_time
-                    .map_or(NEVER, |t| now.saturating_add(t.as_secs()));
-                let lease = self.bind(a, key, exp);
+                    .map_or(Expiry::Never, |t| Expiry::after(now, t));
+                let lease = self.bind(a, key, exp, tenure);
                 let mut out = Self::reply(
                     m,
                     c,
@@ -85,27 +135,38 @@ impl Server {
                 )
                 .map_err(|e| Silence::new(e.to_string()))?;
                 out.durable = true;
+                self.stats.bootp += 1;
                 Ok((out, vec![lease]))
             }
             Some(MessageType::Discover) => {
                 let a = match reservation {
                     Some(r) => r,
-                    None => self
-                        .leases
-                        .allocate(&subnet, key, requested, false, now)
-                        .ok_or_else(|| Silence::new("no free address"))?,
+                    None => {
+                        self.within_cap(&subnet, key, Tenure::Fresh, now)?;
+                        self.leases
+                            .allocate(&subnet, key, requested, false, now)
+                            .ok_or_else(|| Silence::new("no free address"))?
+                    }
                 };
                 if !self
                     .leases
                     .get(a)
                     .is_some_and(|l| l.is_active(now) && &l.client == key)
                 {
-                    self.leases.put(Lease {
+                    let offer = Lease {
                         addr: a,
                         client: key.clone(),
                         state: LeaseState::Offered,
-                        expires: now + self.config.offer_hold.as_secs(),
-                    });
+                        expires: Expiry::after(now, self.config.offer_hold),
+                        // An offer remembers whether its client was known before.
+                        tenure: if self.leases.knows(key) {
+                            Tenure::Renewed
+                        } else {
+                            Tenure::Fresh
+                        },
+                    };
+                    self.schedule(&offer);
+                    self.leases.put(offer);
                 }
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));
                 let out = Self::reply(
@@ -141,8 +202,22 @@ impl Server {
                 if !ok {
                     return Ok((self.nak(m, c, d, sid)?, Vec::new()));
                 }
+                let tenure = if reservation == Some(a) {
+                    Tenure::Reserved
+                } else if self
+                    .leases
+                    .get(a)
+                    .is_some_and(|l| l.is_active(now) && &l.client == key)
+                {
+                    Tenure::Renewed
+                } else {
+                    // Admitted when it was offered; a REQUEST without an offer
+                    // (INIT-REBOOT) is checked here.
+                    self.within_cap(&subnet, key, Tenure::Fresh, now)?;
+                    Tenure::Fresh
+                };
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));
-                let lease = self.bind(a, key, now.saturating_add(len.as_secs()));
+                let lease = self.bind(a, key, Expiry::after(now, len), tenure);
                 let mut out = Self::reply(
                     m,
                     c,
@@ -162,10 +237,11 @@ impl Server {
                             addr: a,
                             client: key.clone(),
                             state: LeaseState::Declined,
-                            expires: now + self.config.decline_hold.as_secs(),
+                            expires: Expiry::after(now, self.config.decline_hold),
+                            tenure: Tenure::Fresh,
                         };
                         self.leases.put(l.clone());
-                        Err(Silence(format!("{a} declined: quarantined"), vec![l]))
+                        Err(Silence::with(format!("{a} declined: quarantined"), vec![l]))
                     }
                     _ => Err(Silence::new(format!(
                         "DECLINE of {a}, not leased to this client"
@@ -178,10 +254,11 @@ impl Server {
                         addr: m.ciaddr,
                         client: key.clone(),
                         state: LeaseState::Released,
-                        expires: now,
+                        expires: Expiry::At(now),
+                        tenure: Tenure::Fresh,
                     };
                     self.leases.put(l.clone());
-                    Err(Silence(format!("{} released", m.ciaddr), vec![l]))
+                    Err(Silence::with(format!("{} released", m.ciaddr), vec![l]))
                 }
                 _ => Err(Silence::new(format!(
                     "RELEASE of {}, not leased to this client",
@@ -207,12 +284,13 @@ impl Server {
         }
     }
 
-    fn bind(&mut self, a: Ipv4Addr, key: &ClientKey, expires: u64) -> Lease {
+    fn bind(&mut self, a: Ipv4Addr, key: &ClientKey, expires: Expiry, tenure: Tenure) -> Lease {
         let l = Lease {
             addr: a,
             client: key.clone(),
             state: LeaseState::Bound,
             expires,
+            tenure,
         };
         self.leases.put(l.clone());
         l

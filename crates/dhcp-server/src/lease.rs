@@ -1,21 +1,110 @@
-//! Leases: who holds which address until when, and the table that finds free
-//! addresses, remembers returning clients and never hands one address to two
-//! clients.
+//! Leases: who holds which address, how ([`Tenure`]) and until when ([`Expiry`]).
+//! The table of them is [`LeaseTable`].
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime};
 
 use dhcp_pxe::wire::code::codes;
 use dhcp_pxe::Message;
 
-use crate::subnet::Subnet;
+pub use crate::table::LeaseTable;
 
-/// Seconds since the Unix epoch; `u64::MAX` is "never" (BOOTP leases).
+/// Seconds since the Unix epoch.
 pub type UnixTime = u64;
 
-/// Expiry of an infinite lease.
-pub const NEVER: UnixTime = u64::MAX;
+/// When a lease (or an offer hold, or a quarantine) ends.
+///
+/// "Never" is its own variant, not a magic number, so no arithmetic can overflow
+/// on it: [`Expiry::after`] saturates, [`Expiry::deadline`] is checked, and an
+/// `At` too far in the future to be a `SystemTime` simply has no timer.
+/// `At(_)` orders before `Never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expiry {
+    /// At this Unix second.
+    At(UnixTime),
+    /// Never: an infinite BOOTP lease (`bootp_lease_time = "infinite"`).
+    Never,
+}
+
+impl Expiry {
+    /// `len` after `now`, saturating.
+    pub fn after(now: UnixTime, len: Duration) -> Self {
+        Self::At(now.saturating_add(len.as_secs()))
+    }
+
+    /// Whether the end has come at `now`.
+    pub fn is_past(self, now: UnixTime) -> bool {
+        match self {
+            Self::At(t) => now >= t,
+            Self::Never => false,
+        }
+    }
+
+    /// The end as a wall-clock time for a timer; `None` for `Never` or a time a
+    /// `SystemTime` cannot hold.
+    pub fn deadline(self) -> Option<SystemTime> {
+        match self {
+            Self::At(t) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t)),
+            Self::Never => None,
+        }
+    }
+
+    /// The Unix second, `None` for `Never`.
+    pub fn unix(self) -> Option<UnixTime> {
+        match self {
+            Self::At(t) => Some(t),
+            Self::Never => None,
+        }
+    }
+}
+
+impl fmt::Display for Expiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::At(t) => write!(f, "{t}"),
+            Self::Never => f.write_str("never"),
+        }
+    }
+}
+
+/// How a bound address is held, for the lease caps ([`crate::subnet::LeaseCaps`]).
+/// On an offer, `Renewed` marks a client known before (never written to disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tenure {
+    /// A DHCP lease its client has not renewed yet (every new lease starts so).
+    Fresh,
+    /// A DHCP lease its client asked for again (RENEWING, REBINDING, INIT-REBOOT, a
+    /// second DORA) while it held it.
+    Renewed,
+    /// A BOOTP lease (RFC 951 clients never renew).
+    Bootp,
+    /// The client's reserved address: never counted.
+    Reserved,
+}
+
+impl Tenure {
+    /// The bits stored in the journal.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Fresh => 0,
+            Self::Renewed => 1,
+            Self::Bootp => 2,
+            Self::Reserved => 3,
+        }
+    }
+
+    /// The tenure for journal bits.
+    pub fn from_code(c: u8) -> Option<Self> {
+        Some(match c {
+            0 => Self::Fresh,
+            1 => Self::Renewed,
+            2 => Self::Bootp,
+            3 => Self::Reserved,
+            _ => return None,
+        })
+    }
+}
 
 /// How a client is known: option 61 when sent, else `htype` + `chaddr` (RFC 2131 §4.2).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,7 +188,9 @@ pub struct Lease {
     /// State.
     pub state: LeaseState,
     /// End of the binding, offer hold or quarantine.
-    pub expires: UnixTime,
+    pub expires: Expiry,
+    /// How it is held (counts toward the lease caps while bound).
+    pub tenure: Tenure,
 }
 
 impl Lease {
@@ -107,319 +198,33 @@ impl Lease {
     pub fn blocks(&self, client: &ClientKey, now: UnixTime) -> bool {
         match self.state {
             LeaseState::Released => false,
-            LeaseState::Declined => now < self.expires,
-            LeaseState::Offered | LeaseState::Bound => now < self.expires && &self.client != client,
+            LeaseState::Declined => !self.expires.is_past(now),
+            LeaseState::Offered | LeaseState::Bound => {
+                !self.expires.is_past(now) && &self.client != client
+            }
         }
     }
 
     /// Whether the lease is active (bound and not expired) at `now`.
     pub fn is_active(&self, now: UnixTime) -> bool {
-        self.state == LeaseState::Bound && now < self.expires
-    }
-}
-
-/// All leases, by address and by client.
-#[derive(Debug, Default)]
-pub struct LeaseTable {
-    by_addr: HashMap<Ipv4Addr, Lease>,
-    by_client: HashMap<ClientKey, Ipv4Addr>,
-    /// Next never-used candidate per range start.
-    cursors: HashMap<Ipv4Addr, u32>,
-    /// Subnets (by network) found full, and when their first address frees up: a
-    /// flood of DISCOVERs to a full pool costs a look-up each, not a scan.
-    full_until: HashMap<(Ipv4Addr, bool), UnixTime>,
-}
-
-impl LeaseTable {
-    /// An empty table.
-    pub fn new() -> Self {
-        Self::default()
+        self.state == LeaseState::Bound && !self.expires.is_past(now)
     }
 
-    /// Number of addresses with a record.
-    pub fn len(&self) -> usize {
-        self.by_addr.len()
-    }
-
-    /// Whether no address has a record.
-    pub fn is_empty(&self) -> bool {
-        self.by_addr.is_empty()
-    }
-
-    /// The record for `addr`.
-    pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
-        self.by_addr.get(&addr)
-    }
-
-    /// The record of the address `client` had last.
-    pub fn of_client(&self, client: &ClientKey) -> Option<&Lease> {
-        let a = self.by_client.get(client)?;
-        self.by_addr.get(a).filter(|l| &l.client == client)
-    }
-
-    /// Every record.
-    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
-        self.by_addr.values()
-    }
-
-    /// Stores `lease`, replacing the record of its address.
-    pub fn put(&mut self, lease: Lease) {
-        if matches!(lease.state, LeaseState::Released) {
-            self.full_until.clear();
+    /// The tenure class this record counts in for the caps, if any.
+    pub(crate) fn capped(&self) -> Option<Tenure> {
+        match (self.state, self.tenure) {
+            (LeaseState::Bound, t @ (Tenure::Fresh | Tenure::Bootp)) => Some(t),
+            // An offer to a client not known before holds an address as a fresh
+            // lease does, until it is taken or ends: a DISCOVER flood counts too.
+            (LeaseState::Offered, Tenure::Fresh) => Some(Tenure::Fresh),
+            _ => None,
         }
-        if let Some(old) = self.by_addr.get(&lease.addr) {
-            if old.client != lease.client && self.by_client.get(&old.client) == Some(&lease.addr) {
-                self.by_client.remove(&old.client);
-            }
-        }
-        self.by_client.insert(lease.client.clone(), lease.addr);
-        self.by_addr.insert(lease.addr, lease);
-    }
-
-    /// Removes the record of `addr` (an offer that was not taken).
-    pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
-        self.full_until.clear();
-        let l = self.by_addr.remove(&addr)?;
-        if self.by_client.get(&l.client) == Some(&addr) {
-            self.by_client.remove(&l.client);
-        }
-        Some(l)
-    }
-
-    /// Whether `addr` may be given to `client` in `subnet` at `now`: in the subnet, not
-    /// the network or broadcast address, not reserved for someone else, not held by
-    /// another client, not quarantined.
-    pub fn available(
-        &self,
-        subnet: &Subnet,
-        addr: Ipv4Addr,
-        client: &ClientKey,
-        now: UnixTime,
-    ) -> bool {
-        if !subnet.contains(addr) || addr == subnet.network || addr == subnet.broadcast() {
-            return false;
-        }
-        if subnet.reservations.iter().any(|r| {
-            r.addr == addr && subnet.reservation(Some(&client.0), mac_of(client)) != Some(r)
-        }) {
-            return false;
-        }
-        self.by_addr
-            .get(&addr)
-            .is_none_or(|l| !l.blocks(client, now))
-    }
-
-    /// Picks a dynamic address for `client` in `subnet`: its last address when free
-    /// (returning client), else `wanted` (option 50) when it is in a range and free,
-    /// else a never-used address, else the longest-free released or expired one.
-    pub fn allocate(
-        &mut self,
-        subnet: &Subnet,
-        client: &ClientKey,
-        wanted: Option<Ipv4Addr>,
-        bootp: bool,
-        now: UnixTime,
-    ) -> Option<Ipv4Addr> {
-        let ok = |t: &Self, a: Ipv4Addr| {
-            subnet.in_ranges(a, bootp) && t.available(subnet, a, client, now)
-        };
-        if let Some(l) = self.of_client(client) {
-            if ok(self, l.addr) {
-                return Some(l.addr);
-            }
-        }
-        if let Some(w) = wanted {
-            if ok(self, w) {
-                return Some(w);
-            }
-        }
-        for r in subnet.ranges.iter().filter(|r| !bootp || r.bootp) {
-            let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
-            let mut cur = self.cursors.get(&r.start).copied().unwrap_or(0);
-            while cur < len {
-                let a = Ipv4Addr::from(u32::from(r.start).wrapping_add(cur));
-                cur += 1;
-                if !self.by_addr.contains_key(&a) && self.available(subnet, a, client, now) {
-                    self.cursors.insert(r.start, cur - 1);
-                    return Some(a);
-                }
-            }
-            self.cursors.insert(r.start, cur);
-        }
-        if self
-            .full_until
-            .get(&(subnet.network, bootp))
-            .is_some_and(|t| now < *t)
-        {
-            return None;
-        }
-        // Every address has been used once: the one free for longest.
-        let found = self
-            .by_addr
-            .values()
-            .filter(|l| subnet.in_ranges(l.addr, bootp) && !l.blocks(client, now))
-            .filter(|l| self.available(subnet, l.addr, client, now))
-            .min_by_key(|l| (l.state == LeaseState::Declined, l.expires))
-            .map(|l| l.addr);
-        if found.is_none() {
-            let next_free = self
-                .by_addr
-                .values()
-                .filter(|l| subnet.in_ranges(l.addr, bootp))
-                .map(|l| l.expires)
-                .min()
-                .unwrap_or(now);
-            self.full_until
-                .insert((subnet.network, bootp), next_free.max(now));
-        }
-        found
-    }
-}
-
-/// The MAC inside an `htype` + `chaddr` key, for reservation look-ups.
-fn mac_of(k: &ClientKey) -> Option<[u8; 6]> {
-    match k.0.as_slice() {
-        [1, m @ ..] if m.len() == 6 => {
-            let mut mac = [0; 6];
-            mac.copy_from_slice(m);
-            Some(mac)
-        }
-        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::subnet::{Range, Reservation};
-
-    fn subnet() -> Subnet {
-        let mut s = Subnet::new(Ipv4Addr::new(192, 0, 2, 0), 24);
-        s.ranges.push(Range {
-            start: Ipv4Addr::new(192, 0, 2, 10),
-            end: Ipv4Addr::new(192, 0, 2, 12),
-            bootp: false,
-        });
-        s
-    }
-
-    fn key(n: u8) -> ClientKey {
-        ClientKey(vec![1, 2, 0, 0, 0, 0, n])
-    }
-
-    fn bind(t: &mut LeaseTable, a: Ipv4Addr, k: ClientKey, exp: UnixTime) {
-        t.put(Lease {
-            addr: a,
-            client: k,
-            state: LeaseState::Bound,
-            expires: exp,
-        });
-    }
-
-    #[test]
-    fn distinct_clients_get_distinct_addresses_until_full() {
-        let s = subnet();
-        let mut t = LeaseTable::new();
-        let mut got = Vec::new();
-        for n in 0..3 {
-            let a = t.allocate(&s, &key(n), None, false, 100).unwrap();
-            bind(&mut t, a, key(n), 1000);
-            got.push(a);
-        }
-        got.sort();
-        got.dedup();
-        assert_eq!(got.len(), 3);
-        assert_eq!(t.allocate(&s, &key(9), None, false, 100), None);
-        // After expiry an address is reused.
-        assert!(t.allocate(&s, &key(9), None, false, 1000).is_some());
-    }
-
-    #[test]
-    fn returning_client_gets_its_old_address_even_after_release() {
-        let s = subnet();
-        let mut t = LeaseTable::new();
-        let a = t.allocate(&s, &key(1), None, false, 0).unwrap();
-        bind(&mut t, a, key(1), 10);
-        let b = t.allocate(&s, &key(2), None, false, 0).unwrap();
-        bind(&mut t, b, key(2), 10);
-        t.put(Lease {
-            addr: a,
-            client: key(1),
-            state: LeaseState::Released,
-            expires: 5,
-        });
-        assert_eq!(t.allocate(&s, &key(1), None, false, 50), Some(a));
-        assert_eq!(t.allocate(&s, &key(2), Some(a), false, 50), Some(b));
-    }
-
-    #[test]
-    fn requested_address_honoured_when_free_and_reservations_kept() {
-        let mut s = subnet();
-        s.reservations.push(Reservation {
-            mac: Some([2, 0, 0, 0, 0, 7]),
-            client_id: None,
-            addr: Ipv4Addr::new(192, 0, 2, 11),
-        });
-        let mut t = LeaseTable::new();
-        assert_eq!(
-            t.allocate(&s, &key(1), Some(Ipv4Addr::new(192, 0, 2, 12)), false, 0),
-            Some(Ipv4Addr::new(192, 0, 2, 12))
-        );
-        assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(1), 0));
-        assert!(t.available(&s, Ipv4Addr::new(192, 0, 2, 11), &key(7), 0));
-        assert!(!t.available(&s, Ipv4Addr::new(192, 0, 2, 255), &key(1), 0));
-    }
-
-    #[test]
-    fn a_full_pool_is_remembered_until_an_address_frees_up() {
-        let s = subnet();
-        let mut t = LeaseTable::new();
-        for n in 0..3 {
-            let a = t.allocate(&s, &key(n), None, false, 0).unwrap();
-            bind(&mut t, a, key(n), 100 + u64::from(n));
-        }
-        assert_eq!(t.allocate(&s, &key(9), None, false, 10), None);
-        assert_eq!(t.full_until.get(&(s.network, false)), Some(&100));
-        assert_eq!(t.allocate(&s, &key(9), None, false, 99), None);
-        assert_eq!(
-            t.allocate(&s, &key(9), None, false, 100),
-            Some(Ipv4Addr::new(192, 0, 2, 10))
-        );
-        // A release frees an address at once.
-        let mut t2 = LeaseTable::new();
-        for n in 0..3 {
-            let a = t2.allocate(&s, &key(n), None, false, 0).unwrap();
-            bind(&mut t2, a, key(n), 1000);
-        }
-        assert_eq!(t2.allocate(&s, &key(9), None, false, 10), None);
-        t2.put(Lease {
-            addr: Ipv4Addr::new(192, 0, 2, 11),
-            client: key(1),
-            state: LeaseState::Released,
-            expires: 10,
-        });
-        assert_eq!(
-            t2.allocate(&s, &key(9), None, false, 11),
-            Some(Ipv4Addr::new(192, 0, 2, 11))
-        );
-    }
-
-    #[test]
-    fn declined_address_is_quarantined() {
-        let s = subnet();
-        let mut t = LeaseTable::new();
-        for a in [10, 11, 12] {
-            let addr = Ipv4Addr::new(192, 0, 2, a);
-            t.put(Lease {
-                addr,
-                client: key(0),
-                state: LeaseState::Declined,
-                expires: 500,
-            });
-        }
-        assert_eq!(t.allocate(&s, &key(1), None, false, 100), None);
-        assert!(t.allocate(&s, &key(1), None, false, 500).is_some());
-    }
 
     #[test]
     fn client_key_prefers_option_61() {

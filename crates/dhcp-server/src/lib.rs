@@ -16,13 +16,17 @@ pub mod error;
 pub mod exchange;
 mod full;
 pub mod lease;
+pub mod logtext;
 pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod subnet;
+mod table;
 
 pub use error::Error;
 pub use exchange::Exchange;
-pub use lease::{ClientKey, Lease, LeaseState, LeaseTable};
-pub use server::{CommitBatch, Datagram, Mode, Server, ServerConfig, Stats, Transmit};
-pub use subnet::{Range, Reservation, Subnet};
+pub use lease::{ClientKey, Expiry, Lease, LeaseState, LeaseTable, Tenure};
+pub use server::{
+    CommitBatch, Datagram, Event, Level, Mode, Server, ServerConfig, Stats, Transmit,
+};
+pub use subnet::{LeaseCaps, Range, Reservation, Subnet};

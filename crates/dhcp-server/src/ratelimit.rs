@@ -1,10 +1,12 @@
-//! Per-client rate limiting with bounded memory: a token bucket per client key,
-//! in a table that never grows past a fixed number of clients.
+//! Rate limiting with bounded memory: a token bucket per client key, in a table
+//! that never grows past a fixed number of clients, and one bucket for all
+//! requests together (a flood from ever-new client keys passes every per-client
+//! bucket).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-/// Limits per client.
+/// Limits per client and in total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests a client may send at once.
@@ -14,16 +16,33 @@ pub struct RateLimit {
     /// Clients tracked at most; when full, buckets that are full again are
     /// forgotten first and a client beyond that is refused (memory stays bounded).
     pub max_clients: usize,
+    /// Requests from all clients together at once.
+    pub total_burst: u32,
+    /// Requests per second from all clients together in the long run.
+    pub total_per_second: u32,
 }
 
 impl Default for RateLimit {
+    /// Per client: burst 20, 5/s; in total: burst and rate 20,000/s, above the
+    /// highest lease rate measured here (9,000 leases/s, 18,000 requests/s).
     fn default() -> Self {
         Self {
             burst: 20,
             per_second: 5,
             max_clients: 65_536,
+            total_burst: 20_000,
+            total_per_second: 20_000,
         }
     }
+}
+
+/// Which limit a request went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    /// Its client's.
+    Client,
+    /// The total one.
+    Total,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +56,7 @@ struct Bucket {
 pub struct RateLimiter {
     limit: RateLimit,
     buckets: HashMap<Vec<u8>, Bucket>,
+    total: Option<Bucket>,
 }
 
 impl RateLimiter {
@@ -45,6 +65,7 @@ impl RateLimiter {
         Self {
             limit,
             buckets: HashMap::new(),
+            total: None,
         }
     }
 
@@ -63,6 +84,31 @@ impl RateLimiter {
         b.tokens = (b.tokens + dt.as_secs_f64() * f64::from(self.limit.per_second))
             .min(f64::from(self.limit.burst));
         b.at = now;
+    }
+
+    /// Takes one request from the total bucket and then from `client`'s; says
+    /// which limit it is over, if any (a request over the total limit costs its
+    /// client nothing).
+    pub fn check(&mut self, client: &[u8], now: SystemTime) -> Result<(), Limited> {
+        let mut t = self.total.unwrap_or(Bucket {
+            tokens: f64::from(self.limit.total_burst),
+            at: now,
+        });
+        let dt = now.duration_since(t.at).unwrap_or(Duration::ZERO);
+        t.tokens = (t.tokens + dt.as_secs_f64() * f64::from(self.limit.total_per_second))
+            .min(f64::from(self.limit.total_burst));
+        t.at = now;
+        if t.tokens < 1.0 {
+            self.total = Some(t);
+            return Err(Limited::Total);
+        }
+        t.tokens -= 1.0;
+        self.total = Some(t);
+        if self.allow(client, now) {
+            Ok(())
+        } else {
+            Err(Limited::Client)
+        }
     }
 
     /// Takes one request from `client`'s bucket; `false` when it is over its limit.
@@ -107,6 +153,7 @@ mod tests {
             burst: 3,
             per_second: 1,
             max_clients: 10,
+            ..RateLimit::default()
         });
         assert!((0..3).all(|_| r.allow(b"a", t0)));
         assert!(!r.allow(b"a", t0));
@@ -122,6 +169,7 @@ mod tests {
             burst: 2,
             per_second: 1,
             max_clients: 4,
+            ..RateLimit::default()
         });
         for i in 0..100u32 {
             r.allow(&i.to_be_bytes(), t0);
@@ -130,5 +178,21 @@ mod tests {
         // Once their buckets are full again, new clients fit.
         assert!(r.allow(b"late", t0 + Duration::from_secs(10)));
         assert!(r.len() <= 4);
+    }
+
+    #[test]
+    fn the_total_limit_holds_ever_new_clients() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let mut r = RateLimiter::new(RateLimit {
+            total_burst: 10,
+            total_per_second: 10,
+            ..RateLimit::default()
+        });
+        let ok = (0..100u32)
+            .filter(|i| r.check(&i.to_be_bytes(), t0).is_ok())
+            .count();
+        assert_eq!(ok, 10);
+        assert_eq!(r.check(b"x", t0), Err(Limited::Total));
+        assert_eq!(r.check(b"x", t0 + Duration::from_millis(100)), Ok(()));
     }
 }

@@ -7,8 +7,9 @@
 //!                                            ACKs only after their batch is durable
 //!   store.append+fsync ◀── poll_commit() ─── lease records of every ACK/RELEASE/DECLINE since
 //!                ─────── handle_committed(id) ─▶ releases that batch's ACKs
-//!   sleep until ◀──────── poll_timeout() ─── expiries, rate-limit pruning
+//!   sleep until ◀──────── poll_timeout() ─── expiries, rate-limit pruning, drop summary
 //!               ───────── handle_timeout(now) ─▶
+//!   log ◀──────────────── poll_event() ───── one line per exchange (drops at debug)
 //! ```
 //!
 //! No sockets and no clock inside: `now` is wall-clock time given by the caller, as
@@ -21,10 +22,13 @@ use std::time::{Duration, SystemTime};
 use dhcp_pxe::Policy;
 
 use crate::addressing::Destination;
-use crate::exchange::Exchange;
+use crate::exchange::{Dropped, Exchange};
 use crate::lease::{Lease, LeaseState, LeaseTable, UnixTime};
 use crate::ratelimit::{RateLimit, RateLimiter};
 use crate::subnet::Subnet;
+
+/// How often at most the summary of dropped datagrams is logged at `info`.
+pub const DROP_SUMMARY_EVERY: Duration = Duration::from_secs(10);
 
 /// Full DHCP server or proxyDHCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +54,7 @@ pub struct ServerConfig {
     pub offer_hold: Duration,
     /// How long a declined address stays out of use.
     pub decline_hold: Duration,
-    /// Per-client limits.
+    /// Per-client and total request rate limits.
     pub rate_limit: RateLimit,
     /// Proxy OFFERs to UEFI PXE clients leave out option 43, sending them to port 4011.
     pub uefi_via_4011: bool,
@@ -121,10 +125,19 @@ pub struct CommitBatch {
 pub struct Stats {
     /// Datagrams handled.
     pub received: u64,
-    /// Datagrams that are not DHCP messages (dropped).
+    /// Datagrams that are not DHCP messages, or DHCP messages with a malformed
+    /// option 53 (e.g. twice), dropped.
     pub malformed: u64,
     /// Requests over a client's rate limit (dropped).
     pub rate_limited: u64,
+    /// Requests over the total rate limit (dropped).
+    pub total_rate_limited: u64,
+    /// Requests refused because a lease cap (fresh or BOOTP leases) was reached.
+    pub capped: u64,
+    /// BOOTP requests answered with an address.
+    pub bootp: u64,
+    /// BOOTP requests where the subnet serves no BOOTP (dropped).
+    pub bootp_not_served: u64,
     /// Replies queued.
     pub replies: u64,
     /// NAKs among them.
@@ -139,6 +152,36 @@ pub struct Stats {
     pub committed_records: u64,
     /// Log events dropped because the driver did not collect them.
     pub events_dropped: u64,
+}
+
+/// How important a log event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// An exchange, an expiry, a summary.
+    Info,
+    /// A dropped datagram (malformed, over a limit or a cap): many may come at
+    /// once, so they are counted and summed up at `Info` every
+    /// [`DROP_SUMMARY_EVERY`].
+    Debug,
+}
+
+/// One log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Its level.
+    pub level: Level,
+    /// The text; client-supplied strings in it are escaped and capped.
+    pub text: String,
+}
+
+/// Drops since the last summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DropCounts {
+    malformed: u64,
+    client_rate: u64,
+    total_rate: u64,
+    capped: u64,
+    no_bootp: u64,
 }
 
 /// The DHCP/proxyDHCP server state machine.
@@ -156,7 +199,26 @@ pub struct Server {
     next_batch: u64,
     expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
     next_prune: Option<SystemTime>,
-    events: VecDeque<String>,
+    events: VecDeque<Event>,
+    drops: DropCounts,
+    next_summary: Option<SystemTime>,
+}
+
+/// `now + d`, or `now` where a `SystemTime` cannot hold the sum.
+fn later(now: SystemTime, d: Duration) -> SystemTime {
+    now.checked_add(d).unwrap_or(now)
+}
+
+/// The expiry timer of a record: bound leases and offers to new clients (they
+/// count toward a cap until they end), with a finite end only.
+fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
+    let offer = l.state == LeaseState::Offered && l.tenure == crate::lease::Tenure::Fresh;
+    if l.state != LeaseState::Bound && !offer {
+        return None;
+    }
+    let t = l.expires.unix()?;
+    l.expires.deadline()?;
+    Some(std::cmp::Reverse((t, l.addr)))
 }
 
 /// Unix seconds of `t`.
@@ -169,9 +231,11 @@ impl Server {
     /// A server with no leases.
     pub fn new(config: ServerConfig) -> Self {
         let limiter = RateLimiter::new(config.rate_limit);
+        let mut leases = LeaseTable::new();
+        leases.set_subnets(&config.subnets);
         Self {
             config,
-            leases: LeaseTable::new(),
+            leases,
             limiter,
             stats: Stats::default(),
             transmits: VecDeque::new(),
@@ -182,23 +246,42 @@ impl Server {
             expiries: BinaryHeap::new(),
             next_prune: None,
             events: VecDeque::new(),
+            drops: DropCounts::default(),
+            next_summary: None,
         }
     }
 
-    /// Loads leases read back from the store (later records win).
+    /// Loads leases read back from the store (later records win). Any expiry,
+    /// `Never` or far in the future included, is safe here and in the timers.
     pub fn restore(&mut self, leases: impl IntoIterator<Item = Lease>) {
         for l in leases {
-            if l.state == LeaseState::Bound {
-                self.expiries.push(std::cmp::Reverse((l.expires, l.addr)));
+            if let Some(t) = timer(&l) {
+                self.expiries.push(t);
             }
             self.leases.put(l);
         }
+        self.rebuild_timers_if_stale();
     }
 
     /// Replaces the configuration (SIGHUP), keeping leases.
     pub fn reconfigure(&mut self, config: ServerConfig) {
         self.limiter = RateLimiter::new(config.rate_limit);
+        self.leases.set_subnets(&config.subnets);
         self.config = config;
+    }
+
+    /// Sets the expiry timer of a record that is not written to disk (an offer).
+    pub(crate) fn schedule(&mut self, l: &Lease) {
+        if let Some(t) = timer(l) {
+            self.expiries.push(t);
+        }
+    }
+
+    fn rebuild_timers_if_stale(&mut self) {
+        if self.expiries.len() > 2 * self.leases.len() + 1024 {
+            // Renewals leave stale entries behind: rebuild from the table (bounded memory).
+            self.expiries = self.leases.iter().filter_map(timer).collect();
+        }
     }
 
     /// The configuration.
@@ -226,25 +309,33 @@ impl Server {
     pub fn handle(&mut self, now: SystemTime, d: &Datagram<'_>) {
         self.stats.received += 1;
         if self.next_prune.is_none() {
-            self.next_prune = Some(now + Duration::from_secs(60));
+            self.next_prune = Some(later(now, Duration::from_secs(60)));
         }
         let ex = self.process(now, d);
-        self.log(ex.log_line());
+        match ex.dropped {
+            Some(why) => {
+                let c = &mut self.drops;
+                match why {
+                    Dropped::Malformed => c.malformed += 1,
+                    Dropped::ClientRate => c.client_rate += 1,
+                    Dropped::TotalRate => c.total_rate += 1,
+                    Dropped::Capped => c.capped += 1,
+                    Dropped::Bootp => c.no_bootp += 1,
+                }
+                if self.next_summary.is_none() {
+                    self.next_summary = Some(later(now, DROP_SUMMARY_EVERY));
+                }
+                self.log(Level::Debug, ex.log_line());
+            }
+            None => self.log(Level::Info, ex.log_line()),
+        }
         self.stats.silent += u64::from(ex.reply.is_none());
         for r in &ex.records {
-            if r.state == LeaseState::Bound && r.expires != crate::lease::NEVER {
-                self.expiries.push(std::cmp::Reverse((r.expires, r.addr)));
+            if let Some(t) = timer(r) {
+                self.expiries.push(t);
             }
         }
-        if self.expiries.len() > 2 * self.leases.len() + 1024 {
-            // Renewals leave stale entries behind: rebuild from the table (bounded memory).
-            self.expiries = self
-                .leases
-                .iter()
-                .filter(|l| l.state == LeaseState::Bound && l.expires != crate::lease::NEVER)
-                .map(|l| std::cmp::Reverse((l.expires, l.addr)))
-                .collect();
-        }
+        self.rebuild_timers_if_stale();
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
@@ -306,23 +397,28 @@ impl Server {
     pub fn handle_commit_failed(&mut self, id: u64) {
         if let Some(ts) = self.in_flight.remove(&id) {
             self.stats.commit_failures += ts.len() as u64;
-            self.log(format!("lease write failed: {} ACKs not sent", ts.len()));
+            self.log(
+                Level::Info,
+                format!("lease write failed: {} ACKs not sent", ts.len()),
+            );
         }
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<SystemTime> {
+        // Only timers a `SystemTime` can hold are ever queued (see `timer`).
         let exp = self
             .expiries
             .peek()
-            .map(|std::cmp::Reverse((t, _))| SystemTime::UNIX_EPOCH + Duration::from_secs(*t));
-        match (exp, self.next_prune) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .and_then(|std::cmp::Reverse((t, _))| crate::lease::Expiry::At(*t).deadline());
+        [exp, self.next_prune, self.next_summary]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Expires leases and forgets idle rate-limit buckets.
+    /// Expires leases, forgets idle rate-limit buckets and logs the summary of
+    /// dropped datagrams.
     pub fn handle_timeout(&mut self, now: SystemTime) {
         let secs = unix(now);
         while let Some(std::cmp::Reverse((t, addr))) = self.expiries.peek().copied() {
@@ -330,28 +426,54 @@ impl Server {
                 break;
             }
             self.expiries.pop();
-            if let Some(l) = self.leases.get(addr) {
-                if l.state == LeaseState::Bound && l.expires == t {
-                    self.log(format!("EXPIRE {addr} client {}", l.client));
+            let Some(l) = self.leases.get(addr) else {
+                continue;
+            };
+            if l.expires.unix() == Some(t) {
+                let line = (l.state == LeaseState::Bound)
+                    .then(|| format!("EXPIRE {addr} client {}", l.client));
+                self.leases.expired(addr, t);
+                if let Some(line) = line {
+                    self.log(Level::Info, line);
                 }
             }
         }
         if self.next_prune.is_none_or(|p| p <= now) {
             self.limiter.prune(now);
-            self.next_prune = Some(now + Duration::from_secs(60));
+            self.next_prune = Some(later(now, Duration::from_secs(60)));
+        }
+        if self.next_summary.is_some_and(|t| t <= now) {
+            self.next_summary = None;
+            let c = std::mem::take(&mut self.drops);
+            if c != DropCounts::default() {
+                self.log(
+                    Level::Info,
+                    format!(
+                        "dropped in the last {} s: {} malformed, {} over a client's rate limit, \
+                         {} over the total rate limit, {} over a lease cap, {} BOOTP not served here \
+                         (each at debug level)",
+                        DROP_SUMMARY_EVERY.as_secs(),
+                        c.malformed,
+                        c.client_rate,
+                        c.total_rate,
+                        c.capped,
+                        c.no_bootp
+                    ),
+                );
+            }
         }
     }
 
-    /// The next log line (one per exchange, plus expiries).
-    pub fn poll_event(&mut self) -> Option<String> {
+    /// The next log event (one per exchange, plus expiries and drop summaries).
+    pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
-    fn log(&mut self, line: String) {
+    fn log(&mut self, level: Level, text: String) {
         if self.events.len() >= self.config.max_events {
             self.stats.events_dropped += 1;
             return;
         }
-        self.events.push_back(line);
+        self.events.push_back(Event { level, text });
     }
 }

@@ -6,6 +6,35 @@ use std::time::Duration;
 
 use dhcp_pxe::wire::code::codes;
 
+use crate::lease::Tenure;
+
+/// Default BOOTP lease length: one day. RFC 951 clients never renew and do not
+/// know a lease length; a finite default means a forged request cannot hold an
+/// address for good (ISC dhcpd's default is infinite).
+pub const DEFAULT_BOOTP_LEASE_TIME: Duration = Duration::from_secs(86_400);
+
+/// Caps on the share of a subnet's dynamic addresses that leases a flood of
+/// made-up clients could take may hold. Clients the server has leased to before
+/// (their record is more than an offer) and reservations are never held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseCaps {
+    /// BOOTP leases held at most, in percent of the addresses in `bootp` ranges
+    /// (default 50).
+    pub bootp_percent: u8,
+    /// DHCP leases not renewed yet, and offers to new clients, held at most, in
+    /// percent of all dynamic addresses (default 90).
+    pub fresh_percent: u8,
+}
+
+impl Default for LeaseCaps {
+    fn default() -> Self {
+        Self {
+            bootp_percent: 50,
+            fresh_percent: 90,
+        }
+    }
+}
+
 /// A range of dynamic addresses, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -73,8 +102,14 @@ pub struct Subnet {
     pub renew_time: Option<Duration>,
     /// Option 59; 7/8 of the lease when `None`.
     pub rebind_time: Option<Duration>,
-    /// Lease length for BOOTP clients; `None` is infinite (as ISC dhcpd).
+    /// Whether BOOTP clients (no option 53) are answered at all (ISC `allow bootp`;
+    /// dynamic addresses only from `bootp` ranges, else reservations only).
+    pub allow_bootp: bool,
+    /// Lease length for BOOTP clients; `None` is infinite (ISC's default, here only
+    /// when configured). Default [`DEFAULT_BOOTP_LEASE_TIME`].
     pub bootp_lease_time: Option<Duration>,
+    /// Caps on fresh and BOOTP leases.
+    pub caps: LeaseCaps,
     /// Any further options, by code, in order.
     pub options: Vec<(u8, Vec<u8>)>,
 }
@@ -95,7 +130,9 @@ impl Subnet {
             max_lease_time: Duration::from_secs(86400),
             renew_time: None,
             rebind_time: None,
-            bootp_lease_time: None,
+            allow_bootp: true,
+            bootp_lease_time: Some(DEFAULT_BOOTP_LEASE_TIME),
+            caps: LeaseCaps::default(),
             options: Vec::new(),
         }
     }
@@ -126,6 +163,25 @@ impl Subnet {
         self.ranges
             .iter()
             .any(|r| r.contains(a) && (!bootp || r.bootp))
+    }
+
+    /// Number of dynamic addresses (in `bootp` ranges only, when `bootp`).
+    pub fn dynamic_addresses(&self, bootp: bool) -> u64 {
+        self.ranges
+            .iter()
+            .filter(|r| !bootp || r.bootp)
+            .map(Range::len)
+            .sum()
+    }
+
+    /// How many leases of `tenure` (fresh or BOOTP) the caps allow in this subnet
+    /// (rounded up, so a one-address BOOTP range still serves one client).
+    pub fn cap(&self, tenure: Tenure) -> u64 {
+        let (pool, pct) = match tenure {
+            Tenure::Bootp => (self.dynamic_addresses(true), self.caps.bootp_percent),
+            _ => (self.dynamic_addresses(false), self.caps.fresh_percent),
+        };
+        pool.saturating_mul(u64::from(pct.min(100))).div_ceil(100)
     }
 
     /// The reservation for a client, by client identifier first, then MAC.
@@ -217,6 +273,21 @@ mod tests {
         assert!(!s.contains(Ipv4Addr::new(192, 0, 3, 7)));
         assert_eq!(s.ranges[0].len(), 11);
         assert!(!s.in_ranges(Ipv4Addr::new(192, 0, 2, 100), true));
+    }
+
+    #[test]
+    fn caps_round_up_and_count_bootp_ranges_only() {
+        let mut s = net();
+        s.ranges.push(Range {
+            start: Ipv4Addr::new(192, 0, 2, 200),
+            end: Ipv4Addr::new(192, 0, 2, 200),
+            bootp: true,
+        });
+        assert_eq!(s.dynamic_addresses(false), 12);
+        assert_eq!(s.cap(Tenure::Bootp), 1, "half of one address rounds up");
+        assert_eq!(s.cap(Tenure::Fresh), 11);
+        s.caps.fresh_percent = 100;
+        assert_eq!(s.cap(Tenure::Fresh), 12);
     }
 
     #[test]

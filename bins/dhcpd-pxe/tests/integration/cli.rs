@@ -205,3 +205,112 @@ fn bios_file_alone_boots_an_ipxe_boot_rom_but_never_loops() {
     assert!(out.contains("chainload loop"), "{out}");
     assert!(out.contains("reply: none"), "{out}");
 }
+
+#[test]
+fn quick_range_serves_bootp_only_with_the_flag() {
+    use dhcpd_pxe::cli::ConfigArgs;
+    let mut a = ConfigArgs {
+        range: Some("192.0.2.10-192.0.2.20".into()),
+        boot_files: vec!["pxelinux.0".into()],
+        ..ConfigArgs::default()
+    };
+    let s = dhcpd_pxe::quick::from_args(&a).unwrap();
+    let net = &s.server.subnets[0];
+    assert!(!net.ranges[0].bootp, "--range alone is DHCP only");
+    assert_eq!(
+        net.bootp_lease_time,
+        Some(std::time::Duration::from_secs(86_400))
+    );
+    a.bootp = true;
+    a.bootp_lease_time = Some("infinite".into());
+    let s = dhcpd_pxe::quick::from_args(&a).unwrap();
+    assert!(s.server.subnets[0].ranges[0].bootp);
+    assert_eq!(s.server.subnets[0].bootp_lease_time, None);
+    // --bootp-lease-time needs --bootp.
+    let out = bin()
+        .args([
+            "--range",
+            "192.0.2.10-192.0.2.20",
+            "--bootp-lease-time",
+            "1h",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bootp_caps_and_limits_in_the_file() {
+    use dhcpd_pxe::config::from_toml;
+    let base =
+        "[[subnet]]\nnetwork = \"192.0.2.0/24\"\nbootp_range = [\"192.0.2.10-192.0.2.20\"]\n";
+    let s = from_toml(
+        &format!("{base}bootp_lease_time = \"infinite\"\nbootp_lease_cap = 20\nfresh_lease_cap = 100\nallow_bootp = false\n[limits]\ntotal_rate = 500\nclient_burst = 3\n"),
+        Path::new("c.toml"),
+    )
+    .unwrap();
+    let n = &s.server.subnets[0];
+    assert_eq!(n.bootp_lease_time, None);
+    assert_eq!((n.caps.bootp_percent, n.caps.fresh_percent), (20, 100));
+    assert!(!n.allow_bootp);
+    assert_eq!(s.server.rate_limit.total_per_second, 500);
+    assert_eq!(s.server.rate_limit.burst, 3);
+    assert_eq!(s.server.rate_limit.per_second, 5, "defaults kept");
+    let e = from_toml(
+        &format!("{base}bootp_lease_cap = 150\n"),
+        Path::new("c.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("c.toml:1: subnet 192.0.2.0/24: bootp_lease_cap = 150"),
+        "{e}"
+    );
+    let e = from_toml(
+        &format!("{base}[limits]\ntotal_rate = 0\n"),
+        Path::new("c.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("would refuse every request"), "{e}");
+}
+
+#[test]
+fn a_damaged_journal_stops_start_up_with_file_and_offset() {
+    use dhcp_server::store::{LeaseJournal, LeaseStore};
+    use dhcp_server::{ClientKey, Expiry, Lease, LeaseState, Tenure};
+    let dir = tempfile::tempdir().unwrap();
+    let leases = dir.path().join("leases");
+    let (mut j, _) = LeaseJournal::open(&leases).unwrap();
+    for n in 0..3u8 {
+        j.append(&[Lease {
+            addr: std::net::Ipv4Addr::new(192, 0, 2, 10 + n),
+            client: ClientKey(vec![1, 2, 0, 0, 0, 0, n]),
+            state: LeaseState::Bound,
+            expires: Expiry::At(4_000_000_000),
+            tenure: Tenure::Fresh,
+        }])
+        .unwrap();
+    }
+    drop(j);
+    let mut bytes = std::fs::read(&leases).unwrap();
+    let group = 16 + 22 + 4;
+    bytes[20 + group + 8] ^= 0x80; // the second group's length
+    std::fs::write(&leases, &bytes).unwrap();
+    let out = bin()
+        .args([
+            "--range",
+            "192.0.2.10-192.0.2.20",
+            "--boot-file",
+            "pxelinux.0",
+            "--lease-file",
+        ])
+        .arg(&leases)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&leases.display().to_string()), "{err}");
+    assert!(err.contains(&format!("offset {}", 20 + group)), "{err}");
+    assert_eq!(std::fs::read(&leases).unwrap(), bytes, "never rewritten");
+}

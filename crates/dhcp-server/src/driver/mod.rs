@@ -161,8 +161,11 @@ pub async fn run(
         while let Some(t) = server.poll_transmit() {
             send(&listeners, &routes, &mut names, t).await;
         }
-        while let Some(line) = server.poll_event() {
-            info!("{line}");
+        while let Some(e) = server.poll_event() {
+            match e.level {
+                crate::server::Level::Info => info!("{}", e.text),
+                crate::server::Level::Debug => tracing::debug!("{}", e.text),
+            }
         }
         if !in_flight && !compacting {
             if let Some(b) = server.poll_commit() {

@@ -1,31 +1,25 @@
-//! The lease journal: an append-only file of checksummed lease records.
+//! The lease journal file: an append-only file of checksummed, numbered group
+//! commits ([`super::format`] has the bytes and the recovery rules).
 //!
-//! ```text
-//! header   "DHCPDPXE-LEASES\n" (16 bytes)  version u32 BE (1)
-//! record   length u16 BE (of the body)  body  CRC-32 u32 BE (of the body)
-//! body     address (4)  state (1)  expires u64 BE (Unix seconds)  key length (1)  client key
-//! ```
-//!
-//! Records are replayed in order; the last record of an address wins. A record cut
-//! short at the very end of the file, or a bad checksum on the last record, is a
-//! write that a crash interrupted before its fsync returned: no ACK depended on it,
-//! so it is cut off. Anything else that is wrong stops the start-up with the file
-//! and the offset, never a silent reset.
+//! - A new journal is written whole (header, sync) under a temporary name and
+//!   renamed into place, so an empty or half-headed file is never one of ours.
+//! - A torn tail (the last group's write cut short by a crash; it was never
+//!   acknowledged) is copied to `PATH.torn-OFFSET` and cut off, with a warning.
+//! - Any other damage stops the start-up with the file and the offset; the file
+//!   is never truncated or rewritten then.
+//! - A version 1 journal is read and rewritten as version 2 (kept as `PATH.v1`).
+//! - An append that fails is cut off again, so that a later one never lands
+//!   behind half a group.
 
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use super::crc::crc32;
+use super::format::{encode_group, header, replay, Damage, HEADER_LEN};
 use super::LeaseStore;
 use crate::error::Error;
-use crate::lease::{ClientKey, Lease, LeaseState};
-
-/// The file's first bytes.
-pub const MAGIC: &[u8; 16] = b"DHCPDPXE-LEASES\n";
-const VERSION: u32 = 1;
-const HEADER_LEN: usize = 20;
+use crate::lease::{Lease, LeaseState};
 
 /// An open lease journal.
 #[derive(Debug)]
@@ -33,141 +27,124 @@ pub struct LeaseJournal {
     path: PathBuf,
     file: File,
     records: usize,
+    /// Length of the file up to the end of the last durable group.
+    len: u64,
+    next_seq: u64,
 }
 
-fn encode_record(l: &Lease, out: &mut Vec<u8>) {
-    let key = &l.client.0[..l.client.0.len().min(255)];
-    let body_len = 4 + 1 + 8 + 1 + key.len();
-    out.extend_from_slice(&(body_len as u16).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(&l.addr.octets());
-    out.push(l.state.code());
-    out.extend_from_slice(&l.expires.to_be_bytes());
-    out.push(key.len() as u8);
-    out.extend_from_slice(key);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name: OsString = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
-fn decode_body(b: &[u8]) -> Result<Lease, &'static str> {
-    if b.len() < 14 {
-        return Err("record body too short");
-    }
-    let state = LeaseState::from_code(b[4]).ok_or("unknown lease state")?;
-    let klen = usize::from(b[13]);
-    if b.len() != 14 + klen {
-        return Err("client key length does not match the record length");
-    }
-    let mut exp = [0u8; 8];
-    exp.copy_from_slice(&b[5..13]);
-    Ok(Lease {
-        addr: Ipv4Addr::new(b[0], b[1], b[2], b[3]),
-        client: ClientKey(b[14..].to_vec()),
-        state,
-        expires: u64::from_be_bytes(exp),
-    })
-}
-
-fn header() -> Vec<u8> {
-    let mut h = MAGIC.to_vec();
-    h.extend_from_slice(&VERSION.to_be_bytes());
-    h
+/// Writes `bytes` to a temporary sibling, syncs it and renames it over `path`.
+fn write_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Error> {
+    let tmp = sibling(path, ".new");
+    let err = |e| Error::io(format!("{what} {}", path.display()), e);
+    let mut f = File::create(&tmp).map_err(err)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)?;
+    sync_dir(path)
 }
 
 impl LeaseJournal {
     /// Opens (or creates) the journal at `path` and reads every record back.
     pub fn open(path: impl AsRef<Path>) -> Result<(Self, Vec<Lease>), Error> {
         let path = path.as_ref().to_path_buf();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| Error::io(format!("opening lease file {}", path.display()), e))?;
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .map_err(|e| Error::io(format!("reading lease file {}", path.display()), e))?;
-        if data.is_empty() {
-            file.write_all(&header())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(format!("writing lease file {}", path.display()), e))?;
-            sync_dir(&path)?;
-            return Ok((
-                Self {
-                    path,
-                    file,
-                    records: 0,
-                },
-                Vec::new(),
-            ));
-        }
-        let corrupt = |offset: usize, reason: String| Error::CorruptJournal {
-            path: path.clone(),
-            offset: offset as u64,
-            reason,
+        let data = match File::open(&path) {
+            Ok(mut f) => {
+                let mut data = Vec::new();
+                f.read_to_end(&mut data)
+                    .map_err(|e| Error::io(format!("reading lease file {}", path.display()), e))?;
+                data
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_whole(&path, &header(), "creating lease file")?;
+                return Ok((Self::append_to(path, HEADER_LEN as u64, 1, 0)?, Vec::new()));
+            }
+            Err(e) => {
+                return Err(Error::io(
+                    format!("opening lease file {}", path.display()),
+                    e,
+                ))
+            }
         };
-        if data.len() < HEADER_LEN || &data[..16] != MAGIC {
-            if data.len() < HEADER_LEN && MAGIC.starts_with(&data[..data.len().min(16)]) {
-                return Err(corrupt(0, "header cut short".into()));
-            }
-            return Err(Error::ForeignJournal { path });
+        let r = replay(&data).map_err(|d| match d {
+            Damage::Foreign => Error::ForeignJournal { path: path.clone() },
+            Damage::Corrupt { offset, reason } => Error::CorruptJournal {
+                path: path.clone(),
+                offset,
+                reason,
+            },
+        })?;
+        if r.version == 1 {
+            // Keep the old file beside, then write the leases as version 2.
+            let old = sibling(&path, ".v1");
+            std::fs::copy(&path, &old).map_err(|e| {
+                Error::io(
+                    format!("keeping {} as {}", path.display(), old.display()),
+                    e,
+                )
+            })?;
+            let mut bytes = header();
+            encode_group(1, &r.leases, &mut bytes);
+            write_whole(&path, &bytes, "upgrading lease file")?;
+            tracing::info!(
+                path = %path.display(),
+                old = %old.display(),
+                records = r.leases.len(),
+                "lease journal upgraded from version 1"
+            );
+            let len = bytes.len() as u64;
+            let n = r.leases.len();
+            return Ok((Self::append_to(path, len, 2, n)?, r.leases));
         }
-        let version = u32::from_be_bytes([data[16], data[17], data[18], data[19]]);
-        if version != VERSION {
-            return Err(corrupt(
-                16,
-                format!("version {version}, this program writes {VERSION}"),
-            ));
-        }
-        let mut leases = Vec::new();
-        let mut at = HEADER_LEN;
-        let mut good_end = at;
-        while at < data.len() {
-            let rest = &data[at..];
-            if rest.len() < 2 {
-                break; // torn length field at the end
-            }
-            let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-            if rest.len() < 2 + len + 4 {
-                break; // torn record at the end
-            }
-            let body = &rest[2..2 + len];
-            let crc =
-                u32::from_be_bytes([rest[2 + len], rest[3 + len], rest[4 + len], rest[5 + len]]);
-            let last = rest.len() == 2 + len + 4;
-            if crc32(body) != crc {
-                if last {
-                    break; // torn last record
-                }
-                return Err(corrupt(at, "checksum mismatch".into()));
-            }
-            match decode_body(body) {
-                Ok(l) => leases.push(l),
-                Err(why) => return Err(corrupt(at, why.into())),
-            }
-            at += 2 + len + 4;
-            good_end = at;
-        }
-        if good_end < data.len() {
+        if let Some(why) = r.torn {
+            let keep = sibling(&path, &format!(".torn-{}", r.good_end));
+            let tail = &data[r.good_end..];
             tracing::warn!(
                 path = %path.display(),
-                offset = good_end,
-                bytes = data.len() - good_end,
-                "cutting off an unfinished last lease record (a crash during its write; it was never acknowledged)"
+                offset = r.good_end,
+                bytes = tail.len(),
+                kept = %keep.display(),
+                "cutting off a torn last group ({why}): a crash interrupted its write, \
+                 so none of its leases was acknowledged"
             );
-            file.set_len(good_end as u64)
-                .and_then(|()| file.sync_all())
+            std::fs::write(&keep, tail).map_err(|e| {
+                Error::io(format!("keeping the torn tail in {}", keep.display()), e)
+            })?;
+            OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| {
+                    f.set_len(r.good_end as u64)?;
+                    f.sync_all()
+                })
                 .map_err(|e| Error::io(format!("truncating lease file {}", path.display()), e))?;
         }
-        let records = leases.len();
+        let n = r.leases.len();
         Ok((
-            Self {
-                path,
-                file,
-                records,
-            },
-            leases,
+            Self::append_to(path, r.good_end as u64, r.next_seq, n)?,
+            r.leases,
         ))
+    }
+
+    fn append_to(path: PathBuf, len: u64, next_seq: u64, records: usize) -> Result<Self, Error> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("opening lease file {}", path.display()), e))?;
+        Ok(Self {
+            path,
+            file,
+            records,
+            len,
+            next_seq,
+        })
     }
 
     /// The file.
@@ -191,19 +168,24 @@ impl LeaseStore for LeaseJournal {
         if records.is_empty() {
             return Ok(());
         }
-        let mut buf = Vec::with_capacity(records.len() * 40);
-        for r in records {
-            encode_record(r, &mut buf);
-        }
-        self.file
+        let mut buf = Vec::with_capacity(records.len() * 32 + 20);
+        encode_group(self.next_seq, records, &mut buf);
+        let written = self
+            .file
             .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| {
-                Error::io(
-                    format!("appending to lease file {}", self.path.display()),
-                    e,
-                )
-            })?;
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Nothing of this group was acknowledged: cut it off, so that the next
+            // group follows the last good one (best effort; replay would take a
+            // leftover at the end for a torn tail).
+            let _ = self.file.set_len(self.len);
+            return Err(Error::io(
+                format!("appending to lease file {}", self.path.display()),
+                e,
+            ));
+        }
+        self.len += buf.len() as u64;
+        self.next_seq += 1;
         self.records += records.len();
         Ok(())
     }
@@ -213,23 +195,16 @@ impl LeaseStore for LeaseJournal {
     }
 
     fn compact(&mut self, live: &[Lease]) -> Result<(), Error> {
-        let tmp = self.path.with_extension("compact");
+        let keep: Vec<Lease> = live
+            .iter()
+            .filter(|l| l.state != LeaseState::Offered)
+            .cloned()
+            .collect();
         let mut buf = header();
-        for l in live.iter().filter(|l| l.state != LeaseState::Offered) {
-            encode_record(l, &mut buf);
-        }
-        let what = |e| Error::io(format!("compacting lease file {}", self.path.display()), e);
-        let mut f = File::create(&tmp).map_err(what)?;
-        f.write_all(&buf)
-            .and_then(|()| f.sync_all())
-            .map_err(what)?;
-        std::fs::rename(&tmp, &self.path).map_err(what)?;
-        sync_dir(&self.path)?;
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(what)?;
-        self.records = live.len();
+        encode_group(1, &keep, &mut buf);
+        write_whole(&self.path, &buf, "compacting lease file")?;
+        let fresh = Self::append_to(self.path.clone(), buf.len() as u64, 2, keep.len())?;
+        *self = fresh;
         Ok(())
     }
 }

@@ -1,10 +1,11 @@
 //! Where leases live between restarts: the [`LeaseStore`] trait, the default
 //! [`LeaseJournal`] file and an in-memory store.
 
-mod crc;
+pub mod format;
 mod journal;
 
-pub use journal::{LeaseJournal, MAGIC};
+pub use format::{replay, Damage, Replay, MAGIC};
+pub use journal::LeaseJournal;
 
 use crate::error::Error;
 use crate::lease::Lease;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dhcp_pxe::wire::message::MessageType;
 use dhcp_server::addressing::Destination;
-use dhcp_server::{Mode, Reservation, Server, ServerConfig};
+use dhcp_server::{Expiry, Mode, Reservation, Server, ServerConfig};
 
 use crate::support::*;
 
@@ -129,7 +129,7 @@ fn renew_is_answered_to_ciaddr_and_extends_the_lease() {
     assert_eq!(ack.yiaddr, a);
     assert_eq!(t.to, Destination::Unicast(SocketAddrV4::new(a, 68)));
     let exp = h.server.leases().get(a).unwrap().expires;
-    assert_eq!(exp, dhcp_server::server::unix(h.now) + 600);
+    assert_eq!(exp, Expiry::At(dhcp_server::server::unix(h.now) + 600));
     // Rebinding (broadcast) is served the same way.
     renew.flags = renew.flags.set_broadcast();
     let (ack, _) = h.one(&renew);
@@ -195,7 +195,7 @@ fn inform_gets_options_without_lease_time() {
 }
 
 #[test]
-fn bootp_client_gets_a_dynamic_bootp_address_forever() {
+fn bootp_client_gets_a_dynamic_bootp_address_for_a_day_by_default() {
     let mut h = Harness::full();
     let m = base(5, None);
     let (r, t) = h.one(&m);
@@ -203,7 +203,11 @@ fn bootp_client_gets_a_dynamic_bootp_address_forever() {
     assert!(r.yiaddr == Ipv4Addr::new(192, 0, 2, 200) || r.yiaddr == Ipv4Addr::new(192, 0, 2, 201));
     assert_eq!(r.file, b"pxelinux.0");
     assert!(is_hw_unicast(&t, 5));
-    assert_eq!(h.server.leases().get(r.yiaddr).unwrap().expires, u64::MAX);
+    assert_eq!(
+        h.server.leases().get(r.yiaddr).unwrap().expires,
+        Expiry::At(dhcp_server::server::unix(h.now) + 86_400)
+    );
+    assert_eq!(h.server.stats().bootp, 1);
 }
 
 #[test]
@@ -300,7 +304,9 @@ fn a_flooding_client_is_rate_limited_alone() {
 fn exchange_log_lines() {
     let mut h = Harness::full();
     h.dora(1);
-    let lines: Vec<String> = std::iter::from_fn(|| h.server.poll_event()).collect();
+    let lines: Vec<String> = std::iter::from_fn(|| h.server.poll_event())
+        .map(|e| e.text)
+        .collect();
     assert_eq!(lines.len(), 2);
     assert!(
         lines[0].starts_with("DISCOVER") && lines[0].contains("-> OFFER 192.0.2.100"),

@@ -10,7 +10,8 @@ use dhcp_pxe::wire::message::MessageType;
 use dhcp_pxe::{decode_strict, encode};
 use dhcp_server::store::{LeaseJournal, LeaseStore};
 use dhcp_server::{
-    ClientKey, Datagram, Error, Lease, LeaseState, Mode, Range, Server, ServerConfig, Subnet,
+    ClientKey, Datagram, Error, Expiry, Lease, LeaseState, Mode, Range, Server, ServerConfig,
+    Subnet, Tenure,
 };
 
 use crate::support::{base, discover, policy, request};
@@ -20,7 +21,8 @@ fn lease(n: u8, state: LeaseState) -> Lease {
         addr: Ipv4Addr::new(192, 0, 2, n),
         client: ClientKey(vec![1, 2, 0, 0, 0, 0, n]),
         state,
-        expires: 1_700_000_000 + u64::from(n),
+        expires: Expiry::At(1_700_000_000 + u64::from(n)),
+        tenure: Tenure::Fresh,
     }
 }
 
@@ -67,21 +69,30 @@ fn compaction_keeps_live_leases_only() {
 }
 
 #[test]
-fn torn_last_record_is_cut_off() {
+fn torn_last_group_is_cut_off_and_kept_aside() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("leases");
     let (mut j, _) = LeaseJournal::open(&p).unwrap();
-    j.append(&[lease(1, LeaseState::Bound), lease(2, LeaseState::Bound)])
+    j.append(&[lease(1, LeaseState::Bound)]).unwrap();
+    j.append(&[lease(2, LeaseState::Bound), lease(3, LeaseState::Bound)])
         .unwrap();
     drop(j);
     let len = std::fs::metadata(&p).unwrap().len();
     let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
     f.set_len(len - 3).unwrap();
-    let (_, l) = LeaseJournal::open(&p).unwrap();
+    let (mut j, l) = LeaseJournal::open(&p).unwrap();
     assert_eq!(l, vec![lease(1, LeaseState::Bound)]);
-    assert!(
-        std::fs::metadata(&p).unwrap().len() < len - 3,
-        "the torn bytes are gone"
+    let good = std::fs::metadata(&p).unwrap().len();
+    assert!(good < len - 3, "the torn bytes are gone");
+    let kept = dir.path().join(format!("leases.torn-{good}"));
+    assert_eq!(std::fs::metadata(kept).unwrap().len(), len - 3 - good);
+    // Appending continues after the good part: the next start reads everything.
+    j.append(&[lease(4, LeaseState::Bound)]).unwrap();
+    drop(j);
+    let (_, l) = LeaseJournal::open(&p).unwrap();
+    assert_eq!(
+        l,
+        vec![lease(1, LeaseState::Bound), lease(4, LeaseState::Bound)]
     );
 }
 
@@ -98,7 +109,7 @@ fn corruption_in_the_middle_stops_start_up_with_the_offset() {
     .unwrap();
     drop(j);
     let mut bytes = std::fs::read(&p).unwrap();
-    bytes[20 + 2 + 3] ^= 0xff; // first record's address
+    bytes[20 + 3] ^= 0xff; // the only group's sequence number: no torn write does that
     std::fs::write(&p, &bytes).unwrap();
     let err = LeaseJournal::open(&p).unwrap_err();
     assert!(

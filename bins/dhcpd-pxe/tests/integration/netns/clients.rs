@@ -6,7 +6,11 @@ use std::time::Duration;
 use super::{can_run, which, Lab};
 
 /// A udhcpc lease: (address, boot file, siaddr), or `None` when udhcpc got none.
-fn udhcpc(lab: &mut Lab, port: usize, release: bool) -> Option<(String, String, String)> {
+pub(super) fn udhcpc(
+    lab: &mut Lab,
+    port: usize,
+    release: bool,
+) -> Option<(String, String, String)> {
     let n = lab.dir.path().read_dir().unwrap().count();
     let out = lab.path(&format!("udhcpc-{port}-{n}.env"));
     let script = lab.path(&format!("udhcpc-{port}-{n}.sh"));

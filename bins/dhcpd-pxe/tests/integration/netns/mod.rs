@@ -10,6 +10,7 @@
 //! Needs root; without it (and outside CI) each test prints `SKIPPED: …` and returns.
 
 mod clients;
+mod hostile;
 mod isc;
 mod perf;
 
