@@ -22,7 +22,7 @@ use bytes::Bytes;
 use crate::netascii;
 use crate::options::{self, Direction, Limits, Negotiated, RequestOptions};
 use crate::packet::{self, ErrorCode, Mode, Opcode, Packet, Request};
-use crate::source::WriteSink;
+use crate::source::{FileData, SourceError, WriteSink};
 use receiver::Receiver;
 use retry::{Backoff, RetryPolicy};
 use sender::Sender;
@@ -223,13 +223,20 @@ impl Transfer {
         now: Instant,
         peer: SocketAddr,
         request: &Request<'_>,
-        file: Bytes,
+        file: impl Into<FileData>,
         limits: &Limits,
         retry: RetryPolicy,
     ) -> Self {
+        let file = file.into();
         let data = match request.mode {
             Mode::Octet => file,
-            Mode::Netascii => netascii::encode(&file),
+            Mode::Netascii => match file.into_netascii() {
+                Ok(data) => data,
+                Err(err) => {
+                    let message = SourceError::Io(err).message();
+                    return Self::refuse(now, peer, ErrorCode::Undefined, &message);
+                }
+            },
             Mode::Mail => {
                 return Self::refuse(
                     now,
@@ -241,13 +248,9 @@ impl Transfer {
         };
         let mut t = Self::base(Role::ServerRead, now, peer, retry);
         // Negotiating a read cannot fail: only WRQ sizes are limited.
-        t.negotiated = options::negotiate(
-            &request.options,
-            Direction::Read,
-            Some(data.len() as u64),
-            limits,
-        )
-        .unwrap_or_default();
+        t.negotiated =
+            options::negotiate(&request.options, Direction::Read, Some(data.len()), limits)
+                .unwrap_or_default();
         t.backoff = Backoff::new(retry, t.negotiated.timeout);
         let n = &t.negotiated;
         t.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
@@ -433,7 +436,11 @@ impl Transfer {
         let Half::Send(sender) = &mut self.half else {
             return None;
         };
-        let (block, payload) = sender.next_block()?;
+        let Some((block, payload)) = sender.next_block() else {
+            let err = sender.take_read_error()?;
+            self.abort_read(now, err);
+            return self.poll_transmit(now, buf);
+        };
         buf.get_mut(..packet::DATA_HEADER_LEN)?
             .copy_from_slice(&packet::data_header(block));
         self.deadline = Some(now + self.backoff.interval());
@@ -469,6 +476,12 @@ impl Transfer {
         };
         while batch.blocks.len() < max {
             let Some((block, payload)) = sender.next_block() else {
+                if let Some(err) = sender.take_read_error() {
+                    // The ERROR comes out of `poll_transmit`.
+                    batch.blocks.clear();
+                    self.abort_read(now, err);
+                    return 0;
+                }
                 break;
             };
             batch.blocks.push((packet::data_header(block), payload));
@@ -522,6 +535,13 @@ impl Transfer {
             self.outcome = Some(outcome);
             self.stats.ended = Some(now);
         }
+    }
+
+    /// A block of the file could not be read (a streamed file that changed
+    /// or failed): ERROR 0 with the reason, so the client stops at once.
+    fn abort_read(&mut self, now: Instant, err: std::io::Error) {
+        let message = SourceError::Io(err).message();
+        self.fail(now, ErrorCode::Undefined, &message);
     }
 
     /// Ends the transfer with an ERROR to the peer.
