@@ -74,7 +74,12 @@ fn text(len: usize, seed: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 64);
     let mut n = 0u64;
     while out.len() < len {
-        writeln!(out, "version {seed} line {n:08} {}", "x".repeat((n % 50) as usize)).unwrap();
+        writeln!(
+            out,
+            "version {seed} line {n:08} {}",
+            "x".repeat((n % 50) as usize)
+        )
+        .unwrap();
         n += 1;
     }
     out.truncate(len);
@@ -227,7 +232,10 @@ fn run(change: Change, client: Client) {
         fetched(other_status, &other_output),
         "the other transfer failed: {other_status:?} {other_output}"
     );
-    assert!(fs::read(&other_out).unwrap() == other, "other transfer not byte-exact");
+    assert!(
+        fs::read(&other_out).unwrap() == other,
+        "other transfer not byte-exact"
+    );
     assert!(
         fetched(status, &output),
         "{change:?} {client:?}: the running transfer failed: {status:?} {output}"
@@ -274,7 +282,10 @@ fn run(change: Change, client: Client) {
         fetched(other_status, &other_output),
         "the other transfer failed: {other_status:?} {other_output}"
     );
-    assert!(fs::read(&other_out).unwrap() == other, "other transfer not byte-exact");
+    assert!(
+        fs::read(&other_out).unwrap() == other,
+        "other transfer not byte-exact"
+    );
 
     // 3. After the change, a new request sees the new content.
     apply(change, &victim, &new);
@@ -282,7 +293,10 @@ fn run(change: Change, client: Client) {
     let out = fx.out("after");
     let (status, output) = finish(spawn_get(&tools, client, addr, VICTIM, &out));
     assert_alive(&mut server, &fx, "after the changes");
-    assert!(fetched(status, &output), "request after the change failed: {output}");
+    assert!(
+        fetched(status, &output),
+        "request after the change failed: {output}"
+    );
     assert!(
         fs::read(&out).unwrap() == now,
         "{change:?} {client:?}: a request after the change did not get the new content"
