@@ -7,7 +7,9 @@
 //! - the other transfer completes byte-exact;
 //! - a transfer that was running when the file changed completes with the
 //!   version it started with (the served copy is shared and owned, never a
-//!   mapping of the live file);
+//!   mapping of the live file); with the cache off (`--cache-size 0`, the
+//!   path files larger than the cache take) a truncation or an in-place
+//!   rewrite ends that transfer with an ERROR the client receives at once;
 //! - requests made while a writer keeps changing the file get some whole
 //!   version of it (never a mix of two) or an ERROR;
 //! - a request made afterwards gets the new content.
@@ -33,9 +35,9 @@ const VICTIM: &str = "victim.txt";
 const OTHER: &str = "other.bin";
 /// Size of the file that changes: large enough that a transfer is still
 /// running when the change lands, small enough to keep the test short.
-const VICTIM_LEN: usize = 4 << 20;
+const VICTIM_LEN: usize = 2 << 20;
 /// Requests made while a writer keeps changing the file.
-const RACING_REQUESTS: usize = 4;
+const RACING_REQUESTS: usize = 3;
 /// Bound on every wait for a client.
 const CLIENT_LIMIT: Duration = Duration::from_secs(40);
 
@@ -86,13 +88,25 @@ fn text(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-fn tftpd(fx: &Fixture) -> RunningServer {
+/// Whether served files go through the cache or are streamed from disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Served {
+    Cached,
+    Streamed,
+}
+
+fn tftpd(fx: &Fixture, path: Served) -> RunningServer {
     start_server("tftpd", fx.tmp.path(), |port| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
         cmd.arg("-L")
             .arg("-a")
             .arg(format!("127.0.0.1:{port}"))
             .args(["-u", &peers::current_user()])
+            .args(if path == Served::Streamed {
+                &["--cache-size", "0"][..]
+            } else {
+                &[]
+            })
             .arg("-s")
             .arg(&fx.root)
             .env("RUST_LOG", "info");
@@ -198,18 +212,18 @@ fn assert_alive(server: &mut RunningServer, fx: &Fixture, when: &str) {
     }
 }
 
-fn run(change: Change, client: Client) {
+fn run(change: Change, client: Client, path: Served) {
     let Some(tools) = tools() else {
         return;
     };
     let fx = Fixture::new();
     let old = text(VICTIM_LEN, 1);
     let new = text(VICTIM_LEN, 2);
-    let other = pattern(16 << 20, 7);
+    let other = pattern(8 << 20, 7);
     fx.put(VICTIM, &old);
     fx.put(OTHER, &other);
     let victim = fx.root.join(VICTIM);
-    let mut server = tftpd(&fx);
+    let mut server = tftpd(&fx, path);
     let addr = server.addr;
 
     // 1. The file changes while it is being sent, with another transfer running.
@@ -236,17 +250,35 @@ fn run(change: Change, client: Client) {
         fs::read(&other_out).unwrap() == other,
         "other transfer not byte-exact"
     );
-    assert!(
-        fetched(status, &output),
-        "{change:?} {client:?}: the running transfer failed: {status:?} {output}"
-    );
-    let got = fs::read(&victim_out).unwrap();
-    assert!(
-        got == old,
-        "{change:?} {client:?}: the running transfer did not get the version it started with ({} of {} bytes)",
-        got.len(),
-        old.len()
-    );
+    if path == Served::Streamed && !matches!(change, Change::Rename) {
+        // The client must have been told: an ERROR, not its own timeout.
+        assert!(
+            !fetched(status, &output),
+            "{change:?} {client:?}: a changed file was sent whole"
+        );
+        let told = match client {
+            Client::Curl => {
+                status.is_some_and(|s| s.code() != Some(28)) && !output.contains("timed out")
+            }
+            Client::TftpNetascii => output.contains("Error code 0: File changed while being read"),
+        };
+        assert!(
+            told,
+            "{change:?} {client:?}: no ERROR reached the client: {status:?} {output}"
+        );
+    } else {
+        assert!(
+            fetched(status, &output),
+            "{change:?} {client:?}: the running transfer failed: {status:?} {output}"
+        );
+        let got = fs::read(&victim_out).unwrap();
+        assert!(
+            got == old,
+            "{change:?} {client:?}: the running transfer did not get the version it started with ({} of {} bytes)",
+            got.len(),
+            old.len()
+        );
+    }
 
     // 2. Requests arrive while a writer keeps changing the file.
     restore(change, &victim, &old);
@@ -305,30 +337,45 @@ fn run(change: Change, client: Client) {
 
 #[test]
 fn truncate_octet() {
-    run(Change::Truncate, Client::Curl);
+    run(Change::Truncate, Client::Curl, Served::Cached);
 }
 
 #[test]
 fn truncate_netascii() {
-    run(Change::Truncate, Client::TftpNetascii);
+    run(Change::Truncate, Client::TftpNetascii, Served::Cached);
 }
 
 #[test]
 fn rewrite_in_place_octet() {
-    run(Change::RewriteInPlace, Client::Curl);
+    run(Change::RewriteInPlace, Client::Curl, Served::Cached);
 }
 
 #[test]
 fn rewrite_in_place_netascii() {
-    run(Change::RewriteInPlace, Client::TftpNetascii);
+    run(Change::RewriteInPlace, Client::TftpNetascii, Served::Cached);
 }
 
 #[test]
 fn rename_octet() {
-    run(Change::Rename, Client::Curl);
+    run(Change::Rename, Client::Curl, Served::Cached);
 }
 
 #[test]
 fn rename_netascii() {
-    run(Change::Rename, Client::TftpNetascii);
+    run(Change::Rename, Client::TftpNetascii, Served::Cached);
+}
+
+#[test]
+fn streamed_truncate_octet() {
+    run(Change::Truncate, Client::Curl, Served::Streamed);
+}
+
+#[test]
+fn streamed_truncate_netascii() {
+    run(Change::Truncate, Client::TftpNetascii, Served::Streamed);
+}
+
+#[test]
+fn streamed_rewrite_in_place_octet() {
+    run(Change::RewriteInPlace, Client::Curl, Served::Streamed);
 }
