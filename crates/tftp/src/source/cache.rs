@@ -69,7 +69,7 @@ impl Flight {
                     done = self
                         .ready
                         .wait(done)
-                        .unwrap_or_else(PoisonError::into_inner)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
             }
         }
