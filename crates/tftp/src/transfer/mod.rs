@@ -10,6 +10,10 @@
 //!    [`Transfer::handle_timeout`];
 //! 4. stop when [`Transfer::is_finished`] is true; [`Transfer::outcome`] says how it ended.
 //!
+//! A driver that can run blocking work elsewhere calls [`Transfer::hand_off_finish`]
+//! first; then after each `handle` it also checks [`Transfer::poll_finish`] and
+//! reports the finished upload with [`Transfer::handle_finished`].
+//!
 //! A DATA transmit is a 4-byte header written into the caller's buffer plus a
 //! [`Bytes`] slice of the file: the file's bytes are never copied.
 
@@ -134,6 +138,9 @@ enum Phase {
     Handshake,
     /// Blocks flow.
     Data,
+    /// Upload: the last block is written and the sink is handed to the
+    /// driver to finish; waiting for `handle_finished`.
+    Finishing,
     /// The final block is ACKed; repeats of it are answered until the dally time ends.
     Dally,
     /// Sending the last queued packets (an ERROR, a final ACK), then finished.
@@ -180,6 +187,10 @@ pub struct Transfer {
     asked: RequestOptions,
     put_data: Option<Bytes>,
     retry: RetryPolicy,
+    // Server write: finish the sink off the driving thread (opt-in).
+    hand_off_finish: bool,
+    finishing: Option<Box<dyn WriteSink>>,
+    final_ack: Option<u16>,
 }
 
 impl Transfer {
@@ -208,6 +219,9 @@ impl Transfer {
             asked: RequestOptions::default(),
             put_data: None,
             retry,
+            hand_off_finish: false,
+            finishing: None,
+            final_ack: None,
         }
     }
 
@@ -343,6 +357,26 @@ impl Transfer {
         });
         t.queue.push_back((server, Control::Request));
         t
+    }
+
+    /// Finish uploads off the thread that drives this transfer: once the last
+    /// block of a server write is written, the transfer no longer finishes
+    /// the sink itself (flush, `fsync`, rename: slow on a busy disk) but
+    /// hands it out through [`Transfer::poll_finish`]. Without this call the
+    /// sink is finished inside [`Transfer::handle`].
+    pub fn hand_off_finish(&mut self) {
+        self.hand_off_finish = true;
+    }
+
+    /// After [`Transfer::hand_off_finish`]: the sink of an upload whose last
+    /// block has arrived, to be finished ([`WriteSink::finish`]) on a
+    /// blocking thread; then call [`Transfer::handle_finished`] with the
+    /// result. Until then the transfer waits (no timer, datagrams ignored)
+    /// and the final ACK is held back, so the client hears of success only
+    /// once the file is stored. `None` otherwise; call it after each
+    /// `handle`.
+    pub fn poll_finish(&mut self) -> Option<Box<dyn WriteSink>> {
+        self.finishing.take()
     }
 
     /// The peer: the client, or the server's transfer ID once it answered.

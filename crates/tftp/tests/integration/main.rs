@@ -6,3 +6,4 @@ mod loopback;
 mod scenarios;
 mod sim;
 mod simulation;
+mod upload_finish;
