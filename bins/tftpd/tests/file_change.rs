@@ -37,7 +37,7 @@ const OTHER: &str = "other.bin";
 /// running when the change lands, small enough to keep the test short.
 const VICTIM_LEN: usize = 2 << 20;
 /// Requests made while a writer keeps changing the file.
-const RACING_REQUESTS: usize = 3;
+const RACING_REQUESTS: usize = 8;
 /// Bound on every wait for a client.
 const CLIENT_LIMIT: Duration = Duration::from_secs(40);
 
@@ -205,6 +205,41 @@ fn restore(change: Change, path: &Path, old: &[u8]) {
     }
 }
 
+/// A thread that keeps changing the file until dropped (also when the test
+/// fails, before the fixture is removed).
+struct Writer {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(change: Change, victim: &Path, old: &[u8], new: &[u8]) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, victim, old, new) =
+            (stop.clone(), victim.to_owned(), old.to_vec(), new.to_vec());
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                apply(change, &victim, &new);
+                restore(change, &victim, &old);
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 fn assert_alive(server: &mut RunningServer, fx: &Fixture, when: &str) {
     if let Some(status) = server.child.exited() {
         let log = fs::read_to_string(fx.tmp.path().join("tftpd.log")).unwrap_or_default();
@@ -282,17 +317,7 @@ fn run(change: Change, client: Client, path: Served) {
 
     // 2. Requests arrive while a writer keeps changing the file.
     restore(change, &victim, &old);
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (stop, victim, old, new) = (stop.clone(), victim.clone(), old.clone(), new.clone());
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                apply(change, &victim, &new);
-                restore(change, &victim, &old);
-            }
-        })
-    };
+    let writer = Writer::start(change, &victim, &old, &new);
     let other_child = spawn_get(&tools, Client::Curl, addr, OTHER, &other_out);
     for i in 0..RACING_REQUESTS {
         let out = fx.out(&format!("racing-{i}"));
@@ -307,8 +332,7 @@ fn run(change: Change, client: Client, path: Served) {
             );
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
+    drop(writer);
     let (other_status, other_output) = finish(other_child);
     assert!(
         fetched(other_status, &other_output),
