@@ -37,8 +37,8 @@ pub use directory::{DirectoryConfig, DirectoryRoot};
 /// `path` is the file name exactly as the client sent it (raw bytes, no
 /// encoding assumed). Implementations must be safe to call concurrently from
 /// several threads: the server calls them for many requests at once. Both
-/// calls may block on disk I/O; the server makes them off the threads that
-/// drive transfers.
+/// calls may block on disk I/O (a [`DirectoryRoot`] reads a file into its
+/// cache, or waits for another request's read of the same file).
 pub trait FileSource: Send + Sync + fmt::Debug + 'static {
     /// RRQ: the file's bytes (shared, never copied per packet; or streamed
     /// for files too large to hold).

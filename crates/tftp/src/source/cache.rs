@@ -90,8 +90,8 @@ enum Slot {
     Ready {
         buffer: Arc<Buffer>,
         last_used: u64,
-        /// A newer version of the same file was seen: never handed out
-        /// again, dropped as soon as no transfer uses it.
+        /// Another version of the same file (device and inode) was seen
+        /// since: dropped as soon as no transfer uses it.
         stale: bool,
     },
 }
