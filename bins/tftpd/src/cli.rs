@@ -76,6 +76,9 @@ struct Args {
     /// Largest window size granted (1-65535).
     #[arg(short = 'W', long = "windowsize", value_name = "max")]
     windowsize: Option<String>,
+    /// Size of the shared file cache in MiB (0: off).
+    #[arg(long = "cache-size", value_name = "MiB")]
+    cache_size: Option<String>,
     /// Local port range for transfers, `lo:hi`.
     #[arg(short = 'R', long = "port-range", value_name = "lo:hi")]
     port_range: Option<String>,
@@ -163,6 +166,8 @@ pub struct Config {
     pub max_blksize: Option<u16>,
     /// `-W`, when given.
     pub max_windowsize: Option<u16>,
+    /// `--cache-size` in bytes, when given.
+    pub cache_size: Option<u64>,
     /// `-R`, when given.
     pub port_range: Option<(u16, u16)>,
     /// `-v` count, or `--verbosity`.
@@ -283,6 +288,15 @@ fn config(args: Args) -> Result<Config, UsageError> {
             .windowsize
             .as_deref()
             .map(parse_windowsize)
+            .transpose()?,
+        cache_size: args
+            .cache_size
+            .as_deref()
+            .map(|t| {
+                number(t, "cache size")?
+                    .checked_mul(1 << 20)
+                    .ok_or_else(|| usage(format!("Bad cache size value: {t}")))
+            })
             .transpose()?,
         port_range: args
             .port_range

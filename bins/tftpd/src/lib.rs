@@ -208,6 +208,9 @@ fn directory_source_at(config: &Config, dir: &Path) -> Result<DirectoryRoot, Fai
     dc.permissive = config.permissive;
     dc.allow_create = config.create;
     dc.umask = config.umask.unwrap_or(0);
+    if let Some(size) = config.cache_size {
+        dc.cache_size = size;
+    }
     DirectoryRoot::new(dc)
         .with_context(|| format!("{}", dir.display()))
         .map_err(fail(exit::NOINPUT))

@@ -1,14 +1,15 @@
 //! File sources: where the bytes of a read request come from and where the
 //! bytes of a write request go.
 //!
-//! The server asks a [`FileSource`] for a whole file as shared [`Bytes`]
-//! (`open_read`), so every DATA packet is a slice of one buffer and nothing is
-//! copied per packet (see `DESIGN.md`, "The zero-copy data path"). Uploads go
-//! to a [`WriteSink`] (`open_write`).
+//! The server asks a [`FileSource`] for a file's [`FileData`] (`open_read`):
+//! usually one shared [`Bytes`] buffer, so every DATA packet is a slice of it
+//! and nothing is copied per packet (see `DESIGN.md`, "The zero-copy data
+//! path"). Uploads go to a [`WriteSink`] (`open_write`).
 //!
 //! Implementations:
 //! - [`DirectoryRoot`]: a directory on disk with tftp-hpa's `-s`/`-p`/`-c`/`-U`
-//!   rules; regular files are memory-mapped; uploads are atomic.
+//!   rules; files are read once into a shared cache (large ones streamed);
+//!   uploads are atomic where the directory is writable.
 //! - [`MemorySource`]: a fixed, read-only map of names to bytes.
 //! - [`FnSource`]: a closure that produces the bytes of a file on request, for
 //!   embedders that generate files (per-client configs and the like).
@@ -20,22 +21,28 @@ use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 
+mod cache;
+mod data;
 mod directory;
-mod mmap;
 mod resolve;
 mod sink;
+mod stream;
 
-pub use directory::{DirectoryConfig, DirectoryRoot, ReadStrategy};
+pub use cache::DEFAULT_CACHE_SIZE;
+pub use data::FileData;
+pub use directory::{DirectoryConfig, DirectoryRoot};
 
 /// A place files are read from (RRQ) and written to (WRQ).
 ///
 /// `path` is the file name exactly as the client sent it (raw bytes, no
-/// encoding assumed). Implementations must be cheap to call concurrently: the
-/// server calls them from many transfers at once.
+/// encoding assumed). Implementations must be safe to call concurrently from
+/// several threads: the server calls them for many requests at once. Both
+/// calls may block on disk I/O (a [`DirectoryRoot`] reads a file into its
+/// cache, or waits for another request's read of the same file).
 pub trait FileSource: Send + Sync + fmt::Debug + 'static {
-    /// RRQ: the whole file as shared bytes (a memory map for regular files;
-    /// never copied per packet).
-    fn open_read(&self, path: &[u8], ctx: &RequestContext) -> Result<Bytes, SourceError>;
+    /// RRQ: the file's bytes (shared, never copied per packet; or streamed
+    /// for files too large to hold).
+    fn open_read(&self, path: &[u8], ctx: &RequestContext) -> Result<FileData, SourceError>;
 
     /// WRQ: a sink for the incoming file.
     fn open_write(
@@ -200,10 +207,11 @@ impl MemorySource {
 }
 
 impl FileSource for MemorySource {
-    fn open_read(&self, path: &[u8], _ctx: &RequestContext) -> Result<Bytes, SourceError> {
+    fn open_read(&self, path: &[u8], _ctx: &RequestContext) -> Result<FileData, SourceError> {
         self.files
             .get(strip_leading_slashes(path))
             .cloned()
+            .map(FileData::from)
             .ok_or(SourceError::NotFound)
     }
 
@@ -237,7 +245,8 @@ type Generator = dyn Fn(&[u8], &RequestContext) -> Result<Bytes, SourceError> + 
 ///     _ => Err(SourceError::NotFound),
 /// });
 /// let ctx = RequestContext::new("127.0.0.1:2000".parse().unwrap());
-/// assert_eq!(source.open_read(b"/whoami.txt", &ctx).unwrap(), "127.0.0.1\n");
+/// let data = source.open_read(b"/whoami.txt", &ctx).unwrap();
+/// assert_eq!(data.shared().unwrap(), "127.0.0.1\n");
 /// ```
 pub struct FnSource {
     generate: Box<Generator>,
@@ -262,8 +271,8 @@ impl fmt::Debug for FnSource {
 }
 
 impl FileSource for FnSource {
-    fn open_read(&self, path: &[u8], ctx: &RequestContext) -> Result<Bytes, SourceError> {
-        (self.generate)(strip_leading_slashes(path), ctx)
+    fn open_read(&self, path: &[u8], ctx: &RequestContext) -> Result<FileData, SourceError> {
+        (self.generate)(strip_leading_slashes(path), ctx).map(FileData::from)
     }
 
     fn open_write(
@@ -314,8 +323,15 @@ mod tests {
             .with("/boot/a", Bytes::from_static(b"aaa"))
             .with("b", Bytes::new());
         assert_eq!(src.len(), 2);
-        assert_eq!(src.open_read(b"boot/a", &ctx()).unwrap(), "aaa");
-        assert_eq!(src.open_read(b"//boot/a", &ctx()).unwrap(), "aaa");
+        let read = |name: &[u8]| {
+            src.open_read(name, &ctx())
+                .unwrap()
+                .shared()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(read(b"boot/a"), "aaa");
+        assert_eq!(read(b"//boot/a"), "aaa");
         assert!(src.open_read(b"/b", &ctx()).unwrap().is_empty());
         assert!(matches!(
             src.open_read(b"c", &ctx()),
@@ -332,7 +348,8 @@ mod tests {
             out.extend_from_slice(ctx.peer.port().to_string().as_bytes());
             Ok(Bytes::from(out))
         });
-        assert_eq!(src.open_read(b"/x-", &ctx()).unwrap(), "x-4000");
+        let data = src.open_read(b"/x-", &ctx()).unwrap();
+        assert_eq!(data.shared().unwrap(), "x-4000");
         assert!(src.open_write(b"x", &ctx()).is_err());
         assert!(format!("{src:?}").contains("FnSource"));
     }

@@ -82,8 +82,18 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
+    // An upload's flush, fsync and rename run on tokio's blocking pool,
+    // never on the thread that drives this and other transfers.
+    t.hand_off_finish();
     loop {
         flush(sock, t, &mut buf, &mut batch).await?;
+        if let Some(sink) = t.poll_finish() {
+            let result = tokio::task::spawn_blocking(move || sink.finish())
+                .await
+                .unwrap_or_else(|e| Err(io::Error::other(e)));
+            t.handle_finished(Instant::now(), result);
+            continue;
+        }
         if t.is_finished() || (until == Until::Outcome && t.outcome().is_some()) {
             return Ok(());
         }

@@ -80,20 +80,71 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The whole file, read block by block as a sender would (works for shared
+/// and streamed files alike).
+fn read(src: &DirectoryRoot, name: &[u8]) -> Vec<u8> {
+    let mut data = src.open_read(name, &ctx()).unwrap();
+    let len = data.len();
+    let mut out = Vec::new();
+    for start in (0..len).step_by(512) {
+        let end = (start + 512).min(len);
+        out.extend_from_slice(&data.block(start, end, len, start).unwrap());
+    }
+    out
+}
+
 #[test]
 fn reads_regular_and_empty_files() {
     let t = tree();
-    for strategy in [ReadStrategy::Mmap, ReadStrategy::Copy] {
-        let src = source(&t, |c| c.read_strategy = strategy);
-        assert_eq!(src.open_read(b"hello.txt", &ctx()).unwrap(), "hello\n");
-        assert_eq!(src.open_read(b"/hello.txt", &ctx()).unwrap(), "hello\n");
-        assert_eq!(
-            src.open_read(b"sub//data.bin", &ctx()).unwrap(),
-            &[7u8; 5000][..]
-        );
+    for cache_size in [DEFAULT_CACHE_SIZE, 0] {
+        let src = source(&t, |c| c.cache_size = cache_size);
+        assert_eq!(read(&src, b"hello.txt"), b"hello\n");
+        assert_eq!(read(&src, b"/hello.txt"), b"hello\n");
+        assert_eq!(read(&src, b"sub//data.bin"), &[7u8; 5000][..]);
         assert!(src.open_read(b"empty", &ctx()).unwrap().is_empty());
-        assert_eq!(src.open_read(b"link-in", &ctx()).unwrap(), "hello\n");
+        assert_eq!(read(&src, b"link-in"), b"hello\n");
     }
+}
+
+#[test]
+fn transfers_of_a_file_share_one_buffer_until_it_changes() {
+    let t = tree();
+    let src = source(&t, |_| {});
+    let a = src.open_read(b"sub/data.bin", &ctx()).unwrap();
+    let b = src.open_read(b"/sub/data.bin", &ctx()).unwrap();
+    let (a, b) = (a.shared().unwrap(), b.shared().unwrap());
+    assert_eq!(a.as_ptr(), b.as_ptr());
+    // Rewritten in place (same size): a new version, read again; the bytes
+    // a running transfer holds do not change.
+    fs::write(t.root.join("sub/data.bin"), [8u8; 5000]).unwrap();
+    let c = src.open_read(b"sub/data.bin", &ctx()).unwrap();
+    assert_ne!(c.shared().unwrap().as_ptr(), a.as_ptr());
+    assert_eq!(&c.shared().unwrap()[..], &[8u8; 5000][..]);
+    assert_eq!(&a[..], &[7u8; 5000][..]);
+    // Truncated: the next request sees the short file.
+    OpenOptions::new()
+        .write(true)
+        .open(t.root.join("sub/data.bin"))
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    assert_eq!(read(&src, b"sub/data.bin"), &[8u8; 100][..]);
+    assert_eq!(&b[..], &[7u8; 5000][..]);
+}
+
+#[test]
+fn files_larger_than_the_cache_are_streamed() {
+    let t = tree();
+    let src = source(&t, |c| c.cache_size = 4096);
+    let data = src.open_read(b"sub/data.bin", &ctx()).unwrap();
+    assert!(data.shared().is_none());
+    assert_eq!(data.len(), 5000);
+    assert_eq!(read(&src, b"sub/data.bin"), &[7u8; 5000][..]);
+    assert!(src
+        .open_read(b"hello.txt", &ctx())
+        .unwrap()
+        .shared()
+        .is_some());
 }
 
 #[test]
@@ -101,7 +152,7 @@ fn read_needs_world_readable_unless_permissive() {
     let t = tree();
     assert_eq!(read_code(&source(&t, |_| {}), b"private"), 2);
     let permissive = source(&t, |c| c.permissive = true);
-    assert_eq!(permissive.open_read(b"private", &ctx()).unwrap(), "p");
+    assert_eq!(read(&permissive, b"private"), b"p");
 }
 
 #[test]

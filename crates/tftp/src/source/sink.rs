@@ -1,5 +1,6 @@
-//! Atomic uploads: write to a hidden temporary file beside the target, rename
-//! it over the target when the transfer completes.
+//! Upload sinks: atomic (write a hidden temporary file beside the target,
+//! rename it over the target when the transfer completes) where the
+//! directory is writable, in place (tftp-hpa's way) where it is not.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Write};
@@ -75,24 +76,35 @@ impl AtomicFileSink {
     }
 }
 
+/// Counts `data` into `written` and writes it, unless that goes past `limit`.
+fn write_limited(
+    file: &mut Option<BufWriter<File>>,
+    written: &mut u64,
+    limit: Option<u64>,
+    data: &[u8],
+) -> io::Result<()> {
+    *written += data.len() as u64;
+    if limit.is_some_and(|max| *written > max) {
+        // EFBIG maps to "Disk full or allocation exceeded" (code 3).
+        return Err(io::Error::from_raw_os_error(libc::EFBIG));
+    }
+    match file {
+        Some(file) => file.write_all(data),
+        None => Err(finished()),
+    }
+}
+
+fn finished() -> io::Error {
+    io::Error::other("upload already finished")
+}
+
 impl WriteSink for AtomicFileSink {
     fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.written += data.len() as u64;
-        if self.limit.is_some_and(|max| self.written > max) {
-            // EFBIG maps to "Disk full or allocation exceeded" (code 3).
-            return Err(io::Error::from_raw_os_error(libc::EFBIG));
-        }
-        match &mut self.file {
-            Some(file) => file.write_all(data),
-            None => Err(io::Error::other("upload already finished")),
-        }
+        write_limited(&mut self.file, &mut self.written, self.limit, data)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("upload already finished"))?;
+        let file = self.file.take().ok_or_else(finished)?;
         let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.set_permissions(Permissions::from_mode(self.mode))?;
         file.sync_all()?;
@@ -110,5 +122,39 @@ impl Drop for AtomicFileSink {
             drop(self.file.take());
             let _ = fs::remove_file(&self.temp);
         }
+    }
+}
+
+/// A [`WriteSink`] that writes the existing target itself, opened and
+/// truncated by the caller: what tftp-hpa does for every upload. Used only
+/// where the server cannot create the temporary file an atomic upload needs.
+/// The file keeps its inode, owner and mode; an aborted upload leaves what
+/// was written so far.
+#[derive(Debug)]
+pub(super) struct InPlaceSink {
+    file: Option<BufWriter<File>>,
+    written: u64,
+    limit: Option<u64>,
+}
+
+impl InPlaceSink {
+    pub(super) fn new(file: File, limit: Option<u64>) -> Self {
+        Self {
+            file: Some(BufWriter::with_capacity(BUFFER, file)),
+            written: 0,
+            limit,
+        }
+    }
+}
+
+impl WriteSink for InPlaceSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        write_limited(&mut self.file, &mut self.written, self.limit, data)
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let file = self.file.take().ok_or_else(finished)?;
+        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.sync_all()
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::receiver::{DataEffect, Receiver};
 use super::retry::Backoff;
 use super::sender::{AckEffect, Sender};
-use super::storage::{finish, write};
+use super::storage::{finish, hand_off, write};
 use super::{Control, Half, Outcome, Phase, Role, Storage, Transfer};
 use crate::netascii;
 use crate::options::Negotiated;
@@ -52,7 +52,7 @@ impl Transfer {
             self.finish(now);
             return;
         }
-        if self.phase == Phase::Closing {
+        if matches!(self.phase, Phase::Closing | Phase::Finishing) {
             return;
         }
         match (self.role, packet) {
@@ -173,16 +173,23 @@ impl Transfer {
             DataEffect::Accept { ack, last } => {
                 self.stats.bytes += payload.len() as u64;
                 let mut written = write(storage, decoder, payload);
-                if last && written.is_ok() {
+                if last && written.is_ok() && self.hand_off_finish {
+                    match hand_off(storage, decoder) {
+                        Ok(Some(sink)) => {
+                            self.finishing = Some(sink);
+                            self.final_ack = ack.then_some(block);
+                            self.phase = Phase::Finishing;
+                            self.deadline = None;
+                            return;
+                        }
+                        Ok(None) => {}
+                        Err(e) => written = Err(e),
+                    }
+                } else if last && written.is_ok() {
                     written = finish(storage, decoder);
                 }
                 if let Err(e) = written {
-                    let code = if e.kind() == std::io::ErrorKind::StorageFull {
-                        ErrorCode::DiskFull
-                    } else {
-                        ErrorCode::Undefined
-                    };
-                    self.fail(now, code, &e.to_string());
+                    self.fail_write(now, &e);
                     return;
                 }
                 self.backoff.reset();
@@ -200,6 +207,35 @@ impl Transfer {
         }
     }
 
+    /// The result of finishing the sink handed out by `poll_finish`: the
+    /// final ACK on success (then the transfer dallies as usual), an ERROR
+    /// otherwise.
+    pub fn handle_finished(&mut self, now: Instant, result: std::io::Result<()>) {
+        if self.phase != Phase::Finishing {
+            return;
+        }
+        if let Err(e) = result {
+            self.fail_write(now, &e);
+            return;
+        }
+        self.backoff.reset();
+        self.deadline = Some(now + self.backoff.interval());
+        if let Some(block) = self.final_ack.take() {
+            self.queue.push_back((self.peer, Control::Ack(block)));
+        }
+        self.conclude(now, Outcome::Complete);
+        self.phase = Phase::Dally;
+    }
+
+    fn fail_write(&mut self, now: Instant, e: &std::io::Error) {
+        let code = if e.kind() == std::io::ErrorKind::StorageFull {
+            ErrorCode::DiskFull
+        } else {
+            ErrorCode::Undefined
+        };
+        self.fail(now, code, &e.to_string());
+    }
+
     /// Fires the retransmission timer if its deadline has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.deadline {
@@ -214,6 +250,7 @@ impl Transfer {
                 return;
             }
             Phase::Handshake | Phase::Data => {}
+            Phase::Finishing => return,
         }
         self.stats.timeouts += 1;
         if !self.backoff.on_timeout() {

@@ -10,6 +10,10 @@
 //!    [`Transfer::handle_timeout`];
 //! 4. stop when [`Transfer::is_finished`] is true; [`Transfer::outcome`] says how it ended.
 //!
+//! A driver that can run blocking work elsewhere calls [`Transfer::hand_off_finish`]
+//! first; then after each `handle` it also checks [`Transfer::poll_finish`] and
+//! reports the finished upload with [`Transfer::handle_finished`].
+//!
 //! A DATA transmit is a 4-byte header written into the caller's buffer plus a
 //! [`Bytes`] slice of the file: the file's bytes are never copied.
 
@@ -22,7 +26,7 @@ use bytes::Bytes;
 use crate::netascii;
 use crate::options::{self, Direction, Limits, Negotiated, RequestOptions};
 use crate::packet::{self, ErrorCode, Mode, Opcode, Packet, Request};
-use crate::source::WriteSink;
+use crate::source::{FileData, SourceError, WriteSink};
 use receiver::Receiver;
 use retry::{Backoff, RetryPolicy};
 use sender::Sender;
@@ -134,6 +138,9 @@ enum Phase {
     Handshake,
     /// Blocks flow.
     Data,
+    /// Upload: the last block is written and the sink is handed to the
+    /// driver to finish; waiting for `handle_finished`.
+    Finishing,
     /// The final block is ACKed; repeats of it are answered until the dally time ends.
     Dally,
     /// Sending the last queued packets (an ERROR, a final ACK), then finished.
@@ -180,6 +187,10 @@ pub struct Transfer {
     asked: RequestOptions,
     put_data: Option<Bytes>,
     retry: RetryPolicy,
+    // Server write: finish the sink off the driving thread (opt-in).
+    hand_off_finish: bool,
+    finishing: Option<Box<dyn WriteSink>>,
+    final_ack: Option<u16>,
 }
 
 impl Transfer {
@@ -208,6 +219,9 @@ impl Transfer {
             asked: RequestOptions::default(),
             put_data: None,
             retry,
+            hand_off_finish: false,
+            finishing: None,
+            final_ack: None,
         }
     }
 
@@ -223,13 +237,20 @@ impl Transfer {
         now: Instant,
         peer: SocketAddr,
         request: &Request<'_>,
-        file: Bytes,
+        file: impl Into<FileData>,
         limits: &Limits,
         retry: RetryPolicy,
     ) -> Self {
+        let file = file.into();
         let data = match request.mode {
             Mode::Octet => file,
-            Mode::Netascii => netascii::encode(&file),
+            Mode::Netascii => match file.into_netascii() {
+                Ok(data) => data,
+                Err(err) => {
+                    let message = SourceError::Io(err).message();
+                    return Self::refuse(now, peer, ErrorCode::Undefined, &message);
+                }
+            },
             Mode::Mail => {
                 return Self::refuse(
                     now,
@@ -241,13 +262,9 @@ impl Transfer {
         };
         let mut t = Self::base(Role::ServerRead, now, peer, retry);
         // Negotiating a read cannot fail: only WRQ sizes are limited.
-        t.negotiated = options::negotiate(
-            &request.options,
-            Direction::Read,
-            Some(data.len() as u64),
-            limits,
-        )
-        .unwrap_or_default();
+        t.negotiated =
+            options::negotiate(&request.options, Direction::Read, Some(data.len()), limits)
+                .unwrap_or_default();
         t.backoff = Backoff::new(retry, t.negotiated.timeout);
         let n = &t.negotiated;
         t.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
@@ -342,6 +359,26 @@ impl Transfer {
         t
     }
 
+    /// Finish uploads off the thread that drives this transfer: once the last
+    /// block of a server write is written, the transfer no longer finishes
+    /// the sink itself (flush, `fsync`, rename: slow on a busy disk) but
+    /// hands it out through [`Transfer::poll_finish`]. Without this call the
+    /// sink is finished inside [`Transfer::handle`].
+    pub fn hand_off_finish(&mut self) {
+        self.hand_off_finish = true;
+    }
+
+    /// After [`Transfer::hand_off_finish`]: the sink of an upload whose last
+    /// block has arrived, to be finished ([`WriteSink::finish`]) on a
+    /// blocking thread; then call [`Transfer::handle_finished`] with the
+    /// result. Until then the transfer waits (no timer, datagrams ignored)
+    /// and the final ACK is held back, so the client hears of success only
+    /// once the file is stored. `None` otherwise; call it after each
+    /// `handle`.
+    pub fn poll_finish(&mut self) -> Option<Box<dyn WriteSink>> {
+        self.finishing.take()
+    }
+
     /// The peer: the client, or the server's transfer ID once it answered.
     pub fn peer(&self) -> SocketAddr {
         self.peer
@@ -433,7 +470,11 @@ impl Transfer {
         let Half::Send(sender) = &mut self.half else {
             return None;
         };
-        let (block, payload) = sender.next_block()?;
+        let Some((block, payload)) = sender.next_block() else {
+            let err = sender.take_read_error()?;
+            self.abort_read(now, err);
+            return self.poll_transmit(now, buf);
+        };
         buf.get_mut(..packet::DATA_HEADER_LEN)?
             .copy_from_slice(&packet::data_header(block));
         self.deadline = Some(now + self.backoff.interval());
@@ -469,6 +510,12 @@ impl Transfer {
         };
         while batch.blocks.len() < max {
             let Some((block, payload)) = sender.next_block() else {
+                if let Some(err) = sender.take_read_error() {
+                    // The ERROR comes out of `poll_transmit`.
+                    batch.blocks.clear();
+                    self.abort_read(now, err);
+                    return 0;
+                }
                 break;
             };
             batch.blocks.push((packet::data_header(block), payload));
@@ -522,6 +569,13 @@ impl Transfer {
             self.outcome = Some(outcome);
             self.stats.ended = Some(now);
         }
+    }
+
+    /// A block of the file could not be read (a streamed file that changed
+    /// or failed): ERROR 0 with the reason, so the client stops at once.
+    fn abort_read(&mut self, now: Instant, err: std::io::Error) {
+        let message = SourceError::Io(err).message();
+        self.fail(now, ErrorCode::Undefined, &message);
     }
 
     /// Ends the transfer with an ERROR to the peer.

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::block;
 use crate::options::Rollover;
+use crate::source::FileData;
 
 /// What an ACK did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +27,9 @@ pub(crate) enum AckEffect {
 
 #[derive(Debug)]
 pub(crate) struct Sender {
-    data: Bytes,
+    data: FileData,
+    /// Why the last block could not be read (a streamed file changed).
+    read_error: Option<std::io::Error>,
     blksize: u64,
     windowsize: u64,
     rollover: Rollover,
@@ -43,11 +46,18 @@ pub(crate) struct Sender {
 }
 
 impl Sender {
-    pub(crate) fn new(data: Bytes, blksize: u16, windowsize: u16, rollover: Rollover) -> Self {
+    pub(crate) fn new(
+        data: impl Into<FileData>,
+        blksize: u16,
+        windowsize: u16,
+        rollover: Rollover,
+    ) -> Self {
+        let data = data.into();
         let blksize = u64::from(blksize.max(1));
-        let total = data.len() as u64 / blksize + 1;
+        let total = data.len() / blksize + 1;
         Self {
             data,
+            read_error: None,
             blksize,
             windowsize: u64::from(windowsize.max(1)),
             rollover,
@@ -64,20 +74,35 @@ impl Sender {
     }
 
     /// The next DATA block of the current window, if any remains to send.
+    /// `None` also when the block cannot be read: see [`Sender::take_read_error`].
     pub(crate) fn next_block(&mut self) -> Option<(u16, Bytes)> {
         if self.next > self.window_end() {
             return None;
         }
         let index = self.next;
-        let start = ((index - 1) * self.blksize) as usize;
-        let end = (start + self.blksize as usize).min(self.data.len());
-        let payload = self.data.slice(start.min(end)..end);
+        let len = self.data.len();
+        let start = ((index - 1) * self.blksize).min(len);
+        let end = (start + self.blksize).min(len);
+        let ahead = (self.window_end() * self.blksize).min(len);
+        let keep = (self.acked * self.blksize).min(start);
+        let payload = match self.data.block(start, end, ahead, keep) {
+            Ok(payload) => payload,
+            Err(err) => {
+                self.read_error = Some(err);
+                return None;
+            }
+        };
         if index <= self.sent_high {
             self.retransmitted += 1;
         }
         self.sent_high = self.sent_high.max(index);
         self.next += 1;
         Some((block::wire(index, self.rollover), payload))
+    }
+
+    /// Why `next_block` returned `None` although blocks were due, if a read failed.
+    pub(crate) fn take_read_error(&mut self) -> Option<std::io::Error> {
+        self.read_error.take()
     }
 
     /// True while blocks of the current window remain unsent.
@@ -113,7 +138,7 @@ impl Sender {
 
     /// Payload bytes acknowledged so far.
     pub(crate) fn bytes_acked(&self) -> u64 {
-        (self.acked * self.blksize).min(self.data.len() as u64)
+        (self.acked * self.blksize).min(self.data.len())
     }
 }
 

@@ -32,7 +32,8 @@ pub(super) fn write(
     }
 }
 
-pub(super) fn finish(
+/// Writes what the netascii decoder still holds (a trailing `\r`).
+fn flush_decoder(
     storage: &mut Storage,
     decoder: &mut Option<netascii::Decoder>,
 ) -> std::io::Result<()> {
@@ -41,8 +42,30 @@ pub(super) fn finish(
         d.finish(&mut tail);
         write(storage, &mut None, &tail)?;
     }
+    Ok(())
+}
+
+/// The last block is written: finishes the sink here (flush, fsync, rename).
+pub(super) fn finish(
+    storage: &mut Storage,
+    decoder: &mut Option<netascii::Decoder>,
+) -> std::io::Result<()> {
+    flush_decoder(storage, decoder)?;
     match storage {
         Storage::Sink(s) => s.take().map_or(Ok(()), |s| s.finish()),
         Storage::Memory(_) => Ok(()),
     }
+}
+
+/// The last block is written: hands the sink out so the driver can finish
+/// it on another thread (`None` for memory).
+pub(super) fn hand_off(
+    storage: &mut Storage,
+    decoder: &mut Option<netascii::Decoder>,
+) -> std::io::Result<Option<Box<dyn WriteSink>>> {
+    flush_decoder(storage, decoder)?;
+    Ok(match storage {
+        Storage::Sink(s) => s.take(),
+        Storage::Memory(_) => None,
+    })
 }
