@@ -140,6 +140,7 @@ fn run(c: Case, retry: RetryPolicy) -> Result {
 fn sim_retry() -> RetryPolicy {
     RetryPolicy {
         initial: Duration::from_millis(200),
+        min_rto: Duration::from_millis(10),
         max_interval: Duration::from_secs(2),
         max_retries: 15,
         dally: Duration::from_secs(5),
