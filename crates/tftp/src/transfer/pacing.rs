@@ -13,13 +13,25 @@
 //! keeps up with.
 //!
 //! - Until the first loss nothing is paced: a whole window leaves at once.
-//! - A loss (a gap reported by the receiver, or a timeout) halves `burst`.
-//! - A window acknowledged in full with no loss grows `burst` by
+//! - A loss (a gap reported by the receiver, or a timeout) halves `burst`;
+//!   at one block per burst it doubles the gap between bursts instead (a
+//!   receiver slower than one block per round trip: 64 KiB blocks into a
+//!   ROM's small buffer).
+//! - A window acknowledged in full with no loss first shrinks a doubled gap
+//!   by an eighth (never below one round trip), then grows `burst` by
 //!   `windowsize / 16` blocks (at least one), never above `windowsize`.
 //! - After a timeout the first burst is a single block, a probe: a receiver
-//!   that already holds it answers with the ACK of where it stands.
+//!   that already holds it answers with the ACK of where it stands. A second
+//!   timeout in a row (a receiver that never reports gaps and loses the
+//!   tail of every burst) drops `burst` to one block at once.
 
 use std::time::{Duration, Instant};
+
+/// The longest gap between bursts: loss at a slower pace is left to the
+/// retransmission timer.
+const MAX_GAP: Duration = Duration::from_millis(250);
+/// The gap a doubling starts from when no round trip was measured.
+const MIN_GAP: Duration = Duration::from_micros(100);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Pacer {
@@ -28,6 +40,8 @@ pub(crate) struct Pacer {
     burst: u64,
     /// Set by the first loss: from then on bursts are spread over time.
     paced: bool,
+    /// The gap between bursts beyond one round trip (zero: one round trip).
+    gap: Duration,
     /// Blocks sent in the current burst.
     in_burst: u64,
     /// The next burst may not leave before this.
@@ -36,6 +50,8 @@ pub(crate) struct Pacer {
     probe: bool,
     /// A loss was seen since the last window-end ACK.
     lossy_window: bool,
+    /// Timeouts since the last ACK that made progress.
+    stalled: u32,
     srtt: Option<Duration>,
 }
 
@@ -45,10 +61,12 @@ impl Pacer {
             windowsize,
             burst: windowsize,
             paced: false,
+            gap: Duration::ZERO,
             in_burst: 0,
             release: None,
             probe: false,
             lossy_window: false,
+            stalled: 0,
             srtt: None,
         }
     }
@@ -75,9 +93,10 @@ impl Pacer {
         }
     }
 
-    /// The gap between bursts: one smoothed round trip (zero until measured).
+    /// The gap between bursts: one smoothed round trip (zero until
+    /// measured), or longer after losses at one block per burst.
     pub(crate) fn interval(&self) -> Duration {
-        self.srtt.unwrap_or_default()
+        self.srtt.unwrap_or_default().max(self.gap)
     }
 
     pub(crate) fn on_srtt(&mut self, srtt: Duration) {
@@ -95,16 +114,34 @@ impl Pacer {
     pub(crate) fn on_loss(&mut self, timeout: bool) {
         self.paced = true;
         self.lossy_window = true;
-        self.burst = (self.burst / 2).max(1);
+        if timeout {
+            self.stalled += 1;
+        }
+        if self.burst > 1 {
+            self.burst = if self.stalled > 1 { 1 } else { self.burst / 2 };
+        } else {
+            self.gap = (self.interval() * 2).clamp(MIN_GAP, MAX_GAP);
+        }
         self.probe |= timeout;
         self.on_round();
+    }
+
+    /// An ACK acknowledged new blocks.
+    pub(crate) fn on_progress(&mut self) {
+        self.stalled = 0;
     }
 
     /// The last block of a window was acknowledged.
     pub(crate) fn on_window_acked(&mut self) {
         if !self.lossy_window {
-            let step = (self.windowsize / 16).max(1);
-            self.burst = (self.burst + step).min(self.windowsize);
+            let floor = self.srtt.unwrap_or_default().max(MIN_GAP);
+            if self.gap > floor {
+                self.gap -= self.gap / 8;
+            } else {
+                self.gap = Duration::ZERO;
+                let step = (self.windowsize / 16).max(1);
+                self.burst = (self.burst + step).min(self.windowsize);
+            }
         }
         self.lossy_window = false;
         self.on_round();
@@ -159,6 +196,37 @@ mod tests {
             p.on_window_acked();
         }
         assert_eq!(p.burst(), 32);
+    }
+
+    #[test]
+    fn at_one_block_per_burst_the_gap_grows_and_shrinks_back() {
+        let srtt = Duration::from_millis(1);
+        let mut p = Pacer::new(4);
+        p.on_srtt(srtt);
+        p.on_loss(false);
+        p.on_loss(false);
+        assert_eq!((p.burst(), p.interval()), (1, srtt));
+        p.on_loss(false);
+        assert_eq!(p.interval(), 2 * srtt);
+        p.on_loss(false);
+        assert_eq!(p.interval(), 4 * srtt);
+        for _ in 0..40 {
+            p.on_window_acked();
+        }
+        assert_eq!(p.interval(), srtt);
+        assert!(p.burst() > 1, "then the burst grows");
+    }
+
+    #[test]
+    fn timeouts_in_a_row_drop_to_one_block() {
+        let mut p = Pacer::new(64);
+        p.on_loss(true);
+        assert_eq!(p.burst(), 32);
+        p.on_progress();
+        p.on_loss(true);
+        assert_eq!(p.burst(), 16);
+        p.on_loss(true);
+        assert_eq!(p.burst(), 1);
     }
 
     #[test]

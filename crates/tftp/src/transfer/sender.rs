@@ -13,9 +13,10 @@
 //!   ignored (Sorcerer's Apprentice, RFC 1123 §4.2.3.1);
 //! - the retransmission timer resends from the first unacknowledged block,
 //!   starting with that block alone;
-//! - round trips are timed on the last block sent for the first time, and
-//!   never on a block sent twice (Karn's rule).
+//! - every ACK of a block sent exactly once is a round-trip sample; a block
+//!   sent twice never is (Karn's rule).
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -51,8 +52,9 @@ pub(crate) struct Sender {
     next: u64,
     /// Highest index ever sent.
     sent_high: u64,
-    /// The block being timed for a round-trip sample, and when it left.
-    timed: Option<(u64, Instant)>,
+    /// For each block after `acked` that was sent: when, if it was sent
+    /// exactly once (`None` once sent again).
+    sent_at: VecDeque<Option<Instant>>,
     /// A round-trip sample taken by the last ACK.
     sample: Option<Duration>,
     /// A duplicate ACK of `acked` may restart the window.
@@ -83,7 +85,7 @@ impl Sender {
             acked: 0,
             next: 1,
             sent_high: 0,
-            timed: None,
+            sent_at: VecDeque::new(),
             sample: None,
             armed: true,
             risky: false,
@@ -110,8 +112,11 @@ impl Sender {
         let payload = self.data.slice(start.min(end)..end);
         if index <= self.sent_high {
             self.retransmitted += 1;
-        } else {
-            self.timed = Some((index, now));
+        }
+        let slot = (index - self.acked - 1) as usize;
+        match self.sent_at.get_mut(slot) {
+            Some(at) => *at = None,
+            None => self.sent_at.push_back(Some(now)),
         }
         self.sent_high = self.sent_high.max(index);
         self.next += 1;
@@ -139,12 +144,12 @@ impl Sender {
         let span = self.sent_high.saturating_sub(self.acked);
         match block::index_at_or_after(self.acked, block, span, self.rollover) {
             Some(k) if k > self.acked => {
-                if let Some((timed, at)) = self.timed {
-                    if k >= timed {
-                        self.sample = Some(now.saturating_duration_since(at));
-                        self.timed = None;
-                    }
+                let newly = (k - self.acked) as usize;
+                if let Some(Some(at)) = self.sent_at.get(newly - 1) {
+                    self.sample = Some(now.saturating_duration_since(*at));
                 }
+                self.sent_at.drain(..newly.min(self.sent_at.len()));
+                self.pacer.on_progress();
                 let window_end = self.window_end();
                 self.acked = k;
                 self.armed = !self.risky;
@@ -156,7 +161,6 @@ impl Sender {
                 if k < self.sent_high {
                     // RFC 7440 §4: the receiver holds everything up to k.
                     self.next = k + 1;
-                    self.timed = None;
                     if answered_probe {
                         // Where the receiver stands after a timeout: the
                         // loss was already counted.
@@ -167,6 +171,8 @@ impl Sender {
                     }
                     return AckEffect::Restart;
                 }
+                // Blocks resent after a restart may still be in flight.
+                self.next = self.next.max(k + 1);
                 if k == window_end {
                     self.pacer.on_window_acked();
                 } else {
@@ -180,7 +186,6 @@ impl Sender {
                 self.armed = false;
                 self.risky = true;
                 self.next = self.acked + 1;
-                self.timed = None;
                 self.pacer.on_loss(false);
                 self.fast_restarts += 1;
                 AckEffect::Restart
@@ -203,7 +208,6 @@ impl Sender {
     /// block, that block alone first.
     pub(crate) fn rewind(&mut self) {
         self.next = self.acked + 1;
-        self.timed = None;
         self.risky = true;
         self.armed = false;
         self.after_timeout = true;
@@ -353,7 +357,13 @@ mod tests {
         s.next_block(t1);
         s.rewind();
         s.next_block(t1);
-        assert_eq!(s.on_ack(t1 + Duration::from_millis(1), 4), AckEffect::Progress);
-        assert_eq!(s.take_sample(), None, "block 4 was sent before the rewind");
+        assert_eq!(s.on_ack(t1 + Duration::from_millis(1), 3), AckEffect::Restart);
+        assert_eq!(s.take_sample(), None, "block 3 was sent twice");
+        assert_eq!(s.on_ack(t1 + Duration::from_millis(2), 4), AckEffect::Progress);
+        assert_eq!(
+            s.take_sample(),
+            Some(Duration::from_millis(2)),
+            "block 4 was sent once"
+        );
     }
 }

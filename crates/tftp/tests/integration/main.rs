@@ -1,7 +1,9 @@
 //! Integration tests of the TFTP engine: deterministic simulations of client
 //! and server transfers over a lossy in-memory channel with a virtual clock.
 
+mod fabric;
 mod loopback;
+mod recovery;
 mod scenarios;
 mod sim;
 mod simulation;

@@ -107,6 +107,10 @@ fn run(c: Case, retry: RetryPolicy) -> Result {
             Transfer::client_get(now, server, b"pxelinux.0", mode, asked, retry)
         }
     });
+    // Every other seed takes DATA through the batch API, in batches of 1–64.
+    if c.seed % 2 == 1 {
+        net.batch = Some(1 + (c.seed / 2 % 64) as usize);
+    }
     let finished = net.run(5_000_000, Duration::from_secs(3600));
     let delivered = if c.put {
         sink.data.lock().unwrap().clone()
