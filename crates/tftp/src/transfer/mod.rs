@@ -487,7 +487,7 @@ impl Transfer {
         let (block, payload) = sender.next_block(now)?;
         buf.get_mut(..packet::DATA_HEADER_LEN)?
             .copy_from_slice(&packet::data_header(block));
-        self.deadline = Some(now + self.backoff.interval());
+        self.arm_after_data(now);
         Some(Transmit {
             destination: self.peer,
             len: packet::DATA_HEADER_LEN,
@@ -527,9 +527,17 @@ impl Transfer {
             batch.blocks.push((packet::data_header(block), payload));
         }
         if !batch.blocks.is_empty() {
-            self.deadline = Some(now + self.backoff.interval());
+            self.arm_after_data(now);
         }
         batch.blocks.len()
+    }
+
+    /// DATA left at `now`: the retransmission timer runs from the last block
+    /// of the window, not while pacing holds some of it back (a timeout in a
+    /// pacing gap would count the sender's own restraint as loss).
+    fn arm_after_data(&mut self, now: Instant) {
+        let held = matches!(&self.half, Half::Send(s) if s.release().is_some());
+        self.deadline = (!held).then(|| now + self.backoff.interval());
     }
 
     fn encode(&self, control: &Control, buf: &mut [u8]) -> Option<usize> {

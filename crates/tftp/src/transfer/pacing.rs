@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 /// The longest gap between bursts: loss at a slower pace is left to the
 /// retransmission timer.
-const MAX_GAP: Duration = Duration::from_millis(250);
+const MAX_GAP: Duration = Duration::from_millis(100);
 /// The gap a doubling starts from when no round trip was measured.
 const MIN_GAP: Duration = Duration::from_micros(100);
 

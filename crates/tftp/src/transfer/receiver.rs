@@ -7,7 +7,10 @@
 //!   its timer (RFC 7440 §4). Once per gap: the blocks that follow it in the
 //!   same round are dropped silently; a block at or below the highest one
 //!   already answered means the sender restarted and lost again, a new gap.
-//! - An old block (our ACK was lost) is answered once with the same ACK.
+//! - An old block (our ACK was lost, the sender timed out and rewound) is
+//!   answered with the same ACK once per rewind: again only when the block
+//!   that drew the last answer comes once more (the sender rewound again,
+//!   perhaps because that answer was lost).
 
 use super::block;
 use crate::options::Rollover;
@@ -41,8 +44,8 @@ pub(crate) struct Receiver {
     /// The highest future block answered or seen since the last progress
     /// (a gap was reported).
     gap_high: Option<u64>,
-    /// An old block was already answered since the last progress.
-    old_answered: bool,
+    /// The old block that drew the last answer since the last progress.
+    old_answered: Option<u16>,
     done: bool,
 }
 
@@ -55,7 +58,7 @@ impl Receiver {
             received: 0,
             since_ack: 0,
             gap_high: None,
-            old_answered: false,
+            old_answered: None,
             done: false,
         }
     }
@@ -71,7 +74,7 @@ impl Receiver {
             self.received += 1;
             self.since_ack += 1;
             self.gap_high = None;
-            self.old_answered = false;
+            self.old_answered = None;
             let last = len < self.blksize;
             self.done = last;
             let ack = last || self.since_ack >= self.windowsize;
@@ -102,7 +105,13 @@ impl Receiver {
                 self.gap_high = Some(k);
                 true
             }
-            (None, _) => !std::mem::replace(&mut self.old_answered, true),
+            (None, _) => {
+                let again = self.old_answered.is_none_or(|b| b == block);
+                if again {
+                    self.old_answered = Some(block);
+                }
+                again
+            }
         };
         if !answer {
             return DataEffect::Drop { ack: None };
@@ -122,7 +131,7 @@ impl Receiver {
     pub(crate) fn on_timeout(&mut self) -> u16 {
         self.since_ack = 0;
         self.gap_high = None;
-        self.old_answered = false;
+        self.old_answered = None;
         self.last_block()
     }
 
@@ -177,6 +186,8 @@ mod tests {
         );
         assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
         assert_eq!(r.on_data(1, 512), DataEffect::Drop { ack: None });
+        // The sender rewound again: block 2 once more is answered once more.
+        assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
     }
 
     #[test]

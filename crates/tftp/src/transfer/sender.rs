@@ -13,8 +13,10 @@
 //!   ignored (Sorcerer's Apprentice, RFC 1123 §4.2.3.1);
 //! - the retransmission timer resends from the first unacknowledged block,
 //!   starting with that block alone;
-//! - every ACK of a block sent exactly once is a round-trip sample; a block
-//!   sent twice never is (Karn's rule).
+//! - an ACK of the last block sent, if that block was sent exactly once, is
+//!   a round-trip sample; a block sent twice never is (Karn's rule), nor is
+//!   an ACK after a gap (the receiver sends it when a later block arrives)
+//!   or after a rewind (it may answer a resent old block).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -145,7 +147,12 @@ impl Sender {
         match block::index_at_or_after(self.acked, block, span, self.rollover) {
             Some(k) if k > self.acked => {
                 let newly = (k - self.acked) as usize;
-                if let Some(Some(at)) = self.sent_at.get(newly - 1) {
+                // An ACK after a gap leaves when a later block arrives, not
+                // when block k did, and after a rewind it may answer an old
+                // block: only an ACK of everything sent, in a round without
+                // a rewind, is timed.
+                let timed = k >= self.sent_high && !self.risky;
+                if let (true, Some(Some(at))) = (timed, self.sent_at.get(newly - 1)) {
                     self.sample = Some(now.saturating_duration_since(*at));
                 }
                 self.sent_at.drain(..newly.min(self.sent_at.len()));
