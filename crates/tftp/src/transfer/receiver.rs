@@ -201,7 +201,13 @@ mod tests {
         // The sender restarts at 2 and loses it again: 3 shows a new round.
         assert_eq!(r.on_data(3, 512), DataEffect::Drop { ack: Some(1) });
         assert_eq!(r.on_data(4, 512), DataEffect::Drop { ack: None });
-        assert_eq!(r.on_data(2, 512), DataEffect::Accept { ack: false, last: false });
+        assert_eq!(
+            r.on_data(2, 512),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
     }
 
     #[test]
@@ -211,7 +217,13 @@ mod tests {
             r.on_data(i as u16, 8);
         }
         assert_eq!(r.on_data(1, 8), DataEffect::Drop { ack: Some(65535) });
-        assert_eq!(r.on_data(0, 8), DataEffect::Accept { ack: false, last: false });
+        assert_eq!(
+            r.on_data(0, 8),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
     }
 
     #[test]

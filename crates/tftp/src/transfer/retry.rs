@@ -229,7 +229,11 @@ mod tests {
         assert_eq!(b.interval(), Duration::from_secs(1), "the ceiling holds");
         let mut short = Backoff::adaptive(RetryPolicy::default(), Some(ms(300)));
         short.on_sample(ms(200));
-        assert_eq!(short.interval(), ms(300), "a client's timeout is the ceiling");
+        assert_eq!(
+            short.interval(),
+            ms(300),
+            "a client's timeout is the ceiling"
+        );
     }
 
     #[test]

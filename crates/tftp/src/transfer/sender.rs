@@ -329,7 +329,11 @@ mod tests {
         drain(&mut s);
         assert_eq!(ack(&mut s, 8), AckEffect::Progress);
         assert_eq!(s.next_block(Instant::now()).map(|(b, _)| b), Some(9));
-        assert_eq!(ack(&mut s, 8), AckEffect::Ignored, "only block 9 sent: no gap");
+        assert_eq!(
+            ack(&mut s, 8),
+            AckEffect::Ignored,
+            "only block 9 sent: no gap"
+        );
     }
 
     #[test]
@@ -364,9 +368,15 @@ mod tests {
         s.next_block(t1);
         s.rewind();
         s.next_block(t1);
-        assert_eq!(s.on_ack(t1 + Duration::from_millis(1), 3), AckEffect::Restart);
+        assert_eq!(
+            s.on_ack(t1 + Duration::from_millis(1), 3),
+            AckEffect::Restart
+        );
         assert_eq!(s.take_sample(), None, "block 3 was sent twice");
-        assert_eq!(s.on_ack(t1 + Duration::from_millis(2), 4), AckEffect::Progress);
+        assert_eq!(
+            s.on_ack(t1 + Duration::from_millis(2), 4),
+            AckEffect::Progress
+        );
         assert_eq!(
             s.take_sample(),
             Some(Duration::from_millis(2)),

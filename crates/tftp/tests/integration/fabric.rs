@@ -258,7 +258,12 @@ impl Fabric {
         let now = self.instant();
         for i in 0..self.clients.len() {
             let from = self.clients[i].addr;
-            for (to, d) in drain(&mut self.clients[i].transfer, now, self.batch, &mut self.buf) {
+            for (to, d) in drain(
+                &mut self.clients[i].transfer,
+                now,
+                self.batch,
+                &mut self.buf,
+            ) {
                 self.send(from, to, d);
             }
         }
@@ -273,7 +278,6 @@ impl Fabric {
 
     fn deliver(&mut self, e: Event) {
         let now = self.instant();
-
 
         if e.to == SERVER.parse::<SocketAddr>().unwrap() {
             if let Ok(Packet::Rrq(r)) = Packet::parse(&e.data) {

@@ -7,3 +7,4 @@ mod recovery;
 mod scenarios;
 mod sim;
 mod simulation;
+mod timers;

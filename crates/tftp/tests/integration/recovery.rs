@@ -139,13 +139,24 @@ fn a_window_larger_than_the_receive_buffer_keeps_the_pace_of_a_smaller_one() {
         assert_eq!(small.overruns, 0, "16 blocks fit");
         let big = over_small_buffer(1468, 256, silent);
         let s = &big.server[0];
-        eprintln!("ws16 {:?}, ws256 {:?} (silent {silent}): {s:?}", small.time, big.time);
+        eprintln!(
+            "ws16 {:?}, ws256 {:?} (silent {silent}): {s:?}",
+            small.time, big.time
+        );
         assert!(big.overruns > 0, "the scenario overruns the buffer");
         assert!(s.pacing.is_some(), "loss started pacing");
-        assert!(s.window < 256 && s.window > 16, "effective window {}", s.window);
+        assert!(
+            s.window < 256 && s.window > 16,
+            "effective window {}",
+            s.window
+        );
         // A client that reports gaps keeps up with windowsize 16; one that
         // only ACKs window ends costs the sender a few short timeouts more.
-        let bound = if silent { 2 * small.time } else { small.time * 5 / 4 };
+        let bound = if silent {
+            2 * small.time
+        } else {
+            small.time * 5 / 4
+        };
         assert!(big.time <= bound, "{:?} vs {:?}", big.time, small.time);
         assert!(s.timeouts <= 8, "{} timeouts", s.timeouts);
     }
@@ -167,7 +178,12 @@ fn sixty_four_kib_blocks_into_a_small_buffer_do_not_collapse() {
             assert!(r.server[0].pacing.is_some(), "loss started pacing");
             assert!(r.time <= lockstep * 3, "{:?} vs {lockstep:?}", r.time);
         }
-        assert!(sixteen.time <= four.time * 3 / 2, "{:?} vs {:?}", sixteen.time, four.time);
+        assert!(
+            sixteen.time <= four.time * 3 / 2,
+            "{:?} vs {:?}",
+            sixteen.time,
+            four.time
+        );
     }
 }
 
@@ -204,7 +220,10 @@ fn bursty_loss_is_recovered_in_round_trips_not_seconds() {
             // one-second timeout would take seconds; a megabyte takes about
             // 30 ms on this path. (The client's own timer for a lost request
             // is not the server's business.)
-            assert!(served < Duration::from_millis(500), "seed {seed}: {served:?}");
+            assert!(
+                served < Duration::from_millis(500),
+                "seed {seed}: {served:?}"
+            );
         }
     }
     eprintln!("80 runs: {total:?}, {lost} lost, {resent} resent, {timeouts} timeouts");
@@ -218,14 +237,7 @@ fn a_storm_of_clients_shares_one_lossy_link() {
     // 24 clients, windowsize 4 (what OVMF asks), half of them never reporting
     // gaps, over a 1 Gb/s link with a 256 KB queue and 2 % random loss both
     // ways; DATA leaves through the batch API.
-    let link = |loss| {
-        Link::new(
-            Some(125_000_000),
-            256_000,
-            Duration::from_micros(100),
-            loss,
-        )
-    };
+    let link = |loss| Link::new(Some(125_000_000), 256_000, Duration::from_micros(100), loss);
     for seed in 0..4 {
         let mut s = Setup::new(1468, 4, 512 << 10);
         s.seed = seed;
@@ -245,4 +257,3 @@ fn a_storm_of_clients_shares_one_lossy_link() {
         assert!(r.time < Duration::from_secs(2), "seed {seed}: {:?}", r.time);
     }
 }
-
