@@ -14,9 +14,9 @@
 //!
 //! - Until the first loss nothing is paced: a whole window leaves at once.
 //! - A loss (a gap reported by the receiver, or a timeout) halves `burst`;
-//!   at one block per burst it doubles the gap between bursts instead (a
-//!   receiver slower than one block per round trip: 64 KiB blocks into a
-//!   ROM's small buffer).
+//!   at one block per burst it doubles the gap between bursts instead, up to
+//!   eight round trips (a receiver slower than one block per round trip:
+//!   64 KiB blocks into a small buffer before the round trip is measured).
 //! - A window acknowledged in full with no loss first shrinks a doubled gap
 //!   by an eighth (never below one round trip), then grows `burst` by
 //!   `windowsize / 16` blocks (at least one), never above `windowsize`.
@@ -27,10 +27,11 @@
 
 use std::time::{Duration, Instant};
 
-/// The longest gap between bursts: loss at a slower pace is left to the
-/// retransmission timer.
-const MAX_GAP: Duration = Duration::from_millis(100);
-/// The gap a doubling starts from when no round trip was measured.
+/// The longest gap between bursts, in round trips: random loss must not
+/// slow a transfer to a crawl, and a round trip that is measured includes
+/// the time the receiver takes to read its backlog.
+const MAX_GAP_RTTS: u32 = 8;
+/// The round trip assumed for the gap while none is measured.
 const MIN_GAP: Duration = Duration::from_micros(100);
 
 #[derive(Debug, Clone)]
@@ -120,7 +121,8 @@ impl Pacer {
         if self.burst > 1 {
             self.burst = if self.stalled > 1 { 1 } else { self.burst / 2 };
         } else {
-            self.gap = (self.interval() * 2).clamp(MIN_GAP, MAX_GAP);
+            let max = self.srtt.unwrap_or_default().max(MIN_GAP) * MAX_GAP_RTTS;
+            self.gap = (self.interval() * 2).clamp(MIN_GAP, max);
         }
         self.probe |= timeout;
         self.on_round();

@@ -257,3 +257,56 @@ fn a_storm_of_clients_shares_one_lossy_link() {
         assert!(r.time < Duration::from_secs(2), "seed {seed}: {:?}", r.time);
     }
 }
+
+#[test]
+fn thousands_of_seeds_over_small_buffers_and_lossy_links() {
+    const BLKSIZES: [u16; 4] = [512, 1468, 8192, 65464];
+    const WINDOWS: [u16; 6] = [1, 4, 8, 16, 64, 256];
+    let seeds = 2000;
+    let mut slow = 0;
+    let mut worst = Duration::ZERO;
+    for seed in 0..seeds {
+        let mut r = Rng::new(seed ^ 0x1055);
+        let blksize = BLKSIZES[r.below(4) as usize];
+        let windowsize = WINDOWS[r.below(6) as usize];
+        let loss = |r: &mut Rng| match r.below(3) {
+            0 => Loss::None,
+            1 => Loss::Random(r.below(50)),
+            _ => bursty(),
+        };
+        let mut s = Setup::new(blksize, windowsize, r.below(150_000) as usize);
+        s.seed = seed;
+        s.up = lan(loss(&mut r));
+        s.down = lan(loss(&mut r));
+        if r.chance(500) {
+            s.buffer = Some(SocketBuffer::new(
+                [65_536, RMEM_DEFAULT, 1 << 20][r.below(3) as usize],
+                [10_000_000, 100_000_000, 1_000_000_000][r.below(3) as usize],
+            ));
+        }
+        s.silent_gaps = r.chance(300);
+        s.batch = r.chance(500).then(|| 1 + r.below(64) as usize);
+        let case = format!(
+            "seed {seed}: blksize {blksize} ws {windowsize} size {} buffer {:?} silent {} batch {:?}",
+            s.size,
+            s.buffer.as_ref().map(|b| (b.capacity, b.rate)),
+            s.silent_gaps,
+            s.batch
+        );
+        let run = s.run();
+        let server = &run.server[0];
+        let served = server.ended.unwrap() - server.started;
+        worst = worst.max(served);
+        // Only a lost OACK (or its ACK 0), before any round trip is known,
+        // waits out the initial one-second interval.
+        if served > Duration::from_millis(500) {
+            slow += 1;
+            assert!(
+                run.lost > 0 && served < Duration::from_secs(8),
+                "{case}: {served:?} {server:?}"
+            );
+        }
+    }
+    eprintln!("{slow} of {seeds} took over 0.5 s, worst {worst:?}");
+    assert!(slow * 50 < seeds, "{slow} slow transfers");
+}
