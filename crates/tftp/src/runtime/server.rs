@@ -463,8 +463,8 @@ fn log_transfer(
     let oack: Vec<String> = n.oack.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let ok = matches!(t.outcome(), Some(Outcome::Complete | Outcome::SizeProbe)) && io.is_ok();
     if ok {
-        info!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, outcome, "transfer");
+        info!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, timeouts = s.timeouts, fast_recoveries = s.fast_recoveries, srtt_us = s.srtt.map_or(0, |d| d.as_micros() as u64), window = s.window, pacing_us = s.pacing.map_or(0, |d| d.as_micros() as u64), outcome, "transfer");
     } else {
-        warn!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, outcome, "transfer");
+        warn!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, timeouts = s.timeouts, fast_recoveries = s.fast_recoveries, srtt_us = s.srtt.map_or(0, |d| d.as_micros() as u64), window = s.window, pacing_us = s.pacing.map_or(0, |d| d.as_micros() as u64), outcome, "transfer");
     }
 }

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::receiver::{DataEffect, Receiver};
-use super::retry::Backoff;
 use super::sender::{AckEffect, Sender};
 use super::storage::{finish, hand_off, write};
 use super::{Control, Half, Outcome, Phase, Role, Storage, Transfer};
@@ -58,6 +57,7 @@ impl Transfer {
         match (self.role, packet) {
             (Role::ServerRead | Role::ClientPut, Packet::Ack { block }) => self.on_ack(now, block),
             (Role::ClientPut, Packet::Oack(o)) if self.phase == Phase::Handshake => {
+                self.handshake_answered(now);
                 match self.asked.accept_oack(&o) {
                     Ok(n) => self.start_put(n),
                     Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
@@ -66,6 +66,7 @@ impl Transfer {
             (Role::ClientGet, Packet::Oack(o)) => match self.phase {
                 Phase::Handshake => match self.asked.accept_oack(&o) {
                     Ok(n) => {
+                        self.handshake_answered(now);
                         self.start_get(n);
                         self.queue.push_back((self.peer, Control::Ack(0)));
                     }
@@ -81,11 +82,13 @@ impl Transfer {
             (Role::ClientGet, Packet::Data { block, payload }) => {
                 if self.phase == Phase::Handshake {
                     // No OACK: the server took none of the options.
+                    self.handshake_answered(now);
                     self.start_get(Negotiated::default());
                 }
                 self.on_data(now, block, payload);
             }
             (Role::ServerWrite, Packet::Data { block, payload }) => {
+                self.handshake_answered(now);
                 self.on_data(now, block, payload);
             }
             _ => self.stats.dropped += 1,
@@ -101,8 +104,19 @@ impl Transfer {
         ));
     }
 
+    /// The peer answered the request or OACK: its round trip is the first
+    /// sample, unless the request or OACK went out twice (Karn's rule).
+    fn handshake_answered(&mut self, now: Instant) {
+        if let Some((at, once)) = self.handshake_sent {
+            if once {
+                self.backoff.on_sample(now.saturating_duration_since(at));
+            }
+            self.handshake_sent = Some((at, false));
+        }
+    }
+
     fn start_get(&mut self, n: Negotiated) {
-        self.backoff = Backoff::new(self.retry, n.timeout);
+        self.backoff = self.backoff.renegotiated(self.retry, n.timeout);
         self.half = Half::Recv {
             receiver: Receiver::new(n.blksize, n.windowsize, n.rollover),
             storage: Storage::Memory(Vec::with_capacity(
@@ -116,9 +130,13 @@ impl Transfer {
     }
 
     fn start_put(&mut self, n: Negotiated) {
-        self.backoff = Backoff::new(self.retry, n.timeout);
+        self.backoff = self.backoff.renegotiated(self.retry, n.timeout);
         let data = self.put_data.take().unwrap_or_default();
-        self.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
+        let mut sender = Sender::new(data, n.blksize, n.windowsize, n.rollover);
+        if let Some(srtt) = self.backoff.srtt() {
+            sender.set_srtt(srtt);
+        }
+        self.half = Half::Send(sender);
         self.negotiated = n;
         self.phase = Phase::Data;
         self.deadline = None;
@@ -127,9 +145,14 @@ impl Transfer {
     fn on_ack(&mut self, now: Instant, block: u16) {
         match self.phase {
             Phase::Handshake if self.role == Role::ClientPut && block == 0 => {
+                self.handshake_answered(now);
                 self.start_put(Negotiated::default());
             }
             Phase::Handshake if block == 0 => {
+                self.handshake_answered(now);
+                if let (Half::Send(sender), Some(srtt)) = (&mut self.half, self.backoff.srtt()) {
+                    sender.set_srtt(srtt);
+                }
                 self.phase = Phase::Data;
                 self.backoff.reset();
                 self.deadline = None;
@@ -138,12 +161,17 @@ impl Transfer {
                 let Half::Send(sender) = &mut self.half else {
                     return;
                 };
-                match sender.on_ack(block) {
+                let effect = sender.on_ack(now, block);
+                if let Some(rtt) = sender.take_sample() {
+                    self.backoff.on_sample(rtt);
+                    sender.set_srtt(self.backoff.srtt().unwrap_or(rtt));
+                }
+                match effect {
                     AckEffect::Complete => {
                         self.conclude(now, Outcome::Complete);
                         self.finish(now);
                     }
-                    AckEffect::Progress => {
+                    AckEffect::Progress | AckEffect::Restart => {
                         self.backoff.reset();
                         self.deadline = None;
                     }

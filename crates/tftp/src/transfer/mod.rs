@@ -7,7 +7,8 @@
 //! 2. after `handle` and after [`Transfer::handle_timeout`], call
 //!    [`Transfer::poll_transmit`] until it returns `None`, sending each [`Transmit`];
 //! 3. sleep until [`Transfer::poll_timeout`] (or the next datagram), then call
-//!    [`Transfer::handle_timeout`];
+//!    [`Transfer::handle_timeout`] and poll again: the deadline is either the
+//!    retransmission timer or the release time of a paced burst;
 //! 4. stop when [`Transfer::is_finished`] is true; [`Transfer::outcome`] says how it ended.
 //!
 //! A driver that can run blocking work elsewhere calls [`Transfer::hand_off_finish`]
@@ -33,6 +34,7 @@ use sender::Sender;
 
 mod block;
 mod handle;
+mod pacing;
 mod receiver;
 pub mod retry;
 mod sender;
@@ -107,7 +109,8 @@ pub enum Outcome {
     TimedOut,
 }
 
-/// Counters of one transfer.
+/// Counters of one transfer, and what its loss recovery settled on: the
+/// figures a per-transfer log line needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     /// Payload bytes delivered (acknowledged when sending, accepted when receiving).
@@ -116,6 +119,20 @@ pub struct Stats {
     pub retransmits: u64,
     /// Retransmission timeouts that fired.
     pub timeouts: u64,
+    /// Sending roles: restarts on the receiver's ACK after a gap (RFC 7440
+    /// §4), without waiting for the timer.
+    pub fast_recoveries: u64,
+    /// Smoothed round-trip time, once measured (Karn's rule applies).
+    pub srtt: Option<Duration>,
+    /// The retransmission interval in force (measured for sending roles,
+    /// backoff included).
+    pub rto: Duration,
+    /// Sending roles: blocks sent back to back (the effective window) when
+    /// the transfer ended; receiving roles: the negotiated windowsize.
+    pub window: u64,
+    /// Sending roles: the interval between paced bursts, once loss started
+    /// pacing; `None` when the transfer was never paced.
+    pub pacing: Option<Duration>,
     /// Datagrams dropped as malformed or from a foreign TID.
     pub dropped: u64,
     /// When the transfer started.
@@ -177,7 +194,11 @@ pub struct Transfer {
     latched: bool,
     queue: VecDeque<(SocketAddr, Control)>,
     backoff: Backoff,
+    /// The retransmission (or dally) deadline.
     deadline: Option<Instant>,
+    /// When the first request or OACK left, and whether it left only once:
+    /// the handshake's round trip is the first sample (Karn's rule).
+    handshake_sent: Option<(Instant, bool)>,
     negotiated: Negotiated,
     outcome: Option<Outcome>,
     stats: Stats,
@@ -202,14 +223,23 @@ impl Transfer {
             peer,
             latched: matches!(role, Role::ServerRead | Role::ServerWrite),
             queue: VecDeque::new(),
-            backoff: Backoff::new(retry, None),
+            backoff: match role {
+                Role::ServerRead | Role::ClientPut => Backoff::adaptive(retry, None),
+                Role::ServerWrite | Role::ClientGet => Backoff::new(retry, None),
+            },
             deadline: None,
+            handshake_sent: None,
             negotiated: Negotiated::default(),
             outcome: None,
             stats: Stats {
                 bytes: 0,
                 retransmits: 0,
                 timeouts: 0,
+                fast_recoveries: 0,
+                srtt: None,
+                rto: retry.initial,
+                window: 1,
+                pacing: None,
                 dropped: 0,
                 started: now,
                 ended: None,
@@ -265,7 +295,7 @@ impl Transfer {
         t.negotiated =
             options::negotiate(&request.options, Direction::Read, Some(data.len()), limits)
                 .unwrap_or_default();
-        t.backoff = Backoff::new(retry, t.negotiated.timeout);
+        t.backoff = Backoff::adaptive(retry, t.negotiated.timeout);
         let n = &t.negotiated;
         t.half = Half::Send(Sender::new(data, n.blksize, n.windowsize, n.rollover));
         if t.negotiated.oack.is_empty() {
@@ -413,9 +443,14 @@ impl Transfer {
     /// Counters.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
+        s.srtt = self.backoff.srtt();
+        s.rto = self.backoff.interval();
+        s.window = u64::from(self.negotiated.windowsize);
         if let Half::Send(sender) = &self.half {
             s.bytes = sender.bytes_acked();
             s.retransmits += sender.retransmitted;
+            s.fast_recoveries = sender.fast_restarts;
+            (s.window, s.pacing) = sender.pacing();
         }
         s
     }
@@ -431,22 +466,38 @@ impl Transfer {
         }
     }
 
-    /// When [`Transfer::handle_timeout`] must be called next; `None` while
-    /// there is nothing to wait for (call again after `handle` or `poll_transmit`).
+    /// When [`Transfer::handle_timeout`] must be called next, then
+    /// [`Transfer::poll_transmit`]: the retransmission deadline, or earlier
+    /// the release time of the next paced burst of DATA. `None` while there
+    /// is nothing to wait for (call again after `handle` or `poll_transmit`).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase == Phase::Finished {
-            None
-        } else {
-            self.deadline
+            return None;
+        }
+        let release = match (&self.half, self.phase) {
+            (Half::Send(sender), Phase::Data) if self.queue.is_empty() => sender.release(),
+            _ => None,
+        };
+        match (self.deadline, release) {
+            (Some(d), Some(r)) => Some(d.min(r)),
+            (d, r) => d.or(r),
         }
     }
 
     /// The next datagram to send, if any. DATA comes out as its header in
     /// `buf[..4]` plus a payload slice, so `buf` needs only room for the
     /// largest control packet (516 bytes is plenty; an OACK is at most ~100).
+    /// `None` also while a paced burst waits for its release time, which
+    /// [`Transfer::poll_timeout`] then returns.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         if let Some((dest, control)) = self.queue.pop_front() {
             let len = self.encode(&control, buf)?;
+            if matches!(control, Control::Request | Control::Oack) {
+                self.handshake_sent = Some(match self.handshake_sent {
+                    None => (now, true),
+                    Some((first, _)) => (first, false),
+                });
+            }
             if !matches!(control, Control::Error(..)) {
                 let wait = if self.phase == Phase::Dally {
                     self.backoff.dally()
@@ -470,14 +521,14 @@ impl Transfer {
         let Half::Send(sender) = &mut self.half else {
             return None;
         };
-        let Some((block, payload)) = sender.next_block() else {
+        let Some((block, payload)) = sender.next_block(now) else {
             let err = sender.take_read_error()?;
             self.abort_read(now, err);
             return self.poll_transmit(now, buf);
         };
         buf.get_mut(..packet::DATA_HEADER_LEN)?
             .copy_from_slice(&packet::data_header(block));
-        self.deadline = Some(now + self.backoff.interval());
+        self.arm_after_data(now);
         Some(Transmit {
             destination: self.peer,
             len: packet::DATA_HEADER_LEN,
@@ -489,7 +540,9 @@ impl Transfer {
     /// `sendmmsg`): clears `batch`, fills it with at most `max` consecutive
     /// blocks of the current window, all to [`Transfer::peer`], and returns
     /// how many. Returns 0 while a control packet is queued (take those with
-    /// [`Transfer::poll_transmit`] first) or when no block is due.
+    /// [`Transfer::poll_transmit`] first) or when no block is due; a paced
+    /// transfer hands out one burst and returns 0 until its release time
+    /// ([`Transfer::poll_timeout`]).
     ///
     /// Equivalent to calling `poll_transmit` that many times: the same
     /// blocks, the same timer. A driver calls it until it returns 0, then
@@ -509,7 +562,7 @@ impl Transfer {
             return 0;
         };
         while batch.blocks.len() < max {
-            let Some((block, payload)) = sender.next_block() else {
+            let Some((block, payload)) = sender.next_block(now) else {
                 if let Some(err) = sender.take_read_error() {
                     // The ERROR comes out of `poll_transmit`.
                     batch.blocks.clear();
@@ -521,9 +574,17 @@ impl Transfer {
             batch.blocks.push((packet::data_header(block), payload));
         }
         if !batch.blocks.is_empty() {
-            self.deadline = Some(now + self.backoff.interval());
+            self.arm_after_data(now);
         }
         batch.blocks.len()
+    }
+
+    /// DATA left at `now`: the retransmission timer runs from the last block
+    /// of the window, not while pacing holds some of it back (a timeout in a
+    /// pacing gap would count the sender's own restraint as loss).
+    fn arm_after_data(&mut self, now: Instant) {
+        let held = matches!(&self.half, Half::Send(s) if s.release().is_some());
+        self.deadline = (!held).then(|| now + self.backoff.interval());
     }
 
     fn encode(&self, control: &Control, buf: &mut [u8]) -> Option<usize> {

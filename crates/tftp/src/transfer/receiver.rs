@@ -2,9 +2,15 @@
 //! in order and decides when to ACK (RFC 1350, RFC 7440).
 //!
 //! - The last block of each window, and the final (short) block, are ACKed.
-//! - A block from the future (a gap) is answered once with an ACK of the last
-//!   in-order block, so the sender restarts from there without waiting for its timer.
-//! - An old block (our ACK was lost) is answered once with the same ACK.
+//! - A block from the future (a gap) is answered at once with an ACK of the
+//!   last in-order block, so the sender restarts from there without waiting for
+//!   its timer (RFC 7440 §4). Once per gap: the blocks that follow it in the
+//!   same round are dropped silently; a block at or below the highest one
+//!   already answered means the sender restarted and lost again, a new gap.
+//! - An old block (our ACK was lost, the sender timed out and rewound) is
+//!   answered with the same ACK once per rewind: again only when the block
+//!   that drew the last answer comes once more (the sender rewound again,
+//!   perhaps because that answer was lost).
 
 use super::block;
 use crate::options::Rollover;
@@ -35,8 +41,11 @@ pub(crate) struct Receiver {
     received: u64,
     /// Blocks accepted since the last ACK.
     since_ack: u64,
-    /// An out-of-order block was already answered since the last progress.
-    nacked: bool,
+    /// The highest future block answered or seen since the last progress
+    /// (a gap was reported).
+    gap_high: Option<u64>,
+    /// The old block that drew the last answer since the last progress.
+    old_answered: Option<u16>,
     done: bool,
 }
 
@@ -48,7 +57,8 @@ impl Receiver {
             rollover,
             received: 0,
             since_ack: 0,
-            nacked: false,
+            gap_high: None,
+            old_answered: None,
             done: false,
         }
     }
@@ -63,7 +73,8 @@ impl Receiver {
             }
             self.received += 1;
             self.since_ack += 1;
-            self.nacked = false;
+            self.gap_high = None;
+            self.old_answered = None;
             let last = len < self.blksize;
             self.done = last;
             let ack = last || self.since_ack >= self.windowsize;
@@ -78,11 +89,33 @@ impl Receiver {
                 ack: Some(self.last_block()),
             };
         }
-        if self.nacked {
+        let future = block::index_at_or_after(
+            self.received + 2,
+            block,
+            self.windowsize.saturating_sub(2),
+            self.rollover,
+        );
+        let answer = match (future, self.gap_high) {
+            // A gap: answered unless it continues the round already answered.
+            (Some(k), Some(high)) if k > high => {
+                self.gap_high = Some(k);
+                false
+            }
+            (Some(k), _) => {
+                self.gap_high = Some(k);
+                true
+            }
+            (None, _) => {
+                let again = self.old_answered.is_none_or(|b| b == block);
+                if again {
+                    self.old_answered = Some(block);
+                }
+                again
+            }
+        };
+        if !answer {
             return DataEffect::Drop { ack: None };
         }
-        // A gap or an old block: one in-order ACK until progress is made.
-        self.nacked = true;
         self.since_ack = 0;
         DataEffect::Drop {
             ack: Some(self.last_block()),
@@ -97,7 +130,8 @@ impl Receiver {
     /// The retransmission timer fired: the ACK to send again.
     pub(crate) fn on_timeout(&mut self) -> u16 {
         self.since_ack = 0;
-        self.nacked = false;
+        self.gap_high = None;
+        self.old_answered = None;
         self.last_block()
     }
 
@@ -151,6 +185,45 @@ mod tests {
             }
         );
         assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
+        assert_eq!(r.on_data(1, 512), DataEffect::Drop { ack: None });
+        // The sender rewound again: block 2 once more is answered once more.
+        assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
+    }
+
+    #[test]
+    fn a_restart_that_loses_again_is_a_new_gap() {
+        let mut r = Receiver::new(512, 8, Rollover::ToZero);
+        r.on_data(1, 512);
+        // Round 1: 2 lost; 3..5 arrive.
+        assert_eq!(r.on_data(3, 512), DataEffect::Drop { ack: Some(1) });
+        assert_eq!(r.on_data(4, 512), DataEffect::Drop { ack: None });
+        assert_eq!(r.on_data(5, 512), DataEffect::Drop { ack: None });
+        // The sender restarts at 2 and loses it again: 3 shows a new round.
+        assert_eq!(r.on_data(3, 512), DataEffect::Drop { ack: Some(1) });
+        assert_eq!(r.on_data(4, 512), DataEffect::Drop { ack: None });
+        assert_eq!(
+            r.on_data(2, 512),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
+    }
+
+    #[test]
+    fn gap_at_the_wrap() {
+        let mut r = Receiver::new(8, 4, Rollover::ToZero);
+        for i in 1..=65535u32 {
+            r.on_data(i as u16, 8);
+        }
+        assert_eq!(r.on_data(1, 8), DataEffect::Drop { ack: Some(65535) });
+        assert_eq!(
+            r.on_data(0, 8),
+            DataEffect::Accept {
+                ack: false,
+                last: false
+            }
+        );
     }
 
     #[test]

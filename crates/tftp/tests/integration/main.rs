@@ -1,9 +1,12 @@
 //! Integration tests of the TFTP engine: deterministic simulations of client
 //! and server transfers over a lossy in-memory channel with a virtual clock.
 
+mod fabric;
 mod file_source;
 mod loopback;
+mod recovery;
 mod scenarios;
 mod sim;
 mod simulation;
+mod timers;
 mod upload_finish;

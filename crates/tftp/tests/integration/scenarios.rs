@@ -172,6 +172,7 @@ fn backoff_doubles_and_gives_up() {
         max_interval: Duration::from_secs(4),
         max_retries: 4,
         dally: Duration::from_secs(1),
+        ..RetryPolicy::default()
     };
     let mut t = with_rrq("f", &[], |r| {
         Transfer::server_read(

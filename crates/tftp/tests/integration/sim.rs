@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tftp::source::WriteSink;
-use tftp::{Limits, Packet, RetryPolicy, Transfer};
+use tftp::{DataBatch, Limits, Packet, RetryPolicy, Transfer};
 
 /// splitmix64: small, seedable, good enough to pick faults.
 #[derive(Debug, Clone)]
@@ -111,7 +111,43 @@ pub(crate) struct Net {
     /// Server transfers, one per request that reached port 69, with their TIDs.
     pub(crate) servers: Vec<(SocketAddr, Transfer)>,
     pub(crate) side: ServerSide,
+    /// Take DATA with `poll_transmit_batch` (at most this many blocks per
+    /// call), as a batching driver does, instead of one `poll_transmit` each.
+    pub(crate) batch: Option<usize>,
     buf: Vec<u8>,
+}
+
+/// Everything `t` wants to send at `now`, as whole datagrams: through
+/// `poll_transmit_batch` first when `batch` is set, as the tokio driver does.
+pub(crate) fn drain(
+    t: &mut Transfer,
+    now: Instant,
+    batch: Option<usize>,
+    buf: &mut [u8],
+) -> Vec<(SocketAddr, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Some(max) = batch {
+        let mut b = DataBatch::new();
+        loop {
+            let n = t.poll_transmit_batch(now, max, &mut b);
+            assert_eq!(n, b.blocks.len());
+            assert!(n <= max);
+            if n == 0 {
+                break;
+            }
+            for (header, payload) in &b.blocks {
+                let mut d = header.to_vec();
+                d.extend_from_slice(payload);
+                out.push((b.destination, d));
+            }
+        }
+    }
+    while let Some(tx) = t.poll_transmit(now, buf) {
+        let mut d = buf[..tx.len].to_vec();
+        d.extend_from_slice(&tx.payload);
+        out.push((tx.destination, d));
+    }
+    out
 }
 
 impl Net {
@@ -133,6 +169,7 @@ impl Net {
             client: make_client(base),
             servers: Vec::new(),
             side,
+            batch: None,
             buf: vec![0; 1024],
         }
     }
@@ -173,21 +210,14 @@ impl Net {
     fn flush(&mut self) {
         let now = self.instant();
         let client_addr: SocketAddr = CLIENT.parse().unwrap();
-        while let Some(t) = self.client.poll_transmit(now, &mut self.buf) {
-            let mut d = self.buf[..t.len].to_vec();
-            d.extend_from_slice(&t.payload);
-            self.send(client_addr, t.destination, d);
+        for (to, d) in drain(&mut self.client, now, self.batch, &mut self.buf) {
+            self.send(client_addr, to, d);
         }
         for i in 0..self.servers.len() {
-            loop {
-                let (tid, server) = &mut self.servers[i];
-                let tid = *tid;
-                let Some(t) = server.poll_transmit(now, &mut self.buf) else {
-                    break;
-                };
-                let mut d = self.buf[..t.len].to_vec();
-                d.extend_from_slice(&t.payload);
-                self.send(tid, t.destination, d);
+            let (tid, server) = &mut self.servers[i];
+            let tid = *tid;
+            for (to, d) in drain(server, now, self.batch, &mut self.buf) {
+                self.send(tid, to, d);
             }
         }
     }

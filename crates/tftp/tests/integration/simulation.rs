@@ -107,6 +107,10 @@ fn run(c: Case, retry: RetryPolicy) -> Result {
             Transfer::client_get(now, server, b"pxelinux.0", mode, asked, retry)
         }
     });
+    // Every other seed takes DATA through the batch API, in batches of 1–64.
+    if c.seed % 2 == 1 {
+        net.batch = Some(1 + (c.seed / 2 % 64) as usize);
+    }
     let finished = net.run(5_000_000, Duration::from_secs(3600));
     let delivered = if c.put {
         sink.data.lock().unwrap().clone()
@@ -140,6 +144,7 @@ fn run(c: Case, retry: RetryPolicy) -> Result {
 fn sim_retry() -> RetryPolicy {
     RetryPolicy {
         initial: Duration::from_millis(200),
+        min_rto: Duration::from_millis(10),
         max_interval: Duration::from_secs(2),
         max_retries: 15,
         dally: Duration::from_secs(5),
