@@ -309,8 +309,8 @@ impl Admission {
     /// [`AdmissionConfig::summary_every`] has passed since it; `force` (at
     /// shutdown) skips the wait.
     pub fn poll_summary(&mut self, now: Instant, force: bool) -> Option<Summary> {
-        let due = force
-            || now.saturating_duration_since(self.last_summary) >= self.config.summary_every;
+        let due =
+            force || now.saturating_duration_since(self.last_summary) >= self.config.summary_every;
         if !due || self.counts.is_empty() {
             return None;
         }
@@ -362,7 +362,9 @@ mod tests {
             }
         }
         assert!(replies <= 10 + 8, "{replies} busy replies in one second");
-        let s = adm.poll_summary(t0 + Duration::from_secs(10), false).unwrap();
+        let s = adm
+            .poll_summary(t0 + Duration::from_secs(10), false)
+            .unwrap();
         assert_eq!(s.busy_replied + s.busy_dropped, 1003);
         assert_eq!(s.running, 2);
         assert_eq!(adm.poll_summary(t0 + Duration::from_secs(11), false), None);

@@ -131,9 +131,7 @@ pub fn accept(
     source: &dyn FileSource,
 ) -> Result<Accepted, Ignored> {
     let Some(direction) = Direction::of_request(datagram) else {
-        let opcode = datagram
-            .get(..2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let opcode = datagram.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
         return Err(Ignored { opcode });
     };
     let refuse = |filename: &[u8], remapped, code, message: &str, malformed| Accepted {
@@ -164,13 +162,31 @@ pub fn accept(
     };
     let name = req.filename;
     if req.mode == Mode::Mail {
-        return Ok(refuse(name, None, ErrorCode::IllegalOperation, "Unknown mode", true));
+        return Ok(refuse(
+            name,
+            None,
+            ErrorCode::IllegalOperation,
+            "Unknown mode",
+            true,
+        ));
     }
     if name.is_empty() {
-        return Ok(refuse(name, None, ErrorCode::IllegalOperation, "Illegal operation", true));
+        return Ok(refuse(
+            name,
+            None,
+            ErrorCode::IllegalOperation,
+            "Illegal operation",
+            true,
+        ));
     }
     if let Err(e) = options::check(&req.options, &config.limits) {
-        return Ok(refuse(name, None, ErrorCode::OptionRefused, &e.to_string(), false));
+        return Ok(refuse(
+            name,
+            None,
+            ErrorCode::OptionRefused,
+            &e.to_string(),
+            false,
+        ));
     }
     if direction == Direction::Write && !config.allow_write {
         let msg = "Write requests are not accepted";
@@ -180,7 +196,13 @@ pub fn accept(
         Some(remap) => match remap.remap(name, peer.ip(), direction) {
             Ok(m) => m,
             Err(r) => {
-                return Ok(refuse(name, None, ErrorCode::AccessViolation, &r.message, false));
+                return Ok(refuse(
+                    name,
+                    None,
+                    ErrorCode::AccessViolation,
+                    &r.message,
+                    false,
+                ));
             }
         },
         None => name.to_vec(),
@@ -188,7 +210,13 @@ pub fn accept(
     let remapped = (mapped.as_slice() != name).then(|| mapped.clone());
     if mapped.iter().any(|&c| c < 0x20 || c == 0x7f) || mapped.is_empty() {
         let not_found = ErrorCode::FileNotFound.default_message();
-        return Ok(refuse(name, remapped, ErrorCode::FileNotFound, not_found, false));
+        return Ok(refuse(
+            name,
+            remapped,
+            ErrorCode::FileNotFound,
+            not_found,
+            false,
+        ));
     }
     let mut ctx = RequestContext::new(peer);
     ctx.local = local;
@@ -197,9 +225,8 @@ pub fn accept(
         ..req
     };
     let opened = match direction {
-        Direction::Read => open_read(source, &req, &ctx).map(|data| {
-            Transfer::server_read(now, peer, &req, data, &config.limits, config.retry)
-        }),
+        Direction::Read => open_read(source, &req, &ctx)
+            .map(|data| Transfer::server_read(now, peer, &req, data, &config.limits, config.retry)),
         Direction::Write => open_write(source, &req, &mut ctx).map(|sink| {
             Transfer::server_write(now, peer, &req, sink, &config.limits, config.retry)
         }),

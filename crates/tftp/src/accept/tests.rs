@@ -8,10 +8,13 @@ use crate::source::{MemorySource, WriteSink};
 
 const PEER: &str = "192.0.2.7:4000";
 
+/// One call to the source: direction, name, size hint.
+type Call = (Direction, Vec<u8>, Option<u64>);
+
 /// A source that records what it was asked and serves `ok.txt`.
 #[derive(Debug, Default)]
 struct Recorder {
-    calls: Mutex<Vec<(Direction, Vec<u8>, Option<u64>)>>,
+    calls: Mutex<Vec<Call>>,
 }
 
 #[derive(Debug)]
@@ -77,7 +80,11 @@ fn request(op: u8, name: &[u8], mode: &str, opts: &[(&str, &str)]) -> Vec<u8> {
     p
 }
 
-fn run(datagram: &[u8], config: &AcceptConfig, source: &dyn FileSource) -> Result<Accepted, Ignored> {
+fn run(
+    datagram: &[u8],
+    config: &AcceptConfig,
+    source: &dyn FileSource,
+) -> Result<Accepted, Ignored> {
     accept(
         datagram,
         PEER.parse().unwrap(),
@@ -135,7 +142,10 @@ fn malformed_requests_get_error_4_as_in_tftpd() {
         (b"\x00\x01ok.txt\x00binary\x00", "Unknown mode"),
         (b"\x00\x02ok.txt\x00binary\x00", "Unknown mode"),
         (b"\x00\x01ok.txt\x00octet", "Request not null-terminated"),
-        (b"\x00\x01ok.txt\x00octet\x00blksize\x00512", "Request not null-terminated"),
+        (
+            b"\x00\x01ok.txt\x00octet\x00blksize\x00512",
+            "Request not null-terminated",
+        ),
         (b"\x00\x01ok.txt\x00mail\x00", "Unknown mode"),
         (b"\x00\x01\x00octet\x00", "Illegal operation"),
     ] {
@@ -161,12 +171,20 @@ fn option_values_tftp_hpa_refuses_get_error_8() {
 fn names_with_control_characters_or_a_trailing_slash_are_not_found() {
     let src = Recorder::default();
     let cfg = AcceptConfig::default();
-    for name in [&b"ok\x01.txt"[..], b"ok.txt\nfoo", b"ok\t.txt", b"ok\x7f.txt"] {
+    for name in [
+        &b"ok\x01.txt"[..],
+        b"ok.txt\nfoo",
+        b"ok\t.txt",
+        b"ok\x7f.txt",
+    ] {
         let mut a = run(&rrq(name, "octet", &[]), &cfg, &src).unwrap();
         assert_eq!(code_of(&mut a), Some(1), "{name:?}");
         assert_eq!(a.filename, name);
     }
-    assert!(src.calls.lock().unwrap().is_empty(), "source asked for a name with a control character");
+    assert!(
+        src.calls.lock().unwrap().is_empty(),
+        "source asked for a name with a control character"
+    );
     let mut a = run(&rrq(b"ok.txt/", "octet", &[]), &cfg, &src).unwrap();
     assert_eq!(code_of(&mut a), Some(1));
     // A directory keeps the source's answer (EISDIR: code 0), as in.tftpd.
@@ -214,7 +232,10 @@ fn reads_start_and_writes_get_the_tsize_hint() {
     .unwrap();
     assert!(a.refusal.is_none());
     let calls = src.calls.lock().unwrap();
-    assert_eq!(calls.last().unwrap(), &(Direction::Write, b"up.bin".to_vec(), Some(1234)));
+    assert_eq!(
+        calls.last().unwrap(),
+        &(Direction::Write, b"up.bin".to_vec(), Some(1234))
+    );
 }
 
 #[test]
