@@ -24,7 +24,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tftp::remap::{Direction, RemapRules, SharedRules};
+use tftp::accept::AdmissionConfig;
+use tftp::remap::{RemapRules, SharedRules};
+use tftp::Direction;
 use tftp::server::{Server, ServerConfig};
 use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource};
 use tokio::net::UdpSocket;
@@ -227,6 +229,9 @@ pub fn server_config(config: &Config) -> ServerConfig {
         sc.retransmit = t;
     }
     sc.port_range = config.port_range;
+    if let Some(max) = config.max_transfers {
+        sc.admission = AdmissionConfig::new(max);
+    }
     sc
 }
 
