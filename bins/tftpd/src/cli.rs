@@ -316,7 +316,11 @@ fn parse_max_transfers(text: &str) -> Result<usize, UsageError> {
     text.parse()
         .ok()
         .filter(|n| (1..=65_536).contains(n))
-        .ok_or_else(|| usage(format!("Bad maximum transfers value (range 1-65536): {text}")))
+        .ok_or_else(|| {
+            usage(format!(
+                "Bad maximum transfers value (range 1-65536): {text}"
+            ))
+        })
 }
 
 fn parse_umask(text: &str) -> Result<u32, UsageError> {

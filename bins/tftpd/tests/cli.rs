@@ -239,7 +239,10 @@ fn max_transfers() {
     assert_eq!(c.max_transfers, Some(16));
     let sc = tftpd::server_config(&c);
     assert_eq!(sc.admission.max_transfers, 16);
-    assert_eq!(tftpd::server_config(&parse(&[])).admission.max_transfers, 512);
+    assert_eq!(
+        tftpd::server_config(&parse(&[])).admission.max_transfers,
+        512
+    );
     for bad in ["0", "x", "70000"] {
         let (code, msg) = error(&["--max-transfers", bad]);
         assert_eq!(code, exit::USAGE, "{bad}");
