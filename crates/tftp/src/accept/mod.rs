@@ -249,10 +249,14 @@ pub fn accept(
     })
 }
 
-/// A name ending in `/` names a directory: a regular file found under it is
-/// "not found" (`ENOTDIR`), as `open(2)` answers tftp-hpa.
+/// A name whose last component is empty or `.` (`a/`, `a/.`, `a/./`) names a
+/// directory: a regular file found under it is "not found" (`ENOTDIR`), as
+/// `open(2)` answers tftp-hpa.
 fn names_directory(name: &[u8]) -> bool {
-    name.last() == Some(&b'/')
+    match name.iter().rposition(|&c| c == b'/') {
+        Some(slash) => matches!(&name[slash + 1..], b"" | b"."),
+        None => false,
+    }
 }
 
 fn open_read(
