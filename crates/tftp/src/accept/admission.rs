@@ -290,6 +290,29 @@ impl Admission {
         expired
     }
 
+    /// Whether the server runs at or above the high-water mark: from then on
+    /// the driver must report progress promptly ([`Admission::progressed`])
+    /// and call [`Admission::handshake_expired`] periodically. Below it, a
+    /// driver may leave its transfers undisturbed.
+    pub fn under_pressure(&self) -> bool {
+        self.slots.len() >= self.config.high_water
+    }
+
+    /// A reclaimed `slot` turned out to have progressed just before (the
+    /// driver had not reported it yet): it keeps running, as a transfer that
+    /// is never reclaimed, even if that puts the server one over its cap
+    /// until a transfer ends.
+    pub fn reinstate(&mut self, slot: SlotId, now: Instant) {
+        self.slots.insert(
+            slot,
+            Slot {
+                started: now,
+                handshake: false,
+            },
+        );
+        self.counts.reclaimed = self.counts.reclaimed.saturating_sub(1);
+    }
+
     /// The transfer in `slot` ended.
     pub fn release(&mut self, slot: SlotId) {
         self.slots.remove(&slot);
@@ -392,6 +415,19 @@ mod tests {
         assert_eq!(adm.running(), 3);
         adm.release(young);
         granted(adm.request(now, B));
+        // A victim that had progressed unreported keeps running, over the cap.
+        let mut adm = Admission::new(AdmissionConfig::new(1), t0);
+        let first = granted(adm.request(t0, A));
+        assert!(adm.under_pressure());
+        let later = t0 + Duration::from_secs(1);
+        let Admit::Reclaimed { victim, .. } = adm.request(later, B) else {
+            panic!("not reclaimed")
+        };
+        assert_eq!(victim, first);
+        adm.reinstate(victim, later);
+        assert_eq!(adm.running(), 2);
+        assert!(matches!(adm.request(later, B), Admit::Busy { .. }));
+        assert_eq!(adm.poll_summary(later, true).unwrap().reclaimed, 0);
     }
 
     #[test]

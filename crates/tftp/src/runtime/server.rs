@@ -442,29 +442,42 @@ impl Job {
         self.done();
     }
 
-    /// Drives the transfer; while the client has not answered yet, looks
-    /// every tick whether it did, whether the handshake is past its deadline,
-    /// and whether the slot was reclaimed. Once the client answered, the
-    /// transfer runs undisturbed (it is never reclaimed).
+    /// Drives the transfer. While the server is at or above its high-water
+    /// mark and the client has not answered yet, looks every tick whether it
+    /// did and whether the handshake is past its deadline; below the mark the
+    /// transfer is never interrupted. A reclaimed transfer whose client did
+    /// answer keeps running ([`Gate::reinstate`]); once the client answered,
+    /// the transfer runs undisturbed to its end.
     async fn supervise(&self, sock: &UdpSocket, t: &mut Transfer) -> (io::Result<()>, Option<Cut>) {
+        let progressed = |t: &Transfer| t.stats().bytes > 0 || t.outcome().is_some();
+        let mut pressure = self.gate.pressure();
         let mut tick = tokio::time::interval(HANDSHAKE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         loop {
-            if t.stats().bytes > 0 || t.outcome().is_some() {
-                self.gate.lock().admission.progressed(self.slot);
+            if progressed(t) {
+                self.gate.progressed(self.slot);
                 break;
             }
+            let under_pressure = async {
+                let _ = pressure.wait_for(|p| *p).await;
+                tick.tick().await;
+            };
             let cut = tokio::select! {
                 r = drive(sock, t, Until::Finished) => return (r, None),
-                _ = tick.tick() => {
-                    let expired = self.gate.lock().admission.handshake_expired(self.slot, Instant::now());
-                    if !expired {
+                () = under_pressure => {
+                    if !self.gate.expired(self.slot) {
                         continue;
                     }
                     Cut::Expired
                 }
-                () = self.abort.notified() => Cut::Reclaimed,
+                () = self.abort.notified() => {
+                    if progressed(t) {
+                        self.gate.reinstate(self.slot, self.abort.clone());
+                        break;
+                    }
+                    Cut::Reclaimed
+                }
             };
             // One ERROR to the client, from the transfer's own port.
             *t = Transfer::refuse(Instant::now(), self.peer, ErrorCode::Undefined, BUSY);

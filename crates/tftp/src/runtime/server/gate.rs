@@ -15,6 +15,8 @@ use crate::accept::{Admission, AdmissionConfig, Admit, SlotId};
 /// The admission policy and the abort signal of every transfer holding a slot.
 pub(super) struct Gate {
     state: Mutex<GateState>,
+    /// [`Admission::under_pressure`], for transfers to watch.
+    pressure: watch::Sender<bool>,
 }
 
 pub(super) struct GateState {
@@ -29,7 +31,43 @@ impl Gate {
                 admission: Admission::new(config, Instant::now()),
                 aborts: HashMap::new(),
             }),
+            pressure: watch::Sender::new(false),
         }
+    }
+
+    /// Follows whether the server is at or above its high-water mark.
+    pub(super) fn pressure(&self) -> watch::Receiver<bool> {
+        self.pressure.subscribe()
+    }
+
+    fn update_pressure(&self, st: &GateState) {
+        let now = st.admission.under_pressure();
+        self.pressure
+            .send_if_modified(|p| std::mem::replace(p, now) != now);
+    }
+
+    /// The client of `slot` answered.
+    pub(super) fn progressed(&self, slot: SlotId) {
+        self.lock().admission.progressed(slot);
+    }
+
+    /// Whether `slot`'s handshake must be dropped now (then it is released).
+    pub(super) fn expired(&self, slot: SlotId) -> bool {
+        let mut st = self.lock();
+        let expired = st.admission.handshake_expired(slot, Instant::now());
+        if expired {
+            st.aborts.remove(&slot);
+            self.update_pressure(&st);
+        }
+        expired
+    }
+
+    /// A reclaimed `slot` had progressed after all: it keeps running.
+    pub(super) fn reinstate(&self, slot: SlotId, abort: Arc<Notify>) {
+        let mut st = self.lock();
+        st.admission.reinstate(slot, Instant::now());
+        st.aborts.insert(slot, abort);
+        self.update_pressure(&st);
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, GateState> {
@@ -52,6 +90,7 @@ impl Gate {
         };
         let abort = Arc::new(Notify::new());
         st.aborts.insert(slot, abort.clone());
+        self.update_pressure(&st);
         Ok((slot, abort))
     }
 
@@ -59,6 +98,7 @@ impl Gate {
         let mut st = self.lock();
         st.admission.release(slot);
         st.aborts.remove(&slot);
+        self.update_pressure(&st);
     }
 }
 
