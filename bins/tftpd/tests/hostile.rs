@@ -465,3 +465,38 @@ fn malformed_flood_then_a_legitimate_transfer() {
         "no refusal summary in the log"
     );
 }
+
+#[test]
+fn client_names_cannot_forge_or_flood_log_lines() {
+    let fx = Fixture::new();
+    let mut server = ours(&fx, &["-v"]);
+    let forged = b"f512\n2026-01-01T00:00:00.000000Z  INFO tftp::runtime::server: transfer peer=192.0.2.66:69 outcome=complete";
+    let huge = [b"f512".to_vec(), vec![b'x'; 65_000]].concat();
+    for name in [&forged[..], &huge, b"\x1b]0;owned\x07f512", b"bad\xff\xfe"] {
+        let sock = client::client_for(server.addr);
+        let _ = client::get_mode(&sock, server.addr, name, "octet", &[]);
+        let _ = client::put(server.addr, name, b"data", &[]);
+    }
+    stop(&mut server);
+    let log = fs::read_to_string(fx.tmp.path().join("tftpd.log")).unwrap();
+    eprintln!("{log}");
+    for line in log.lines() {
+        assert!(
+            line.starts_with("20") && !line.starts_with("2026-01-01"),
+            "a line that is not the server's own: {line:?}"
+        );
+        assert!(line.len() < 1200, "a {}-byte log line", line.len());
+        assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line:?}");
+    }
+    // In the structured line the name is one quoted value: the forged
+    // `peer=` and `outcome=` stay inside it.
+    assert!(
+        log.contains("file=\"f512\\n2026-01-01"),
+        "the forged name, escaped and quoted"
+    );
+    assert!(
+        log.contains("filename f512\\n2026-01-01"),
+        "tftp-hpa's request line, escaped"
+    );
+    assert!(log.contains("…(+"), "the 65 KB name, capped");
+}

@@ -23,8 +23,9 @@ impl<'a> LogText<'a> {
     }
 }
 
-impl fmt::Display for LogText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl LogText<'_> {
+    /// Writes the text escaped; `quoted` also escapes `"` (for a quoted value).
+    fn write(&self, f: &mut fmt::Formatter<'_>, quoted: bool) -> fmt::Result {
         let shown = &self.0[..self.0.len().min(MAX_LOGGED)];
         for chunk in shown.utf8_chunks() {
             for c in chunk.valid().chars() {
@@ -33,6 +34,7 @@ impl fmt::Display for LogText<'_> {
                     '\n' => f.write_str("\\n")?,
                     '\r' => f.write_str("\\r")?,
                     '\t' => f.write_str("\\t")?,
+                    '"' if quoted => f.write_str("\\\"")?,
                     c if c.is_control() => write!(f, "\\x{{{:x}}}", u32::from(c))?,
                     c => f.write_char(c)?,
                 }
@@ -48,9 +50,20 @@ impl fmt::Display for LogText<'_> {
     }
 }
 
+/// The escaped text as it is (tftp-hpa's request line).
+impl fmt::Display for LogText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
+    }
+}
+
+/// The escaped text in double quotes, `"` escaped too: a structured field's
+/// value, which a client cannot end early to add fields of its own.
 impl fmt::Debug for LogText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
+        f.write_str("\"")?;
+        self.write(f, true)?;
+        f.write_str("\"")
     }
 }
 
@@ -82,6 +95,13 @@ mod tests {
         assert_eq!(show(b"a\\b"), "a\\\\b");
         assert_eq!(show(b"a\xffb\x7f"), "a\\xffb\\x{7f}");
         assert_eq!(show("a\u{85}b".as_bytes()), "a\\x{85}b");
+    }
+
+    #[test]
+    fn quoted_values_cannot_be_closed_early() {
+        let v = format!("{:?}", LogText(b"a\" peer=\"x"));
+        assert_eq!(v, "\"a\\\" peer=\\\"x\"");
+        assert_eq!(LogText(b"a\"b").to_string(), "a\"b");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(super) fn log_request(
     let ip = peer.ip();
     let name = LogText(name);
     match (remapped, malformed) {
-        (_, true) => debug!(%peer, kind, file = %name, "malformed request"),
+        (_, true) => debug!(%peer, kind, file = ?name, "malformed request"),
         (Some(m), false) => info!(
             "{kind} from {ip} filename {name} remapped to {}",
             LogText(m)
@@ -56,37 +56,36 @@ pub(super) fn log_transfer(
         .unwrap_or_else(Instant::now)
         .duration_since(started)
         .as_secs_f64();
-    let outcome = match (cut, t.outcome(), io) {
-        (_, _, Err(e)) => format!("socket error: {e}"),
-        (Some(Cut::Reclaimed), _, _) => "reclaimed: no answer while the server was full".to_owned(),
-        (Some(Cut::Expired), _, _) => {
-            "handshake deadline passed while the server was busy".to_owned()
+    // The outcome in words; a code and a message (the client's own text for
+    // an ERROR it sent, quoted and escaped) as fields of their own.
+    let socket_error = io.as_ref().err().map(ToString::to_string);
+    let (outcome, code, reason): (&str, Option<u16>, Option<&str>) = match (cut, t.outcome()) {
+        _ if socket_error.is_some() => ("socket error", None, socket_error.as_deref()),
+        (Some(Cut::Reclaimed), _) => ("reclaimed: no answer while the server was full", None, None),
+        (Some(Cut::Expired), _) => (
+            "handshake deadline passed while the server was busy",
+            None,
+            None,
+        ),
+        (None, Some(Outcome::Complete)) => ("complete", None, None),
+        (None, Some(Outcome::SizeProbe)) => ("size probe", None, None),
+        (None, Some(Outcome::Refused { code, message })) => {
+            ("refused", Some(code.to_u16()), Some(message))
         }
-        (None, Some(Outcome::Complete), _) => "complete".to_owned(),
-        (None, Some(Outcome::SizeProbe), _) => "size probe".to_owned(),
-        (None, Some(Outcome::Refused { code, message }), _) => {
-            format!("refused: {} {}", code.to_u16(), LogText::str(message))
+        (None, Some(Outcome::PeerError { code, message })) => {
+            ("aborted by peer", Some(code.to_u16()), Some(message))
         }
-        (None, Some(Outcome::PeerError { code, message }), _) => {
-            format!(
-                "aborted by peer: {} {}",
-                code.to_u16(),
-                LogText::str(message)
-            )
-        }
-        (None, Some(Outcome::TimedOut), _) => "timed out".to_owned(),
-        (None, None, _) => "unfinished".to_owned(),
+        (None, Some(Outcome::TimedOut)) => ("timed out", None, None),
+        (None, None) => ("unfinished", None, None),
     };
-    let oack: Vec<String> = n
-        .oack
-        .iter()
-        .map(|(k, v)| format!("{}={}", LogText::str(k), LogText::str(v)))
-        .collect();
+    let reason = reason.map(|m| tracing::field::debug(LogText::str(m)));
+    let oack: Vec<String> = n.oack.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let options = oack.join(",");
+    let options = LogText::str(&options);
     let ok = matches!(t.outcome(), Some(Outcome::Complete | Outcome::SizeProbe)) && io.is_ok();
     macro_rules! line {
         ($level:ident) => {
-            $level!(%peer, kind, %file, %options, bytes = s.bytes, secs, retransmits = s.retransmits, %outcome, "transfer")
+            $level!(%peer, kind, ?file, ?options, bytes = s.bytes, secs, retransmits = s.retransmits, outcome, code, reason, "transfer")
         };
     }
     if ok && cut.is_none() {
