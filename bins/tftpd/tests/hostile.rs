@@ -289,6 +289,10 @@ fn traversal_battery_against_in_tftpd() {
                 agree += 1;
             }
             let (wa, wb) = (put(a.addr, name, i), put(b.addr, name, i));
+            // Never store what in.tftpd refuses to store.
+            if matches!(wa, Got::Error(_) | Got::Timeout) && wb == Got::Stored {
+                failures.push(format!("WRQ {label}: tftpd stores what in.tftpd refuses"));
+            }
             report.push_str(
                 &format!("{label:<70} RRQ {ra:?} / {rb:?}  WRQ {wa:?} / {wb:?}\n").to_string(),
             );
