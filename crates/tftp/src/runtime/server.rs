@@ -4,7 +4,7 @@
 //!
 //! What to answer is decided by the sans-IO parts: [`crate::accept::accept`]
 //! (run on tokio's blocking pool, because opening a file may block) and
-//! [`Admission`] (slots, reclaiming handshakes that never progress, the rate
+//! [`crate::accept::Admission`] (slots, reclaiming handshakes that never progress, the rate
 //! of "Server busy" replies). This module applies their verdicts.
 
 use std::future::Future;
