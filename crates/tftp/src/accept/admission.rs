@@ -50,14 +50,15 @@ pub struct AdmissionConfig {
 }
 
 impl AdmissionConfig {
-    /// Defaults for `max_transfers` slots: high water at three quarters,
+    /// Defaults for `max_transfers` slots: high water at three quarters (below
+    /// the cap, so a full server is always above it),
     /// 2 s handshake deadline above it, reclaim after 500 ms, 10 busy replies
     /// a second in total and 1 per client, a summary at most every 10 s.
     pub fn new(max_transfers: usize) -> Self {
         let max_transfers = max_transfers.max(1);
         Self {
             max_transfers,
-            high_water: (max_transfers * 3 / 4).max(1),
+            high_water: (max_transfers * 3 / 4).min(max_transfers - 1),
             handshake_deadline: Duration::from_secs(2),
             reclaim_after: Duration::from_millis(500),
             busy_replies_per_sec: 10,
@@ -272,17 +273,35 @@ impl Admission {
         }
     }
 
+    /// Whether `slot` is due for a look: the server runs above the
+    /// high-water mark, and the transfer is still a handshake as far as this
+    /// table knows and at least [`AdmissionConfig::reclaim_after`] old (so a
+    /// candidate for reclaim or expiry). The driver then checks whether its
+    /// client answered ([`Admission::progressed`]) and otherwise asks
+    /// [`Admission::handshake_expired`]. Below the mark nothing is ever due,
+    /// so a driver need not disturb its transfers then.
+    pub fn handshake_due(&self, slot: SlotId, now: Instant) -> bool {
+        let age = self
+            .config
+            .reclaim_after
+            .min(self.config.handshake_deadline);
+        self.handshake_older_than(slot, now, age)
+    }
+
+    fn handshake_older_than(&self, slot: SlotId, now: Instant, age: Duration) -> bool {
+        self.under_pressure()
+            && self
+                .slots
+                .get(&slot)
+                .is_some_and(|s| s.handshake && now.saturating_duration_since(s.started) >= age)
+    }
+
     /// Whether `slot`, still in handshake, must be dropped now: the server
-    /// runs above the high-water mark and the handshake is older than the
-    /// deadline. Counted once; the caller aborts the transfer and releases
-    /// the slot. Call it periodically while the handshake lasts.
+    /// runs above the high-water mark and the handshake is older than
+    /// [`AdmissionConfig::handshake_deadline`]. Counted once; the slot leaves
+    /// the table, the caller aborts the transfer.
     pub fn handshake_expired(&mut self, slot: SlotId, now: Instant) -> bool {
-        let above = self.slots.len() > self.config.high_water;
-        let expired = self.slots.get(&slot).is_some_and(|s| {
-            s.handshake
-                && above
-                && now.saturating_duration_since(s.started) >= self.config.handshake_deadline
-        });
+        let expired = self.handshake_older_than(slot, now, self.config.handshake_deadline);
         if expired {
             self.slots.remove(&slot);
             self.counts.expired += 1;
@@ -290,12 +309,10 @@ impl Admission {
         expired
     }
 
-    /// Whether the server runs at or above the high-water mark: from then on
-    /// the driver must report progress promptly ([`Admission::progressed`])
-    /// and call [`Admission::handshake_expired`] periodically. Below it, a
-    /// driver may leave its transfers undisturbed.
+    /// Whether the server runs above the high-water mark, where handshakes
+    /// past their deadline are dropped ([`Admission::handshake_due`]).
     pub fn under_pressure(&self) -> bool {
-        self.slots.len() >= self.config.high_water
+        self.slots.len() > self.config.high_water
     }
 
     /// A reclaimed `slot` turned out to have progressed just before (the
@@ -418,7 +435,7 @@ mod tests {
         // A victim that had progressed unreported keeps running, over the cap.
         let mut adm = Admission::new(AdmissionConfig::new(1), t0);
         let first = granted(adm.request(t0, A));
-        assert!(adm.under_pressure());
+        assert!(adm.under_pressure(), "a full server is above its mark");
         let later = t0 + Duration::from_secs(1);
         let Admit::Reclaimed { victim, .. } = adm.request(later, B) else {
             panic!("not reclaimed")
@@ -440,10 +457,17 @@ mod tests {
         let b = granted(adm.request(t0, A));
         let late = t0 + Duration::from_secs(3);
         // Two running: not above the mark; they may wait for their retries.
-        assert!(!adm.handshake_expired(a, late));
+        assert!(!adm.handshake_due(a, late) && !adm.handshake_expired(a, late));
         let c = granted(adm.request(t0, A));
         adm.progressed(c);
+        assert!(adm.under_pressure());
+        assert!(!adm.handshake_due(a, t0 + Duration::from_millis(100)));
+        assert!(
+            adm.handshake_due(a, t0 + Duration::from_secs(1)),
+            "a look at 500 ms"
+        );
         assert!(!adm.handshake_expired(a, t0 + Duration::from_secs(1)));
+        assert!(!adm.handshake_due(c, late), "c made progress");
         assert!(adm.handshake_expired(a, late));
         // Now two again: b keeps its slot.
         assert!(!adm.handshake_expired(b, late));

@@ -442,30 +442,34 @@ impl Job {
         self.done();
     }
 
-    /// Drives the transfer. While the server is at or above its high-water
-    /// mark and the client has not answered yet, looks every tick whether it
-    /// did and whether the handshake is past its deadline; below the mark the
-    /// transfer is never interrupted. A reclaimed transfer whose client did
-    /// answer keeps running ([`Gate::reinstate`]); once the client answered,
-    /// the transfer runs undisturbed to its end.
+    /// Drives the transfer. Only when the admission policy says the
+    /// handshake is due for a look (server above its high-water mark,
+    /// handshake at least 500 ms old) or the slot was reclaimed is the
+    /// driver interrupted, to see whether the client answered; a transfer
+    /// whose client did keeps running ([`Gate::reinstate`]) and is never
+    /// interrupted again. Below the mark a transfer is never interrupted.
     async fn supervise(&self, sock: &UdpSocket, t: &mut Transfer) -> (io::Result<()>, Option<Cut>) {
         let progressed = |t: &Transfer| t.stats().bytes > 0 || t.outcome().is_some();
         let mut pressure = self.gate.pressure();
         let mut tick = tokio::time::interval(HANDSHAKE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
         loop {
-            if progressed(t) {
-                self.gate.progressed(self.slot);
-                break;
-            }
-            let under_pressure = async {
-                let _ = pressure.wait_for(|p| *p).await;
-                tick.tick().await;
+            let due = async {
+                loop {
+                    let _ = pressure.wait_for(|p| *p).await;
+                    tick.tick().await;
+                    if self.gate.handshake_due(self.slot) {
+                        return;
+                    }
+                }
             };
             let cut = tokio::select! {
                 r = drive(sock, t, Until::Finished) => return (r, None),
-                () = under_pressure => {
+                () = due => {
+                    if progressed(t) {
+                        self.gate.progressed(self.slot);
+                        break;
+                    }
                     if !self.gate.expired(self.slot) {
                         continue;
                     }

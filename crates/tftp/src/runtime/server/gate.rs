@@ -15,7 +15,8 @@ use crate::accept::{Admission, AdmissionConfig, Admit, SlotId};
 /// The admission policy and the abort signal of every transfer holding a slot.
 pub(super) struct Gate {
     state: Mutex<GateState>,
-    /// [`Admission::under_pressure`], for transfers to watch.
+    /// [`Admission::under_pressure`], for transfers to watch: below the
+    /// high-water mark they are never disturbed.
     pressure: watch::Sender<bool>,
 }
 
@@ -44,6 +45,11 @@ impl Gate {
         let now = st.admission.under_pressure();
         self.pressure
             .send_if_modified(|p| std::mem::replace(p, now) != now);
+    }
+
+    /// Whether `slot` is due for a look ([`crate::accept::Admission::handshake_due`]).
+    pub(super) fn handshake_due(&self, slot: SlotId) -> bool {
+        self.lock().admission.handshake_due(slot, Instant::now())
     }
 
     /// The client of `slot` answered.
