@@ -106,6 +106,9 @@ struct Args {
     /// Read `[G|P] [address] name` lines from stdin, print what each maps to (with -m).
     #[arg(long = "map-test")]
     map_test: bool,
+    /// Transfers running at once at most (default 512).
+    #[arg(long = "max-transfers", value_name = "n")]
+    max_transfers: Option<String>,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -180,6 +183,8 @@ pub struct Config {
     pub map_file: Option<PathBuf>,
     /// `--map-test`: print what names map to, do not serve.
     pub map_test: bool,
+    /// `--max-transfers`, when given.
+    pub max_transfers: Option<usize>,
 }
 
 /// What the command line asks for.
@@ -308,12 +313,28 @@ fn config(args: Args) -> Result<Config, UsageError> {
         pidfile: args.pidfile,
         map_file: args.map_file.into_iter().next(),
         map_test: args.map_test,
+        max_transfers: args
+            .max_transfers
+            .as_deref()
+            .map(parse_max_transfers)
+            .transpose()?,
     })
 }
 
 fn number(text: &str, what: &str) -> Result<u64, UsageError> {
     text.parse()
         .map_err(|_| usage(format!("Bad {what} value: {text}")))
+}
+
+fn parse_max_transfers(text: &str) -> Result<usize, UsageError> {
+    text.parse()
+        .ok()
+        .filter(|n| (1..=65_536).contains(n))
+        .ok_or_else(|| {
+            usage(format!(
+                "Bad maximum transfers value (range 1-65536): {text}"
+            ))
+        })
 }
 
 fn parse_umask(text: &str) -> Result<u32, UsageError> {

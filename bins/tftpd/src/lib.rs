@@ -24,9 +24,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tftp::remap::{Direction, RemapRules, SharedRules};
+use tftp::accept::AdmissionConfig;
+use tftp::remap::{RemapRules, SharedRules};
 use tftp::server::{Server, ServerConfig};
 use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource};
+use tftp::Direction;
 use tokio::net::UdpSocket;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
@@ -230,6 +232,9 @@ pub fn server_config(config: &Config) -> ServerConfig {
         sc.retransmit = t;
     }
     sc.port_range = config.port_range;
+    if let Some(max) = config.max_transfers {
+        sc.admission = AdmissionConfig::new(max);
+    }
     sc
 }
 

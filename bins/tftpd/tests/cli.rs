@@ -233,6 +233,24 @@ fn bad_values_are_usage_errors() {
 }
 
 #[test]
+fn max_transfers() {
+    assert_eq!(parse(&[]).max_transfers, None);
+    let c = parse(&["--max-transfers", "16"]);
+    assert_eq!(c.max_transfers, Some(16));
+    let sc = tftpd::server_config(&c);
+    assert_eq!(sc.admission.max_transfers, 16);
+    assert_eq!(
+        tftpd::server_config(&parse(&[])).admission.max_transfers,
+        512
+    );
+    for bad in ["0", "x", "70000"] {
+        let (code, msg) = error(&["--max-transfers", bad]);
+        assert_eq!(code, exit::USAGE, "{bad}");
+        assert!(msg.contains("maximum transfers"), "{msg}");
+    }
+}
+
+#[test]
 fn version_and_help() {
     for args in [["tftpd", "-V"], ["tftpd", "--version"]] {
         match cli::parse(args) {

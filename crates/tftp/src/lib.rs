@@ -2,6 +2,8 @@
 //!
 //! - [`packet`]: the wire codec, borrowed views and encoding into a caller's buffer;
 //! - [`options`]: option negotiation for servers and clients;
+//! - [`accept`]: what a server answers to a datagram on its listening port
+//!   (request checks, remap, opening the source) and who gets a transfer slot;
 //! - [`transfer`]: one transfer as a sans-IO state machine (server read/write,
 //!   client get/put) that yields DATA as a header plus a [`bytes::Bytes`] slice;
 //! - [`source`]: where files come from (a directory root, memory, generated);
@@ -12,6 +14,7 @@
 //! negotiation, transfers and sources, with no tokio and no sockets.
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod netascii;
 pub mod options;
 pub mod packet;
@@ -26,6 +29,6 @@ pub use runtime::{client, server, udp};
 pub use transfer::retry;
 
 pub use options::{Limits, Negotiated, RequestOptions, Rollover};
-pub use packet::{ErrorCode, Mode, Packet};
+pub use packet::{Direction, ErrorCode, Mode, Packet};
 pub use retry::RetryPolicy;
 pub use transfer::{DataBatch, Outcome, Stats, Transfer, Transmit};

@@ -46,14 +46,12 @@ impl Limits {
     }
 }
 
-/// Which request the options came with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// RRQ: the server sends the file.
-    Read,
-    /// WRQ: the server receives the file.
-    Write,
-}
+pub use crate::packet::Direction;
+
+/// `timeout` values in seconds (RFC 2349).
+const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=255;
+/// tftp-hpa's `utimeout` values in microseconds.
+const UTIMEOUT_MICROS: std::ops::RangeInclusive<u64> = 10_000..=255_000_000;
 
 /// What block number follows 65535.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -112,6 +110,48 @@ fn number(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
+/// A request whose option value the server refuses with ERROR 8 (RFC 2347)
+/// instead of leaving the option out of the OACK.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Unsupported option(s) requested")]
+pub struct OptionRefused {
+    /// The option's name as the client spelled it.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// The values tftp-hpa refuses with ERROR 8 rather than ignoring: a number
+/// below 8 for `blksize` or `blksize2`, a `timeout` outside 1–255 s, a
+/// `utimeout` outside 10 ms–255 s. Values that are not numbers, numbers too
+/// large for `blksize` (clamped), unknown options and options refused by
+/// [`Limits::refused`] pass; [`negotiate`] ignores or clamps them.
+pub fn check(options: &OptionList<'_>, limits: &Limits) -> Result<(), OptionRefused> {
+    for (name, value) in options.iter() {
+        let Ok(spelled) = std::str::from_utf8(name) else {
+            continue;
+        };
+        let lower = spelled.to_ascii_lowercase();
+        if limits.refuses(&lower) {
+            continue;
+        }
+        let Some(n) = number(value) else { continue };
+        let bad = match lower.as_str() {
+            "blksize" | "blksize2" => n < u64::from(MIN_BLKSIZE),
+            "timeout" => !TIMEOUT_SECS.contains(&n),
+            "utimeout" => !UTIMEOUT_MICROS.contains(&n),
+            _ => false,
+        };
+        if bad {
+            return Err(OptionRefused {
+                name: spelled.to_owned(),
+                value: String::from_utf8_lossy(value).into_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Negotiates a request's options.
 ///
 /// `file_size` is the size to report for an RRQ `tsize` (after netascii
@@ -166,11 +206,11 @@ pub fn negotiate(
                     b
                 })
             }
-            "timeout" if (1..=255).contains(&n) => {
+            "timeout" if TIMEOUT_SECS.contains(&n) => {
                 out.timeout = Some(Duration::from_secs(n));
                 Some(n)
             }
-            "utimeout" if (10_000..=255_000_000).contains(&n) => {
+            "utimeout" if UTIMEOUT_MICROS.contains(&n) => {
                 out.timeout = Some(Duration::from_micros(n));
                 Some(n)
             }
@@ -364,6 +404,38 @@ mod tests {
         let o = opts(b"\x00\x06tsize\x00100\x00");
         let n = negotiate(&o, Direction::Write, None, &limits).unwrap();
         assert_eq!(n.tsize, Some(100));
+    }
+
+    #[test]
+    fn values_tftp_hpa_refuses() {
+        let l = Limits::default();
+        for raw in [
+            &b"\x00\x06blksize\x000\x00"[..],
+            b"\x00\x06BLKSIZE\x007\x00",
+            b"\x00\x06blksize2\x004\x00",
+            b"\x00\x06timeout\x000\x00",
+            b"\x00\x06timeout\x00256\x00",
+            b"\x00\x06utimeout\x005\x00",
+        ] {
+            assert!(check(&opts(raw), &l).is_err(), "{raw:?}");
+        }
+        for raw in [
+            &b"\x00\x06blksize\x008\x00"[..],
+            b"\x00\x06blksize\x0070000\x00",
+            b"\x00\x06blksize\x00abc\x00",
+            b"\x00\x06windowsize\x000\x00",
+            b"\x00\x06rollover\x002\x00",
+            b"\x00\x06frob\x000\x00",
+        ] {
+            assert!(check(&opts(raw), &l).is_ok(), "{raw:?}");
+        }
+        let refusing = Limits {
+            refused: vec!["blksize".into()],
+            ..Limits::default()
+        };
+        assert!(check(&opts(b"\x00\x06blksize\x000\x00"), &refusing).is_ok());
+        let e = check(&opts(b"\x00\x06Timeout\x00300\x00"), &l).unwrap_err();
+        assert_eq!((e.name.as_str(), e.value.as_str()), ("Timeout", "300"));
     }
 
     #[test]

@@ -44,6 +44,36 @@ pub enum Opcode {
     Oack = 6,
 }
 
+/// Which request a transfer answers: the one type for remap rules (`G`/`P`),
+/// option negotiation (`tsize` means different things) and the accept step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// RRQ: the server sends the file.
+    Read,
+    /// WRQ: the server receives the file.
+    Write,
+}
+
+impl Direction {
+    /// `RRQ` or `WRQ`, as tftp-hpa's log lines name the request.
+    pub fn request_name(self) -> &'static str {
+        match self {
+            Self::Read => "RRQ",
+            Self::Write => "WRQ",
+        }
+    }
+
+    /// The direction of a request datagram (opcode 1 or 2), from its first
+    /// two bytes alone; `None` for every other datagram.
+    pub fn of_request(datagram: &[u8]) -> Option<Self> {
+        match datagram {
+            [0, 1, ..] => Some(Self::Read),
+            [0, 2, ..] => Some(Self::Write),
+            _ => None,
+        }
+    }
+}
+
 /// Transfer mode of a request (RFC 1350 §5). Case-insensitive on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -293,12 +323,15 @@ pub enum PacketError {
     /// Opcode outside 1..=6.
     #[error("unknown opcode {0}")]
     UnknownOpcode(u16),
-    /// A file name or mode without its terminating NUL.
-    #[error("request field not NUL-terminated")]
+    /// A request whose last field (mode or option) lacks its terminating NUL.
+    #[error("Request not null-terminated")]
     Unterminated,
     /// A mode other than octet, netascii or mail.
-    #[error("unknown transfer mode")]
+    #[error("Unknown mode")]
     UnknownMode,
+    /// A request without a mode (nothing, or an empty field, after the name).
+    #[error("Missing mode")]
+    MissingMode,
 }
 
 /// A buffer too small for the packet being encoded.
@@ -316,8 +349,18 @@ fn cstr(input: &[u8]) -> IResult<&[u8], &[u8]> {
     Ok((&rest[1..], s))
 }
 
+/// A request's fields, checked in tftp-hpa's order: a name without a mode
+/// after it (even without its NUL) is "Missing mode"; a mode or option whose
+/// NUL is missing (the datagram does not end in NUL) is "not
+/// null-terminated"; then the mode must be known.
 fn request(body: &[u8]) -> Result<Request<'_>, PacketError> {
-    let (rest, filename) = cstr(body).map_err(|_| PacketError::Unterminated)?;
+    let (rest, filename) = cstr(body).map_err(|_| PacketError::MissingMode)?;
+    if rest.is_empty() || rest[0] == 0 {
+        return Err(PacketError::MissingMode);
+    }
+    if body.last() != Some(&0) {
+        return Err(PacketError::Unterminated);
+    }
     let (rest, mode) = cstr(rest).map_err(|_| PacketError::Unterminated)?;
     let mode = Mode::from_bytes(mode).ok_or(PacketError::UnknownMode)?;
     Ok(Request {
@@ -526,8 +569,30 @@ mod tests {
         );
         assert_eq!(
             Packet::parse(b"\x00\x01file"),
+            Err(PacketError::MissingMode)
+        );
+        assert_eq!(
+            Packet::parse(b"\x00\x01file\x00"),
+            Err(PacketError::MissingMode)
+        );
+        assert_eq!(
+            Packet::parse(b"\x00\x01file\x00\x00"),
+            Err(PacketError::MissingMode)
+        );
+        assert_eq!(
+            Packet::parse(b"\x00\x01\x00octet\x00"),
+            Ok(Packet::Rrq(Request {
+                filename: b"",
+                mode: Mode::Octet,
+                options: OptionList::EMPTY
+            }))
+        );
+        assert_eq!(
+            Packet::parse(b"\x00\x01file\x00octet\x00blksize\x00512"),
             Err(PacketError::Unterminated)
         );
+        assert_eq!(Direction::of_request(b"\x00\x02f"), Some(Direction::Write));
+        assert_eq!(Direction::of_request(b"\x00\x05\x00\x00"), None);
         assert_eq!(
             Packet::parse(b"\x00\x01file\x00octet"),
             Err(PacketError::Unterminated)

@@ -46,14 +46,7 @@ pub const LOOP_MESSAGE: &str = "Remap table failure";
 /// The message of an `a` rule without a third field (tftp-hpa's default).
 pub const ABORT_MESSAGE: &str = "Access denied";
 
-/// Which request a name belongs to (`G` and `P` rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// RRQ (get).
-    Read,
-    /// WRQ (put).
-    Write,
-}
+pub use crate::packet::Direction;
 
 /// A rule file that cannot be used: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

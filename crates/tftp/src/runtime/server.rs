@@ -1,6 +1,11 @@
 //! The tokio TFTP server: listeners on any number of addresses, one task and
 //! one fresh socket per transfer, replies from the address each request was
 //! sent to, a cap on concurrent transfers, and a graceful stop.
+//!
+//! What to answer is decided by the sans-IO parts: [`crate::accept::accept`]
+//! (run on tokio's blocking pool, because opening a file may block) and
+//! [`crate::accept::Admission`] (slots, reclaiming handshakes that never progress, the rate
+//! of "Server busy" replies). This module applies their verdicts.
 
 use std::future::Future;
 use std::io;
@@ -10,19 +15,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
+
+use gate::{summaries, Gate};
+use report::{log_request, log_summary, log_transfer};
 
 use super::driver::{drive, Until};
 use super::udp;
 use super::workers::Workers;
+use crate::accept::{self, AcceptConfig, Accepted, AdmissionConfig, SlotId};
 use crate::options::Limits;
-use crate::packet::{self, ErrorCode, Packet, Request};
-use crate::remap::{Direction, Remap};
-use crate::source::{FileSource, RequestContext};
+use crate::packet::{self, Direction, ErrorCode};
+use crate::remap::Remap;
+use crate::source::FileSource;
 use crate::transfer::retry::RetryPolicy;
-use crate::transfer::{Outcome, Transfer};
+use crate::transfer::Transfer;
+
+mod gate;
+mod report;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -35,8 +47,9 @@ pub struct ServerConfig {
     pub retransmit: Duration,
     /// Consecutive timeouts before a transfer is abandoned.
     pub max_retries: u32,
-    /// Transfers in progress at most; requests beyond get ERROR 0.
-    pub max_transfers: usize,
+    /// Transfer slots and what a full server answers (`max_transfers`, the
+    /// handshake deadline, the rate of "Server busy" replies).
+    pub admission: AdmissionConfig,
     /// Local ports for transfer sockets (`-R lo:hi`); ephemeral when `None`.
     pub port_range: Option<(u16, u16)>,
     /// Accept WRQ at all. The source still applies its own rules (`-c`, permissions).
@@ -55,14 +68,14 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Defaults that match tftp-hpa: 1 s initial timeout, writes allowed (the
-    /// source decides), 512 concurrent transfers.
+    /// source decides); 512 concurrent transfers ([`AdmissionConfig::default`]).
     pub fn new(listen: Vec<SocketAddr>) -> Self {
         Self {
             listen,
             negotiation: Limits::default(),
             retransmit: Duration::from_secs(1),
             max_retries: 6,
-            max_transfers: 512,
+            admission: AdmissionConfig::default(),
             port_range: None,
             allow_write: true,
             shutdown_grace: Duration::from_secs(5),
@@ -72,11 +85,17 @@ impl ServerConfig {
         }
     }
 
-    fn retry(&self) -> RetryPolicy {
-        RetryPolicy {
-            initial: self.retransmit,
-            max_retries: self.max_retries,
-            ..RetryPolicy::default()
+    /// What the accept step gets from this configuration.
+    pub fn accept_config(&self) -> AcceptConfig {
+        AcceptConfig {
+            limits: self.negotiation.clone(),
+            retry: RetryPolicy {
+                initial: self.retransmit,
+                max_retries: self.max_retries,
+                ..RetryPolicy::default()
+            },
+            allow_write: self.allow_write,
+            remap: self.remap.clone(),
         }
     }
 }
@@ -134,7 +153,8 @@ impl Server {
     /// time.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let slots = Arc::new(Semaphore::new(self.config.max_transfers.max(1)));
+        let gate = Arc::new(Gate::new(self.config.admission.clone()));
+        let accept = Arc::new(self.config.accept_config());
         let activity = Arc::new(Activity::new());
         let workers = Arc::new(Workers::start(self.config.workers)?);
         let mut tasks = JoinSet::new();
@@ -142,13 +162,15 @@ impl Server {
             let ctx = Listener {
                 sock: listener.clone(),
                 config: self.config.clone(),
+                accept: accept.clone(),
                 source: self.source.clone(),
-                slots: slots.clone(),
+                gate: gate.clone(),
                 activity: activity.clone(),
                 workers: workers.clone(),
             };
             tasks.spawn(ctx.serve(stop_rx.clone()));
         }
+        tasks.spawn(summaries(gate.clone(), stop_rx.clone()));
         match self.config.idle_exit {
             Some(idle) => {
                 tokio::select! {
@@ -165,13 +187,27 @@ impl Server {
         // Listeners stop at once; then the workers finish what runs.
         while tasks.join_next().await.is_some() {}
         let grace = self.config.shutdown_grace;
-        if let Ok(workers) = Arc::try_unwrap(workers) {
-            let clean = tokio::task::spawn_blocking(move || workers.close(grace))
-                .await
-                .unwrap_or(false);
-            if !clean {
-                warn!("transfers still running after the grace time; aborted them");
+        // Requests still being accepted hold a reference for a moment.
+        let mut workers = workers;
+        for _ in 0..100 {
+            match Arc::try_unwrap(workers) {
+                Ok(w) => {
+                    let clean = tokio::task::spawn_blocking(move || w.close(grace))
+                        .await
+                        .unwrap_or(false);
+                    if !clean {
+                        warn!("transfers still running after the grace time; aborted them");
+                    }
+                    break;
+                }
+                Err(shared) => {
+                    workers = shared;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
+        }
+        if let Some(s) = gate.lock().admission.poll_summary(Instant::now(), true) {
+            log_summary(&s);
         }
         Ok(())
     }
@@ -222,8 +258,9 @@ impl Activity {
 struct Listener {
     sock: Arc<UdpSocket>,
     config: Arc<ServerConfig>,
+    accept: Arc<AcceptConfig>,
     source: Arc<dyn FileSource>,
-    slots: Arc<Semaphore>,
+    gate: Arc<Gate>,
     activity: Arc<Activity>,
     workers: Arc<Workers>,
 }
@@ -245,36 +282,72 @@ impl Listener {
                     continue;
                 }
             };
-            let datagram = buf[..meta.len].to_vec();
+            let datagram = &buf[..meta.len];
             // A dual-stack listener (xinetd `flags = IPv6`, systemd's
             // default) sees IPv4 clients as ::ffff:a.b.c.d; their transfer
             // runs on a plain IPv4 socket.
             let peer = plain_ipv4(meta.peer);
+            // Never answer anything but a request from a listening port: an
+            // ERROR answered here could bounce between two servers forever.
+            if Direction::of_request(datagram).is_none() {
+                self.gate.lock().admission.not_request();
+                debug!(%peer, len = datagram.len(), "ignored: not a request");
+                continue;
+            }
             let local_ip = meta
                 .dst
                 .or(local.map(|a| a.ip()))
                 .map(|ip| plain_ipv4(SocketAddr::new(ip, 0)).ip())
                 .filter(|ip| ip.is_ipv4() == peer.is_ipv4())
                 .unwrap_or(unspecified(peer));
-            let meta = udp::RecvMeta { peer, ..meta };
-            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
-                warn!(peer = %meta.peer, "too many transfers; request refused");
-                refuse_busy(&self.sock, meta.peer).await;
-                continue;
+            let (slot, abort) = match self.gate.admit(peer) {
+                Ok(admitted) => admitted,
+                Err(reply) => {
+                    debug!(%peer, reply, "too many transfers; request refused");
+                    if reply {
+                        refuse_busy(&self.sock, peer).await;
+                    }
+                    continue;
+                }
             };
+            self.activity.request();
             let job = Job {
                 config: self.config.clone(),
-                source: self.source.clone(),
-                peer: meta.peer,
+                gate: self.gate.clone(),
+                activity: self.activity.clone(),
+                peer,
                 local: local_ip,
+                slot,
+                abort,
             };
-            let activity = self.activity.clone();
-            activity.request();
-            self.workers.spawn(Box::pin(async move {
-                job.run(&datagram).await;
-                activity.finished();
-                drop(permit);
-            }));
+            let (accept, source) = (self.accept.clone(), self.source.clone());
+            let workers = self.workers.clone();
+            let datagram = datagram.to_vec();
+            tokio::spawn(async move {
+                // Opening the file may block on the disk: never on a worker.
+                let decided = tokio::task::spawn_blocking(move || {
+                    accept::accept(
+                        &datagram,
+                        peer,
+                        Some(local_ip),
+                        Instant::now(),
+                        &accept,
+                        &*source,
+                    )
+                })
+                .await;
+                match decided {
+                    Ok(Ok(accepted)) => workers.spawn(Box::pin(job.run(accepted))),
+                    Ok(Err(ignored)) => {
+                        debug!(%peer, %ignored, "ignored");
+                        job.done();
+                    }
+                    Err(e) => {
+                        warn!(%peer, error = %e, "accepting a request failed");
+                        job.done();
+                    }
+                }
+            });
         }
     }
 }
@@ -297,174 +370,128 @@ fn unspecified(peer: SocketAddr) -> IpAddr {
     }
 }
 
+const BUSY: &str = "Server busy";
+
 async fn refuse_busy(sock: &UdpSocket, peer: SocketAddr) {
     let mut b = [0u8; 64];
-    if let Ok(n) = packet::encode_error(&mut b, ErrorCode::Undefined, "Server busy") {
+    if let Ok(n) = packet::encode_error(&mut b, ErrorCode::Undefined, BUSY) {
         let _ = sock.send_to(&b[..n], peer).await;
     }
 }
 
+/// How often a transfer still in handshake looks at its client's progress
+/// and at the handshake deadline.
+const HANDSHAKE_TICK: Duration = Duration::from_millis(100);
+
+/// Why a transfer was cut short by the admission policy.
+#[derive(Debug, Clone, Copy)]
+enum Cut {
+    /// Its slot went to a new request while the server was full.
+    Reclaimed,
+    /// Its handshake passed the deadline while the server was busy.
+    Expired,
+}
+
 struct Job {
     config: Arc<ServerConfig>,
-    source: Arc<dyn FileSource>,
+    gate: Arc<Gate>,
+    activity: Arc<Activity>,
     peer: SocketAddr,
     local: IpAddr,
+    slot: SlotId,
+    abort: Arc<Notify>,
 }
 
 impl Job {
-    async fn run(self, datagram: &[u8]) {
-        let request = match Packet::parse(datagram) {
-            Ok(Packet::Rrq(r)) => (true, r),
-            Ok(Packet::Wrq(r)) => (false, r),
-            Ok(other) => {
-                debug!(peer = %self.peer, opcode = ?other.opcode(), "ignored: not a request");
-                return;
-            }
-            Err(e) => {
-                debug!(peer = %self.peer, error = %e, "ignored: malformed request");
-                return;
-            }
-        };
-        let (read, req) = request;
+    async fn run(self, accepted: Accepted) {
+        let Accepted {
+            direction,
+            filename,
+            remapped,
+            transfer: mut t,
+            refusal,
+        } = accepted;
+        let malformed = refusal.as_ref().is_some_and(|r| r.malformed);
+        if malformed {
+            self.gate.lock().admission.malformed();
+        }
+        log_request(
+            direction,
+            self.peer,
+            &filename,
+            remapped.as_deref(),
+            malformed,
+        );
+        let file = remapped.as_deref().unwrap_or(&filename);
         let sock = match udp::bind_transfer(self.local, self.config.port_range) {
             Ok(s) => s,
             Err(e) => {
                 warn!(peer = %self.peer, error = %e, "cannot open a transfer socket");
-                return;
+                return self.done();
             }
         };
-        let started = Instant::now();
-        let direction = if read {
-            Direction::Read
+        let started = t.stats().started;
+        let (result, cut) = if refusal.is_some() {
+            (drive(&sock, &mut t, Until::Finished).await, None)
         } else {
-            Direction::Write
+            self.supervise(&sock, &mut t).await
         };
-        let mapped = match &self.config.remap {
-            // An empty name is a malformed request for tftp-hpa (ERROR 4),
-            // before any rule sees it.
-            _ if req.filename.is_empty() => Err(crate::remap::Refused {
-                message: "Illegal operation".to_owned(),
-            }),
-            Some(remap) => remap.remap(req.filename, self.peer.ip(), direction),
-            None => Ok(req.filename.to_vec()),
-        };
-        log_request(read, self.peer, req.filename, mapped.as_ref().ok());
-        let mut t = match &mapped {
-            Ok(name) => {
-                let req = Request {
-                    filename: name,
-                    ..req
-                };
-                self.start(started, read, &req)
-            }
-            Err(refused) => Transfer::refuse(
-                started,
-                self.peer,
-                if req.filename.is_empty() {
-                    ErrorCode::IllegalOperation
-                } else {
-                    ErrorCode::AccessViolation
-                },
-                &refused.message,
-            ),
-        };
-        let file = String::from_utf8_lossy(mapped.as_deref().unwrap_or(req.filename)).into_owned();
-        let result = drive(&sock, &mut t, Until::Finished).await;
-        log_transfer(&t, read, &file, self.peer, started, &result);
+        log_transfer(
+            &t, direction, file, self.peer, started, &result, cut, malformed,
+        );
+        self.done();
     }
 
-    fn start(&self, now: Instant, read: bool, req: &Request<'_>) -> Transfer {
-        let mut ctx = RequestContext::new(self.peer);
-        ctx.local = Some(self.local);
-        let limits = &self.config.negotiation;
-        let retry = self.config.retry();
-        if read {
-            match self.source.open_read(req.filename, &ctx) {
-                Ok(data) => Transfer::server_read(now, self.peer, req, data, limits, retry),
-                Err(e) => Transfer::refuse(
-                    now,
-                    self.peer,
-                    ErrorCode::from_u16(e.tftp_code()),
-                    &e.message(),
-                ),
-            }
-        } else if !self.config.allow_write {
-            Transfer::refuse(
-                now,
-                self.peer,
-                ErrorCode::AccessViolation,
-                "Write requests are not accepted",
-            )
-        } else {
-            ctx.size_hint = req
-                .options
-                .get("tsize")
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .and_then(|v| v.parse().ok());
-            match self.source.open_write(req.filename, &ctx) {
-                Ok(sink) => Transfer::server_write(now, self.peer, req, sink, limits, retry),
-                Err(e) => Transfer::refuse(
-                    now,
-                    self.peer,
-                    ErrorCode::from_u16(e.tftp_code()),
-                    &e.message(),
-                ),
-            }
+    /// Drives the transfer. Only when the admission policy says the
+    /// handshake is due for a look (server above its high-water mark,
+    /// handshake at least 500 ms old) or the slot was reclaimed is the
+    /// driver interrupted, to see whether the client answered; a transfer
+    /// whose client did keeps running ([`Gate::reinstate`]) and is never
+    /// interrupted again. Below the mark a transfer is never interrupted.
+    async fn supervise(&self, sock: &UdpSocket, t: &mut Transfer) -> (io::Result<()>, Option<Cut>) {
+        let progressed = |t: &Transfer| t.stats().bytes > 0 || t.outcome().is_some();
+        let mut pressure = self.gate.pressure();
+        let mut tick = tokio::time::interval(HANDSHAKE_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let due = async {
+                loop {
+                    let _ = pressure.wait_for(|p| *p).await;
+                    tick.tick().await;
+                    if self.gate.handshake_due(self.slot) {
+                        return;
+                    }
+                }
+            };
+            let cut = tokio::select! {
+                r = drive(sock, t, Until::Finished) => return (r, None),
+                () = due => {
+                    if progressed(t) {
+                        self.gate.progressed(self.slot);
+                        break;
+                    }
+                    if !self.gate.expired(self.slot) {
+                        continue;
+                    }
+                    Cut::Expired
+                }
+                () = self.abort.notified() => {
+                    if progressed(t) {
+                        self.gate.reinstate(self.slot, self.abort.clone());
+                        break;
+                    }
+                    Cut::Reclaimed
+                }
+            };
+            // One ERROR to the client, from the transfer's own port.
+            *t = Transfer::refuse(Instant::now(), self.peer, ErrorCode::Undefined, BUSY);
+            return (drive(sock, t, Until::Finished).await, Some(cut));
         }
+        (drive(sock, t, Until::Finished).await, None)
     }
-}
 
-/// tftp-hpa's request line (`-v`): `RRQ from 192.0.2.7 filename pxelinux.0`,
-/// with ` remapped to NAME` when the rules changed it.
-fn log_request(read: bool, peer: SocketAddr, name: &[u8], mapped: Option<&Vec<u8>>) {
-    let kind = if read { "RRQ" } else { "WRQ" };
-    let ip = peer.ip();
-    let name_text = String::from_utf8_lossy(name);
-    match mapped {
-        Some(m) if m.as_slice() != name => {
-            info!(
-                "{kind} from {ip} filename {name_text} remapped to {}",
-                String::from_utf8_lossy(m)
-            );
-        }
-        _ => info!("{kind} from {ip} filename {name_text}"),
-    }
-}
-
-fn log_transfer(
-    t: &Transfer,
-    read: bool,
-    file: &str,
-    peer: SocketAddr,
-    started: Instant,
-    io: &io::Result<()>,
-) {
-    let s = t.stats();
-    let n = t.negotiated();
-    let kind = if read { "RRQ" } else { "WRQ" };
-    let secs = s
-        .ended
-        .unwrap_or_else(Instant::now)
-        .duration_since(started)
-        .as_secs_f64();
-    let outcome = match (t.outcome(), io) {
-        (_, Err(e)) => format!("socket error: {e}"),
-        (Some(Outcome::Complete), _) => "complete".to_owned(),
-        (Some(Outcome::SizeProbe), _) => "size probe".to_owned(),
-        (Some(Outcome::Refused { code, message }), _) => {
-            format!("refused: {} {message}", code.to_u16())
-        }
-        (Some(Outcome::PeerError { code, message }), _) => {
-            format!("aborted by peer: {} {message}", code.to_u16())
-        }
-        (Some(Outcome::TimedOut), _) => "timed out".to_owned(),
-        (None, _) => "unfinished".to_owned(),
-    };
-    let oack: Vec<String> = n.oack.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let ok = matches!(t.outcome(), Some(Outcome::Complete | Outcome::SizeProbe)) && io.is_ok();
-    if ok {
-        info!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, timeouts = s.timeouts, fast_recoveries = s.fast_recoveries, srtt_us = s.srtt.map_or(0, |d| d.as_micros() as u64), window = s.window, pacing_us = s.pacing.map_or(0, |d| d.as_micros() as u64), outcome, "transfer");
-    } else {
-        warn!(%peer, kind, file, options = %oack.join(","), bytes = s.bytes, secs, retransmits = s.retransmits, timeouts = s.timeouts, fast_recoveries = s.fast_recoveries, srtt_us = s.srtt.map_or(0, |d| d.as_micros() as u64), window = s.window, pacing_us = s.pacing.map_or(0, |d| d.as_micros() as u64), outcome, "transfer");
+    fn done(self) {
+        self.gate.release(self.slot);
+        self.activity.finished();
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the TFTP engine: deterministic simulations of client
 //! and server transfers over a lossy in-memory channel with a virtual clock.
 
+mod accept;
 mod fabric;
 mod file_source;
 mod loopback;
