@@ -351,29 +351,24 @@ fn table() -> Vec<Scenario> {
             "in.tftpd creates the file 0664, then refuses it as not world-writable, leaving it empty; tftpd stores it",
         )),
     });
-    // PENDING: uploads in a root only root may write (0755, servers as
-    // `nobody`) differ until tftpd writes an existing world-writable file in
-    // place as tftp-hpa does; these pins then fail and must become `same`.
+    // Uploads in a root only root may write (0755, servers as `nobody`): an
+    // existing world-writable file is written in place, as tftp-hpa does.
     t.push(Scenario {
-        name: "PENDING upload fix: WRQ world-writable file, root 0755",
+        name: "WRQ world-writable file, root 0755",
         args: &[],
         map: None,
         op: Put(b"writable.bin", 1500, NO),
-        differs: Some((
-            "bytes 0 oack[]",
-            "error 0",
-            "PENDING: tftpd writes a temporary file beside the target, which nobody may create in a 0755 root",
-        )),
+        differs: None,
     });
     t.push(Scenario {
-        name: "PENDING upload fix: WRQ read-only file, root 0755",
+        name: "WRQ read-only file, root 0755",
         args: &[],
         map: None,
         op: Put(b"hello.txt", 100, NO),
         differs: Some((
             "error 0",
             "error 2",
-            "PENDING: in.tftpd opens first (EACCES, code 0); tftpd checks the mode first (code 2)",
+            "in.tftpd opens first and reports EACCES (code 0); tftpd checks the world-writable rule first and names it (code 2)",
         )),
     });
     for (name, file) in [
