@@ -19,9 +19,7 @@
 //!   64 KiB blocks into a small buffer before the round trip is measured).
 //! - A window acknowledged in full with no loss first shrinks a doubled gap
 //!   by an eighth (never below one round trip), then grows `burst` by
-//!   `windowsize / 16` blocks (at least one), never above `windowsize`; at
-//!   the burst that last lost, it waits for eight clean windows before it
-//!   tries that size again (a tail lost there costs a timeout).
+//!   `windowsize / 16` blocks (at least one), never above `windowsize`.
 //! - After a timeout the first burst is a single block, a probe: a receiver
 //!   that already holds it answers with the ACK of where it stands. A second
 //!   timeout in a row (a receiver that never reports gaps and loses the
@@ -55,9 +53,6 @@ pub(crate) struct Pacer {
     lossy_window: bool,
     /// Timeouts since the last ACK that made progress.
     stalled: u32,
-    /// The burst that last lost, and clean windows since reaching it.
-    lost_at: u64,
-    clean: u32,
     srtt: Option<Duration>,
 }
 
@@ -73,8 +68,6 @@ impl Pacer {
             probe: false,
             lossy_window: false,
             stalled: 0,
-            lost_at: u64::MAX,
-            clean: 0,
             srtt: None,
         }
     }
@@ -125,8 +118,6 @@ impl Pacer {
         if timeout {
             self.stalled += 1;
         }
-        self.lost_at = self.burst;
-        self.clean = 0;
         if self.burst > 1 {
             self.burst = if self.stalled > 1 { 1 } else { self.burst / 2 };
         } else {
@@ -151,13 +142,7 @@ impl Pacer {
             } else {
                 self.gap = Duration::ZERO;
                 let step = (self.windowsize / 16).max(1);
-                let grown = (self.burst + step).min(self.windowsize);
-                self.clean += 1;
-                let reaches = self.burst < self.lost_at && grown >= self.lost_at;
-                if !reaches || self.clean >= 8 {
-                    self.burst = grown;
-                    self.clean = 0;
-                }
+                self.burst = (self.burst + step).min(self.windowsize);
             }
         }
         self.lossy_window = false;
@@ -213,18 +198,6 @@ mod tests {
             p.on_window_acked();
         }
         assert_eq!(p.burst(), 32);
-    }
-
-    #[test]
-    fn the_size_that_lost_is_tried_again_only_after_eight_clean_windows() {
-        let mut p = Pacer::new(8);
-        p.on_loss(false);
-        p.on_window_acked();
-        assert_eq!(p.burst(), 4);
-        for want in [5, 6, 7, 7, 7, 7, 7, 7, 7, 7, 8] {
-            p.on_window_acked();
-            assert_eq!(p.burst(), want);
-        }
     }
 
     #[test]
