@@ -147,6 +147,29 @@ mod tests {
     }
 
     #[test]
+    fn places_agree_with_document_position() {
+        let long = "x".repeat(9000);
+        let doc = crate::Document::parse_str(&format!("a\n{long}\n\nb{long}"));
+        let table = places(&doc);
+        for (i, &(line, offset)) in table.iter().enumerate() {
+            assert_eq!(doc.position(i, 3), (line, offset + 4), "line {i}");
+        }
+    }
+
+    #[test]
+    fn quoted_text_is_escaped_and_shortened() {
+        let f = lint_bytes(
+            "t",
+            format!("LABEL a\x1b[2J\nDEFAULT {}\n", "y".repeat(5000)).as_bytes(),
+        );
+        for f in &f {
+            assert!(!f.message.chars().any(char::is_control), "{}", f.message);
+            assert!(f.message.len() < 1000, "{}", f.message.len());
+        }
+        assert!(f.iter().any(|f| f.message.contains("a\\x1b[2J")), "{f:#?}");
+    }
+
+    #[test]
     fn findings_are_sorted_with_locations() {
         let f = lint_bytes("t", b"TIMEOUT 5\nfoo\n");
         assert_eq!(f[0].location.line, 1);
