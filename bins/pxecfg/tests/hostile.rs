@@ -311,3 +311,52 @@ fn many_looping_includes_are_reported_once_each() {
     );
     assert!(!out.contains("include-limit"), "the loop was re-walked");
 }
+
+#[test]
+fn which_and_explain_do_not_read_or_probe_outside_the_root() {
+    let lab = Lab::new();
+    lab.write(
+        "pxelinux.cfg/default",
+        "DEFAULT a\nLABEL a\n  KERNEL vmlinuz\n",
+    );
+    symlink("../outside/secret.cfg", lab.root().join("link.cfg")).unwrap();
+    let root = lab.root();
+    for name in [
+        "../outside/secret.cfg",
+        "link.cfg",
+        "::/../outside/secret.cfg",
+    ] {
+        let args = |cmd: &str| -> Vec<std::ffi::OsString> {
+            [
+                cmd,
+                "--mac",
+                "52:54:00:12:34:56",
+                "--config-file",
+                name,
+                "--root",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([root.clone().into_os_string()])
+            .collect()
+        };
+        let run = |cmd: &str| {
+            let a = args(cmd);
+            let a: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
+            text(&pxecfg(&a))
+        };
+        let which = run("which");
+        let first = which.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("refused by the TFTP server"),
+            "{name}: {which}"
+        );
+        assert!(
+            which.contains("pxelinux.cfg/default\texists, loads"),
+            "{which}"
+        );
+        let explain = run("explain");
+        assert_nothing_leaked(&explain);
+        assert!(explain.contains("vmlinuz"), "{name}: {explain}");
+    }
+}
