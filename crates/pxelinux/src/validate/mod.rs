@@ -2,6 +2,7 @@
 //! names) and returns [`Finding`]s.
 
 mod args;
+mod events;
 mod labels;
 mod lines;
 mod tree;
@@ -35,7 +36,7 @@ pub fn lint(set: &SourceSet, options: &LintOptions) -> Vec<Finding> {
     lines::check(&mut ctx);
     labels::check(&mut ctx);
     args::check(&mut ctx);
-    tree::check_events(&mut ctx);
+    events::check(&mut ctx);
     if let Some(name) = &options.config_name {
         tree::check_config_name(&mut ctx, name);
     }
