@@ -86,11 +86,14 @@ pub fn lint_file(root: Option<&Path>, prefix: &PrefixArgs, file: &Path) -> Vec<F
     let config_name = in_cfg_dir
         .then(|| file.file_name().map(|n| n.to_string_lossy().into_owned()))
         .flatten();
-    let set = SourceSet::load(
+    // The real path lets an INCLUDE that leads back to this file count as a loop.
+    let real = std::fs::canonicalize(file).ok();
+    let set = SourceSet::load_at(
         SourceFile {
             name,
             doc: Document::parse(&bytes),
         },
+        real.as_deref(),
         tree.as_ref(),
     );
     lint(&set, &LintOptions { tree, config_name })

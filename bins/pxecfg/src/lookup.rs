@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pxelinux::{Client, Target, Tree};
+use pxelinux::finding::shown;
+use pxelinux::{Client, Status, Tree};
 
 use crate::cli::{ClientArgs, PrefixArgs};
 
@@ -41,23 +42,24 @@ pub fn which(
     let p = c.path_prefix.clone().unwrap_or_default();
     let Some(root) = root else {
         for name in c.candidates() {
-            println!("{p}{name}");
+            println!("{}", shown(&format!("{p}{name}")));
         }
         return Ok(ExitCode::SUCCESS);
     };
     let tree = Tree::new(root, &p);
     let mut loaded = false;
     for name in c.candidates() {
-        let status = match tree.resolve(&name) {
+        let status = match tree.status(&name) {
             _ if loaded => "not requested".to_string(),
-            Target::Tftp(path) if tree.local(&path).is_file() => {
+            Status::File => {
                 loaded = true;
                 "exists, loads".to_string()
             }
-            Target::Tftp(_) => "missing".to_string(),
-            Target::Url(_) | Target::Remote(_) => "not checked (other server)".to_string(),
+            Status::Missing => "missing".to_string(),
+            Status::Refused(why) => format!("refused by the TFTP server ({why})"),
+            Status::Elsewhere => "not checked (other server)".to_string(),
         };
-        println!("{p}{name}\t{status}");
+        println!("{}\t{status}", shown(&format!("{p}{name}")));
     }
     Ok(if loaded {
         ExitCode::SUCCESS

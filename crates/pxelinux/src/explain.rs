@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 
 use crate::cmdline::{kernel_command_line, label_command, SysAppend};
+use crate::confine::Located;
 use crate::directive::Keyword;
+use crate::include::{SourceFile, SourceSet};
 use crate::lookup::Client;
 use crate::model::Config;
-use crate::resolve::{SourceFile, SourceSet, Target, Tree};
+use crate::resolve::{Target, Tree};
 use crate::syntax::Document;
 
 /// One file PXELINUX asks for.
@@ -64,26 +66,26 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
     let mut attempts = Vec::new();
     let mut loaded = None;
     for name in client.candidates() {
-        let (tftp_path, exists) = match tree.resolve(&name) {
-            Target::Tftp(p) => {
-                let e = tree.local(&p).is_file();
-                (p, e)
-            }
-            Target::Url(u) | Target::Remote(u) => (u, false),
+        let (tftp_path, found) = match tree.resolve(&name) {
+            Target::Tftp(p) => match tree.locate(&p) {
+                Located::File(real) => (p, Some(real)),
+                _ => (p, None),
+            },
+            Target::Url(u) | Target::Remote(u) => (u, None),
         };
         attempts.push(Attempt {
             name: name.clone(),
             tftp_path: tftp_path.clone(),
-            exists,
+            exists: found.is_some(),
         });
-        if exists {
-            loaded = Some(tftp_path);
+        if let Some(real) = found {
+            loaded = Some((tftp_path, real));
             break;
         }
     }
     let mut ex = Explanation {
         attempts,
-        loaded: loaded.clone(),
+        loaded: loaded.as_ref().map(|(p, _)| p.clone()),
         menu_module: None,
         title: None,
         entries: Vec::new(),
@@ -91,13 +93,16 @@ pub fn explain(tree: &Tree, client: &Client) -> Explanation {
         timeout: None,
         ontimeout: None,
     };
-    let Some(path) = loaded else { return ex };
-    let bytes = std::fs::read(tree.local(&path)).unwrap_or_default();
-    let set = SourceSet::load(
+    let Some((path, real)) = loaded else {
+        return ex;
+    };
+    let bytes = tree.read(&real).unwrap_or_default();
+    let set = SourceSet::load_at(
         SourceFile {
             name: path,
             doc: Document::parse(&bytes),
         },
+        Some(&real),
         Some(tree),
     );
     let cfg = Config::from_set(&set);

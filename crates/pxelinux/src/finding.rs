@@ -98,6 +98,9 @@ codes! {
     MissingLibrary = "PXL045", "missing-library", Error, "ldlinux.c32, libutil.c32 or libcom32.c32 is missing next to the modules that need it.";
     IncludeLoop = "PXL046", "include-loop", Error, "INCLUDE loop; syslinux does not detect it and never finishes reading.";
     Unreadable = "PXL047", "unreadable", Error, "The file could not be read.";
+    OutsideRoot = "PXL048", "outside-root", Error, "A file name that leads outside the TFTP root (`..`, or a symlink out of it); the TFTP server refuses it and it is not read.";
+    RefusedName = "PXL049", "refused-name", Error, "A file name the TFTP server refuses: a control character, or no name left; it is not read.";
+    IncludeLimit = "PXL050", "include-limit", Warning, "INCLUDEs nested too deep, or too many lines in all: the rest is not read or checked.";
 }
 
 impl fmt::Display for Code {
@@ -105,6 +108,58 @@ impl fmt::Display for Code {
         write!(f, "{} {}", self.id(), self.name())
     }
 }
+
+/// Text from a configuration as it goes into a message: control characters
+/// written as `\xNN` (nothing can move the cursor or forge a line), and cut
+/// after [`SHOWN_MAX`] characters.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN_MAX {
+            out.push('…');
+            break;
+        }
+        push_char(&mut out, c);
+    }
+    out
+}
+
+/// A message with configuration text in it: control characters escaped
+/// everywhere and every `` `quoted` `` part passed through [`shown`].
+pub fn tidy(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                shown(part)
+            } else {
+                shown_whole(part)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+fn shown_whole(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_char(&mut out, c);
+    }
+    out
+}
+
+fn push_char(out: &mut String, c: char) {
+    // `is_control`: C0, DEL and C1, all below 0x100.
+    if c.is_control() {
+        out.push_str(&format!("\\x{:02x}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
+}
+
+/// Characters of configuration text shown in a message.
+pub const SHOWN_MAX: usize = 200;
 
 /// A position in a file: 1-based line and column (column counts bytes).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -23,11 +23,13 @@
 
 pub mod builder;
 pub mod cmdline;
+pub mod confine;
 pub mod directive;
 pub mod error;
 pub mod explain;
 pub mod finding;
 pub mod format;
+pub mod include;
 pub mod keyword;
 pub mod lookup;
 pub mod model;
@@ -39,8 +41,9 @@ pub use builder::{ConfigBuilder, LabelBuilder};
 pub use error::Error;
 pub use finding::{Code, Finding, Location, Severity};
 pub use format::format;
+pub use include::{SourceFile, SourceSet};
 pub use lookup::{Client, Mac, Uuid};
 pub use model::{Config, Label, Menu, Pos};
-pub use resolve::{SourceFile, SourceSet, Target, Tree};
+pub use resolve::{Status, Target, Tree};
 pub use syntax::{Document, Line, LineKind};
 pub use validate::{lint, lint_bytes, LintOptions};

@@ -4,7 +4,7 @@
 //! (INCLUDE reads another file as if it were pasted in place).
 
 use crate::directive::{KernelType, Keyword, MenuKeyword};
-use crate::resolve::SourceSet;
+use crate::include::SourceSet;
 use crate::syntax::{Document, Line, LineKind};
 
 /// Submenu marks for one line (from `MENU INCLUDE file tag`).

@@ -1,17 +1,16 @@
-//! Resolving file names as PXELINUX does, against a TFTP root on disk, and
-//! loading a configuration with everything it INCLUDEs.
+//! Resolving file names as PXELINUX does, against a TFTP root on disk.
 //!
 //! PXELINUX keeps a text prefix (option 210, else the directory of the boot file
 //! name) and prepends it to every relative name. A leading `/` does not escape
 //! the prefix; `::path` names a file from the TFTP root and `host::path` or a URL
-//! names another server.
+//! names another server. The TFTP path that results is then looked up by the
+//! TFTP server's rules ([`crate::confine`]): nothing outside the root is read,
+//! or even looked at.
 
-use std::collections::HashMap;
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::directive::{Keyword, MenuKeyword};
-use crate::model::Pos;
-use crate::syntax::Document;
+use crate::confine::{self, Located, Refusal};
 
 /// Where a name points once PXELINUX has applied its rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +55,23 @@ pub struct Tree {
     pub root: PathBuf,
     /// The prefix (`""`, `bios/`, …).
     pub prefix: String,
+    /// `root` with every symlink resolved; `None` if it cannot be (then
+    /// nothing is found under it).
+    real_root: Option<PathBuf>,
+}
+
+/// What a name in a configuration points at, for the checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// A regular file under the root.
+    File,
+    /// Nothing the TFTP server would serve: absent, a directory, a special file,
+    /// or not reachable (the reason).
+    Missing,
+    /// The TFTP server refuses the name; nothing was looked up.
+    Refused(Refusal),
+    /// A URL or another server: not checked.
+    Elsewhere,
 }
 
 impl Tree {
@@ -65,9 +81,12 @@ impl Tree {
         if !prefix.is_empty() && !prefix.ends_with('/') {
             prefix.push('/');
         }
+        let root = root.into();
+        let real_root = std::fs::canonicalize(&root).ok();
         Self {
-            root: root.into(),
+            root,
             prefix,
+            real_root,
         }
     }
 
@@ -76,220 +95,63 @@ impl Tree {
         resolve(&self.prefix, name)
     }
 
-    /// The local path of a TFTP target.
-    pub fn local(&self, tftp_path: &str) -> PathBuf {
-        self.root.join(tftp_path)
+    /// What a TFTP path (prefix already applied) names under the root, by the
+    /// TFTP server's rules.
+    pub fn locate(&self, tftp_path: &str) -> Located {
+        match &self.real_root {
+            Some(real) => confine::locate(real, &self.root, tftp_path.as_bytes()),
+            // Refusals do not depend on the file system.
+            None => match confine::tftp_relative(tftp_path.as_bytes()) {
+                Err(r) => Located::Refused(r),
+                Ok(_) => Located::Missing,
+            },
+        }
     }
 
-    /// Whether `name` exists: `Some(true/false)` for TFTP targets, `None` for URLs
-    /// and other servers (not checked).
-    pub fn exists(&self, name: &str) -> Option<bool> {
+    /// Read a file [`Tree::locate`] found.
+    pub fn read(&self, located: &Path) -> io::Result<Vec<u8>> {
+        match &self.real_root {
+            Some(real) => confine::read(real, located),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
+    }
+
+    /// What `name` (as written in a configuration) points at.
+    pub fn status(&self, name: &str) -> Status {
         match self.resolve(name) {
-            Target::Tftp(p) => Some(self.local(&p).is_file()),
-            _ => None,
+            Target::Tftp(p) => match self.locate(&p) {
+                Located::File(_) => Status::File,
+                Located::Refused(r) => Status::Refused(r),
+                _ => Status::Missing,
+            },
+            Target::Url(_) | Target::Remote(_) => Status::Elsewhere,
         }
     }
 
-    /// Whether a module exists in the prefix directory or one of the PATH entries.
-    pub fn module_exists(&self, name: &str, path: &[String]) -> Option<bool> {
+    /// Whether a module is in the prefix directory or one of the PATH entries.
+    /// A refused name is [`Status::Refused`]; a PATH entry the server refuses
+    /// counts as not having the module.
+    pub fn module_status(&self, name: &str, path: &[String]) -> Status {
         if name.contains('/') || name.contains("::") {
-            return self.exists(name);
+            return self.status(name);
         }
-        let found = std::iter::once(String::new())
-            .chain(path.iter().map(|p| {
-                if p.ends_with('/') {
-                    p.clone()
-                } else {
-                    format!("{p}/")
-                }
-            }))
-            .any(|dir| self.exists(&format!("{dir}{name}")) == Some(true));
-        Some(found)
-    }
-}
-
-/// One file of a configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    /// The name used in findings (as given, or the TFTP path).
-    pub name: String,
-    /// The parsed document.
-    pub doc: Document,
-}
-
-/// Something that happened while following INCLUDEs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadEvent {
-    /// The included file does not exist.
-    Missing {
-        /// The INCLUDE line.
-        at: Pos,
-        /// The name as written.
-        name: String,
-        /// The TFTP path it resolved to.
-        path: String,
-    },
-    /// The include would re-enter a file being read.
-    Loop {
-        /// The INCLUDE line.
-        at: Pos,
-        /// The name as written.
-        name: String,
-    },
-    /// The included file exists but could not be read.
-    Unreadable {
-        /// The INCLUDE line.
-        at: Pos,
-        /// The reason.
-        reason: String,
-    },
-}
-
-/// A `MENU INCLUDE file tag` whose file was read: menu.c32 makes it a submenu.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Submenu {
-    /// Index in [`SourceSet::order`] of the MENU INCLUDE line.
-    pub start: usize,
-    /// Index in [`SourceSet::order`] of the last line read from the included file.
-    pub end: usize,
-    /// The tag (the rest of the line after the file name).
-    pub tag: String,
-}
-
-/// A configuration and all files it includes, with the order syslinux reads lines in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSet {
-    /// Files; index 0 is the main file.
-    pub files: Vec<SourceFile>,
-    /// Every line in reading order.
-    pub order: Vec<Pos>,
-    /// Include problems.
-    pub events: Vec<LoadEvent>,
-    /// Submenus made by `MENU INCLUDE file tag`.
-    pub submenus: Vec<Submenu>,
-}
-
-const MAX_DEPTH: usize = 16;
-const MAX_LINES: usize = 1_000_000;
-
-impl SourceSet {
-    /// A single file; INCLUDEs are not followed.
-    pub fn single(main: SourceFile) -> Self {
-        let order = (0..main.doc.lines.len())
-            .map(|line| Pos { file: 0, line })
-            .collect();
-        Self {
-            files: vec![main],
-            order,
-            events: Vec::new(),
-            submenus: Vec::new(),
+        let plain = self.status(name);
+        if matches!(plain, Status::File | Status::Refused(_)) {
+            return plain;
         }
-    }
-
-    /// The main file and, with a tree, every file it includes (followed recursively).
-    pub fn load(main: SourceFile, tree: Option<&Tree>) -> Self {
-        let Some(tree) = tree else {
-            return Self::single(main);
-        };
-        let mut set = Self {
-            files: vec![main],
-            order: Vec::new(),
-            events: Vec::new(),
-            submenus: Vec::new(),
-        };
-        let mut by_path: HashMap<String, usize> = HashMap::new();
-        let mut stack = vec![0usize];
-        set.expand(0, tree, &mut by_path, &mut stack);
-        set
-    }
-
-    fn expand(
-        &mut self,
-        file: usize,
-        tree: &Tree,
-        by_path: &mut HashMap<String, usize>,
-        stack: &mut Vec<usize>,
-    ) {
-        for line in 0..self.files[file].doc.lines.len() {
-            if self.order.len() >= MAX_LINES {
-                return;
-            }
-            let pos = Pos { file, line };
-            self.order.push(pos);
-            let l = &self.files[file].doc.lines[line];
-            let Some(kw) = l.directive().map(|d| d.keyword) else {
-                continue;
+        let in_path = path.iter().any(|p| {
+            let dir = if p.ends_with('/') {
+                p.clone()
+            } else {
+                format!("{p}/")
             };
-            if !matches!(kw, Keyword::Include | Keyword::Menu(MenuKeyword::Include)) {
-                continue;
-            }
-            let arg = l.arg();
-            let Some(name) = arg.split_whitespace().next().map(str::to_string) else {
-                continue;
-            };
-            let Target::Tftp(path) = tree.resolve(&name) else {
-                continue;
-            };
-            let idx = match by_path.get(&path) {
-                Some(&i) => i,
-                None => match std::fs::read(tree.local(&path)) {
-                    Ok(bytes) => {
-                        self.files.push(SourceFile {
-                            name: path.clone(),
-                            doc: Document::parse(&bytes),
-                        });
-                        by_path.insert(path.clone(), self.files.len() - 1);
-                        self.files.len() - 1
-                    }
-                    Err(e)
-                        if e.kind() == std::io::ErrorKind::NotFound
-                            || !tree.local(&path).exists() =>
-                    {
-                        self.events.push(LoadEvent::Missing {
-                            at: pos,
-                            name,
-                            path,
-                        });
-                        continue;
-                    }
-                    Err(e) => {
-                        self.events.push(LoadEvent::Unreadable {
-                            at: pos,
-                            reason: format!("{path}: {e}"),
-                        });
-                        continue;
-                    }
-                },
-            };
-            if stack.contains(&idx) || stack.len() >= MAX_DEPTH {
-                self.events.push(LoadEvent::Loop { at: pos, name });
-                continue;
-            }
-            let start = self.order.len() - 1;
-            stack.push(idx);
-            self.expand(idx, tree, by_path, stack);
-            stack.pop();
-            let tag = arg.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
-            if kw == Keyword::Menu(MenuKeyword::Include) && !tag.is_empty() {
-                let end = self.order.len() - 1;
-                self.submenus.push(Submenu { start, end, tag });
-            }
+            self.status(&format!("{dir}{name}")) == Status::File
+        });
+        if in_path {
+            Status::File
+        } else {
+            Status::Missing
         }
-    }
-
-    /// The line at a position.
-    pub fn line(&self, pos: Pos) -> &crate::syntax::Line {
-        &self.files[pos.file].doc.lines[pos.line]
-    }
-
-    /// Lines in reading order, for [`crate::Config::from_lines`].
-    pub fn lines(&self) -> impl Iterator<Item = (Pos, &crate::syntax::Line)> {
-        self.order.iter().map(move |&p| (p, self.line(p)))
-    }
-
-    /// The file name of a position, for findings.
-    pub fn file_name(&self, pos: Pos) -> &str {
-        &self.files[pos.file].name
     }
 }
 
@@ -329,29 +191,5 @@ mod tests {
         assert_eq!(resolve("", "http://h/k"), Target::Url("http://h/k".into()));
         assert_eq!(prefix_of_boot_file("bios/pxelinux.0"), "bios/");
         assert_eq!(prefix_of_boot_file("pxelinux.0"), "");
-    }
-
-    #[test]
-    fn includes_are_followed_and_loops_caught() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("pxelinux.cfg")).unwrap();
-        std::fs::write(dir.path().join("a.cfg"), "LABEL a\nINCLUDE b.cfg\n").unwrap();
-        std::fs::write(dir.path().join("b.cfg"), "LABEL b\nINCLUDE a.cfg\n").unwrap();
-        let main = SourceFile {
-            name: "default".into(),
-            doc: Document::parse_str("INCLUDE a.cfg\nINCLUDE nope.cfg\n"),
-        };
-        let tree = Tree::new(dir.path(), "");
-        let set = SourceSet::load(main, Some(&tree));
-        assert_eq!(set.files.len(), 3);
-        assert!(set
-            .events
-            .iter()
-            .any(|e| matches!(e, LoadEvent::Loop { name, .. } if name == "a.cfg")));
-        assert!(set
-            .events
-            .iter()
-            .any(|e| matches!(e, LoadEvent::Missing { name, .. } if name == "nope.cfg")));
-        assert_eq!(set.order.len(), 6);
     }
 }

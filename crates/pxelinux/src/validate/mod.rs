@@ -2,13 +2,15 @@
 //! names) and returns [`Finding`]s.
 
 mod args;
+mod events;
 mod labels;
 mod lines;
 mod tree;
 
-use crate::finding::{Finding, Location};
+use crate::finding::{tidy, Finding, Location};
+use crate::include::SourceSet;
 use crate::model::{Config, Pos};
-use crate::resolve::{SourceSet, Tree};
+use crate::resolve::Tree;
 
 /// What the validator knows beyond the configuration text.
 #[derive(Debug, Clone, Default)]
@@ -28,12 +30,13 @@ pub fn lint(set: &SourceSet, options: &LintOptions) -> Vec<Finding> {
     let mut ctx = Ctx {
         set,
         cfg: &cfg,
+        places: set.files.iter().map(|f| places(&f.doc)).collect(),
         out: Vec::new(),
     };
     lines::check(&mut ctx);
     labels::check(&mut ctx);
     args::check(&mut ctx);
-    tree::check_events(&mut ctx);
+    events::check(&mut ctx);
     if let Some(name) = &options.config_name {
         tree::check_config_name(&mut ctx, name);
     }
@@ -55,7 +58,7 @@ pub fn lint(set: &SourceSet, options: &LintOptions) -> Vec<Finding> {
 
 /// Parse and validate one file held in memory (no TFTP root).
 pub fn lint_bytes(name: &str, bytes: &[u8]) -> Vec<Finding> {
-    let set = SourceSet::single(crate::resolve::SourceFile {
+    let set = SourceSet::single(crate::include::SourceFile {
         name: name.to_string(),
         doc: crate::syntax::Document::parse(bytes),
     });
@@ -65,17 +68,38 @@ pub fn lint_bytes(name: &str, bytes: &[u8]) -> Vec<Finding> {
 pub(crate) struct Ctx<'a> {
     pub(crate) set: &'a SourceSet,
     pub(crate) cfg: &'a Config,
+    /// Per file and line: its physical line (1-based) and the byte offset of
+    /// the piece in it (see [`crate::Document::position`]), computed once so
+    /// that locating a finding costs O(1).
+    places: Vec<Vec<(usize, usize)>>,
     pub(crate) out: Vec<Finding>,
+}
+
+/// [`crate::Document::position`] of column 0 of every line, in one pass.
+fn places(doc: &crate::syntax::Document) -> Vec<(usize, usize)> {
+    let mut line = 1;
+    let mut offset = 0;
+    let mut out = Vec::with_capacity(doc.lines.len());
+    for l in &doc.lines {
+        out.push((line, offset));
+        if l.newline {
+            line += 1;
+            offset = 0;
+        } else {
+            offset += l.raw.len();
+        }
+    }
+    out
 }
 
 impl Ctx<'_> {
     /// Location of byte `col` (0-based) of the line at `pos`.
     pub(crate) fn loc(&self, pos: Pos, col: usize) -> Location {
-        let (line, column) = self.set.files[pos.file].doc.position(pos.line, col);
+        let (line, offset) = self.places[pos.file][pos.line];
         Location {
             file: self.set.file_name(pos).to_string(),
             line,
-            column,
+            column: offset + col + 1,
         }
     }
 
@@ -92,7 +116,11 @@ impl Ctx<'_> {
         self.loc(pos, line.indent())
     }
 
-    pub(crate) fn push(&mut self, f: Finding) {
+    /// Record a finding; configuration text quoted in it is made safe to print
+    /// ([`crate::finding::tidy`]).
+    pub(crate) fn push(&mut self, mut f: Finding) {
+        f.message = tidy(&f.message);
+        f.hint = tidy(&f.hint);
         self.out.push(f);
     }
 }
@@ -117,6 +145,29 @@ mod tests {
             f.iter().all(|f| f.code == Code::ModuleDependencies),
             "{f:#?}"
         );
+    }
+
+    #[test]
+    fn places_agree_with_document_position() {
+        let long = "x".repeat(9000);
+        let doc = crate::Document::parse_str(&format!("a\n{long}\n\nb{long}"));
+        let table = places(&doc);
+        for (i, &(line, offset)) in table.iter().enumerate() {
+            assert_eq!(doc.position(i, 3), (line, offset + 4), "line {i}");
+        }
+    }
+
+    #[test]
+    fn quoted_text_is_escaped_and_shortened() {
+        let f = lint_bytes(
+            "t",
+            format!("LABEL a\x1b[2J\nDEFAULT {}\n", "y".repeat(5000)).as_bytes(),
+        );
+        for f in &f {
+            assert!(!f.message.chars().any(char::is_control), "{}", f.message);
+            assert!(f.message.len() < 1000, "{}", f.message.len());
+        }
+        assert!(f.iter().any(|f| f.message.contains("a\\x1b[2J")), "{f:#?}");
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Checks against the TFTP tree: every file a configuration names, resolved as
 //! PXELINUX would, and the library modules `.c32` files need.
 
+use super::events::refused;
 use super::Ctx;
 use crate::cmdline::effective_append;
+use crate::confine::Located;
 use crate::directive::{KernelType, Keyword, MenuKeyword};
 use crate::finding::{Code, Finding, Location};
 use crate::lookup::unrequested_name;
 use crate::model::Pos;
-use crate::resolve::{LoadEvent, Target, Tree};
+use crate::resolve::{Status, Target, Tree};
 
 /// Library modules each module needs (syslinux 6.x).
 const MODULE_DEPS: &[(&str, &[&str])] = &[
@@ -22,40 +24,6 @@ fn deps_of(module: &str) -> &'static [&'static str] {
         .iter()
         .find(|(m, _)| *m == base)
         .map_or(&[], |(_, d)| d)
-}
-
-pub(super) fn check_events(ctx: &mut Ctx<'_>) {
-    for e in ctx.set.events.clone() {
-        match e {
-            LoadEvent::Missing { at, name, path } => {
-                let loc = ctx.arg_loc(at);
-                ctx.push(Finding::new(
-                    Code::MissingInclude,
-                    loc,
-                    format!("include `{name}` (TFTP path `{path}`) does not exist; syslinux skips it silently"),
-                    "fix the name (it is relative to the PXELINUX prefix, not to pxelinux.cfg/), or add the file",
-                ));
-            }
-            LoadEvent::Loop { at, name } => {
-                let loc = ctx.arg_loc(at);
-                ctx.push(Finding::new(
-                    Code::IncludeLoop,
-                    loc,
-                    format!("`{name}` is already being read: this INCLUDE never ends"),
-                    "remove the INCLUDE that leads back to a file being read",
-                ));
-            }
-            LoadEvent::Unreadable { at, reason } => {
-                let loc = ctx.arg_loc(at);
-                ctx.push(Finding::new(
-                    Code::Unreadable,
-                    loc,
-                    reason,
-                    "check the file's permissions",
-                ));
-            }
-        }
-    }
 }
 
 pub(super) fn check_config_name(ctx: &mut Ctx<'_>, name: &str) {
@@ -114,7 +82,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, tree: &Tree) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    if tree.module_exists("ldlinux.c32", &[]) == Some(false) {
+    if tree.module_status("ldlinux.c32", &[]) != Status::File {
         let loc = Location {
             file: ctx.set.files[0].name.clone(),
             line: 1,
@@ -130,9 +98,26 @@ pub(super) fn check(ctx: &mut Ctx<'_>, tree: &Tree) {
     if let Some((pos, module)) = menu_module_line(ctx) {
         module_check(ctx, tree, &path, pos, &module);
     }
+    path_dirs(ctx, tree);
     commands(ctx, tree, &path);
     files(ctx, tree, &path);
     config_dir(ctx, tree);
+}
+
+/// PATH directories the TFTP server refuses (modules are never found there).
+fn path_dirs(ctx: &mut Ctx<'_>, tree: &Tree) {
+    let settings: Vec<_> = ctx.cfg.globals.all(Keyword::Path).cloned().collect();
+    for s in settings {
+        for dir in s.value.split([':', ' ', '\t']).filter(|p| !p.is_empty()) {
+            let Target::Tftp(p) = tree.resolve(dir) else {
+                continue;
+            };
+            if let Located::Refused(r) = tree.locate(&p) {
+                let at = ctx.arg_loc(s.pos);
+                ctx.push(refused(at, "PATH directory", dir, r));
+            }
+        }
+    }
 }
 
 /// DEFAULT (without UI) and ONTIMEOUT that name a file rather than a label.
@@ -184,20 +169,28 @@ fn display_dir(tree: &Tree) -> String {
 }
 
 fn module_check(ctx: &mut Ctx<'_>, tree: &Tree, path: &[String], pos: Pos, module: &str) {
-    if tree.module_exists(module, path) == Some(false) {
-        let at = ctx.arg_loc(pos);
-        ctx.push(Finding::new(
-            Code::MissingModule,
-            at,
-            format!(
-                "module `{module}` not found in `{}` or PATH",
-                display_dir(tree)
-            ),
-            "copy it from the syslinux version pxelinux.0 comes from",
-        ));
+    match tree.module_status(module, path) {
+        Status::Missing => {
+            let at = ctx.arg_loc(pos);
+            ctx.push(Finding::new(
+                Code::MissingModule,
+                at,
+                format!(
+                    "module `{module}` not found in `{}` or PATH",
+                    display_dir(tree)
+                ),
+                "copy it from the syslinux version pxelinux.0 comes from",
+            ));
+        }
+        Status::Refused(r) => {
+            let at = ctx.arg_loc(pos);
+            ctx.push(refused(at, "module", module, r));
+            return;
+        }
+        Status::File | Status::Elsewhere => {}
     }
     for dep in deps_of(module) {
-        if tree.module_exists(dep, path) == Some(false) {
+        if tree.module_status(dep, path) == Status::Missing {
             let at = ctx.arg_loc(pos);
             ctx.push(Finding::new(
                 Code::MissingLibrary,
@@ -221,15 +214,21 @@ fn missing(
     what: &str,
     name: &str,
 ) {
-    if tree.exists(name) != Some(false) {
-        return;
+    match tree.status(name) {
+        Status::File | Status::Elsewhere => return,
+        Status::Refused(r) => {
+            let at = ctx.loc(pos, col);
+            ctx.push(refused(at, what, name, r));
+            return;
+        }
+        Status::Missing => {}
     }
     let Target::Tftp(p) = tree.resolve(name) else {
         return;
     };
     let at = ctx.loc(pos, col);
     let beside = format!("pxelinux.cfg/{}", name.trim_start_matches('/'));
-    let hint = if tree.exists(&beside) == Some(true) {
+    let hint = if tree.status(&beside) == Status::File {
         format!("`{beside}` exists: names are relative to the prefix, not to pxelinux.cfg/; write `{beside}`")
     } else if name.starts_with('/') {
         "a leading `/` stays under the prefix; write `::/path` to start at the TFTP root"
@@ -374,7 +373,9 @@ fn files(ctx: &mut Ctx<'_>, tree: &Tree, path: &[String]) {
 }
 
 fn config_dir(ctx: &mut Ctx<'_>, tree: &Tree) {
-    let dir = tree.local(&format!("{}pxelinux.cfg", tree.prefix));
+    let Located::Dir(dir) = tree.locate(&format!("{}pxelinux.cfg", tree.prefix)) else {
+        return;
+    };
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
