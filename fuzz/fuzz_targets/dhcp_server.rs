@@ -146,8 +146,9 @@ impl Harness {
             if m.message_type() == Some(MessageType::Ack) && !m.yiaddr.is_unspecified() {
                 let lease = self.durable.get(&m.yiaddr);
                 assert!(
-                    lease.is_some_and(|l| l.state == LeaseState::Bound
-                        && l.expires > unix(now).saturating_sub(1)),
+                    lease
+                        .is_some_and(|l| l.state == LeaseState::Bound
+                            && l.expires > unix(now).saturating_sub(1)),
                     "ACK of {} before a durable bound record: {lease:?}",
                     m.yiaddr
                 );
