@@ -1,7 +1,8 @@
 //! Remap rule files (`tftpd -m`): any bytes as a rule file must parse or give
 //! a line-numbered error without panicking, and rules that parse must map any
-//! name, for either direction and address family, without panicking and
-//! within the step budget (a runaway rule is refused, never run on).
+//! name, for either direction and address family, without panicking, within
+//! the step limit and with no result longer than `MAX_NAME_LEN` unless the
+//! name already was (a runaway rule is refused, never run on).
 //!
 //! Input: the rule file, then optionally `0xFF` and names separated by `0xFF`
 //! (a byte that cannot occur in a regex the parser accepts as UTF-8 text).
@@ -9,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use tftp::remap::{Direction, RemapRules};
+use tftp::remap::{Direction, RemapRules, MAX_NAME_LEN};
 
 /// Names tried when the input brings none: what PXE clients really ask for.
 const NAMES: &[&[u8]] = &[
@@ -20,11 +21,19 @@ const NAMES: &[&[u8]] = &[
     b"",
 ];
 
-const CLIENTS: [IpAddr; 3] = [
-    IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)),
-    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)),
-    // An IPv4 client seen on a dual-stack socket.
-    IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0207)),
+/// Client and direction pairs: IPv4 read, IPv6 write, and an IPv4 client
+/// seen on a dual-stack socket (must act as IPv4), so that `4`/`6` and
+/// `G`/`P` rules both match and skip.
+const REQUESTS: [(IpAddr, Direction); 3] = [
+    (IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)), Direction::Read),
+    (
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)),
+        Direction::Write,
+    ),
+    (
+        IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0207)),
+        Direction::Read,
+    ),
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -50,11 +59,15 @@ fuzz_target!(|data: &[u8]| {
         None => NAMES.to_vec(),
     };
     for name in given {
-        for client in CLIENTS {
-            for direction in [Direction::Read, Direction::Write] {
-                if let Err(refused) = rules.apply(name, client, direction) {
-                    assert!(!refused.message.is_empty(), "a refusal carries a message");
-                }
+        for (client, direction) in REQUESTS {
+            match rules.apply(name, client, direction) {
+                Ok(mapped) => assert!(
+                    mapped.len() <= name.len().max(MAX_NAME_LEN),
+                    "a {}-byte name mapped to {} bytes",
+                    name.len(),
+                    mapped.len()
+                ),
+                Err(refused) => assert!(!refused.message.is_empty(), "a refusal has a message"),
             }
         }
     }
