@@ -28,7 +28,8 @@
 //!
 //! Every regex test counts as one step; past [`RemapRules::max_steps`]
 //! (default [`DEFAULT_MAX_STEPS`]) the request is refused, so a rule file that
-//! loops (`rg a aa`) cannot hang the server.
+//! loops (`rg a aa`) cannot hang the server; so is a rewrite longer than
+//! [`MAX_NAME_LEN`] (`rg a+ \0\0` doubles the name at each step).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -39,6 +40,10 @@ use regex::bytes::{Captures, Regex, RegexBuilder};
 
 /// Rule steps before a request is refused as looping.
 pub const DEFAULT_MAX_STEPS: usize = 4096;
+
+/// The longest name a rewrite may produce (Linux's `PATH_MAX`: no longer
+/// name can be opened); past it the request is refused as looping.
+pub const MAX_NAME_LEN: usize = 4096;
 
 /// The message of a refusal caused by a looping rule file (tftp-hpa's).
 pub const LOOP_MESSAGE: &str = "Remap table failure";
@@ -201,6 +206,9 @@ impl RemapRules {
             if rule.flags & REWRITE != 0 {
                 while let Some(caps) = rule.regex.captures(&current) {
                     current = rewrite(&current, &caps, &rule.replacement, client);
+                    if current.len() > MAX_NAME_LEN {
+                        return Err(looping());
+                    }
                     if rule.flags & GLOBAL == 0 {
                         break;
                     }
@@ -573,6 +581,14 @@ mod tests {
             r.apply(b"a", V4, Direction::Read).unwrap_err().message,
             LOOP_MESSAGE
         );
+        // Doubling the name at each step: refused long before the step limit.
+        for text in [r"rg a+ \0\0", r"rs a+ \0\0", r"rg a \0\0\0\0"] {
+            let err = rules(text).apply(b"a", V4, Direction::Read).unwrap_err();
+            assert_eq!(err.message, LOOP_MESSAGE, "{text}");
+        }
+        // A long name a rule leaves alone is not refused.
+        let long = vec![b'b'; MAX_NAME_LEN * 2];
+        assert_eq!(rules("rg a+ x").apply(&long, V4, Direction::Read), Ok(long));
     }
 
     #[test]
