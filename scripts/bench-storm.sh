@@ -134,14 +134,14 @@ mkdir -m 755 "$work/root"
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/root/big.bin"
 chmod 644 "$work/root/big.bin"
 
-server_taskset=() client_taskset=()
+server_taskset=() client_taskset=() tftpd_extra=()
 if [ "$pin" = 1 ]; then server_taskset=(taskset -c 0); client_taskset=(taskset -c 1); fi
 
 # The command line of server $1 listening on 127.0.0.1:$2, into the array cmd.
 server_cmd() {
   local root=$work/root
   case $1 in
-    tftpd) cmd=("$tftpd" -L -a "127.0.0.1:$2" -u root -s "$root") ;;
+    tftpd) cmd=("$tftpd" -L -a "127.0.0.1:$2" -u root "${tftpd_extra[@]}" -s "$root") ;;
     in.tftpd) cmd=(in.tftpd -L -a "127.0.0.1:$2" -u root -s "$root") ;;
     atftpd) cmd=("$atftpd" --daemon --no-fork --logfile /dev/null --port "$2"
                  --bind-address 127.0.0.1 --maxthread 1000 --retry-timeout 1
@@ -158,9 +158,11 @@ server_cmd() {
 start_server() {
   local name=$1 port=$2 cg=${3:-}
   server_cmd "$name" "$port"
+  # Into the cgroup first: `ip netns exec` mounts a /sys of its own, without
+  # the cgroup file systems.
   # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
-  ip netns exec "$ns" sh -c 'if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs"; fi; shift; exec "$@"' \
-    sh "$cg" "${server_taskset[@]}" "${cmd[@]}" >"$work/$name.out" 2>&1 &
+  sh -c 'if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || exit 1; fi; shift; exec "$@"' \
+    sh "$cg" ip netns exec "$ns" "${server_taskset[@]}" "${cmd[@]}" >"$work/$name.out" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 100); do
@@ -193,9 +195,10 @@ cpu_seconds() { # pid cgroup-dir
 # writes the peak of each sum (KiB) to $3.
 sample_memory() { # pid cgroup-dir outfile stopfile
   local pid=$1 cg=$2 outf=$3 stop=$4 list
-  local peak_rss=0 peak_anon=0 peak_pte=0 line r a p
-  for _ in $(seq 30000); do
-    [ -e "$stop" ] && break
+  local peak_rss=0 peak_anon=0 peak_pte=0 line r a p i
+  # One sample at least, then until told to stop.
+  for i in $(seq 30000); do
+    [ "$i" -gt 1 ] && [ -e "$stop" ] && break
     if [ -n "$cg" ]; then list=$(cat "$cg/cgroup.procs" 2>/dev/null); else list="$pid $(cat "/proc/$pid/task/"*/children 2>/dev/null)"; fi
     # shellcheck disable=SC2086
     line=$(for q in $list; do cat "/proc/$q/status" 2>/dev/null; done |
@@ -293,7 +296,7 @@ run_storm() {
           split(n[i], f, ",")
           ra = (bagg > 0) ? sprintf("%.2f", f[3] / bagg) : "-"
           rc = (bcpu > 0 && f[8] != "nan") ? sprintf("%.2f", f[8] / bcpu) : "-"
-          printf "| %s | %.1f | %.1f | %s | %s | %.1f | %.1f | %.2f | %.2f | %s |\n",
+          printf "| %s | %.2f | %.1f | %s | %s | %.1f | %.1f | %.2f | %.2f | %s |\n",
             f[1], f[2], f[3], ra, f[4], f[5] / 1024, f[6] / 1024, f[7] / 1024, f[8], rc
         }
       }' "$work/summary"
@@ -368,9 +371,9 @@ run_ceiling() {
   local p_iperf=$!; pids+=("$p_iperf")
   for _ in $(seq 100); do [ -n "$(ip netns exec "$ns" ss -Hltn 'sport = :5201')" ] && break; sleep 0.05; done
   {
-    echo "One-way UDP on loopback (iperf3 -u -b 0, 5 s) beside one tftp-bench client against tftpd ($size_mib MiB)$( [ "$pin" = 1 ] && echo ", server side on CPU 0 and client side on CPU 1"), nice $nice."
+    echo "One-way UDP on loopback (iperf3 -u -b 0, 5 s, rate received) beside one tftp-bench client against \`tftpd -W 256\` ($size_mib MiB, median of 3 transfers)$( [ "$pin" = 1 ] && echo ", server side on CPU 0 and client side on CPU 1"), nice $nice."
     echo
-    echo "| sender | datagram / blksize | windowsize | MB/s received |"
+    echo "| sender | datagram / blksize | windowsize asked | MB/s |"
     echo "|---|---|---|---|"
     local l mbit
     for l in 1468 65464; do
@@ -379,13 +382,16 @@ run_ceiling() {
       awk -v l="$l" -v m="$mbit" 'BEGIN { printf "| iperf3 | %s | - | %.1f |\n", l, m / 8 }'
     done
     stop_server "$p_iperf"
+    # -W 256: tftpd grants windows up to 64 unless told otherwise.
+    tftpd_extra=(-W 256)
     start_server tftpd 69
+    tftpd_extra=()
     local p=$server_pid spec b w
     for spec in 1468:16 1468:64 1468:256 65464:1 65464:4 65464:16; do
       b=${spec%:*} w=${spec#*:}
       ip netns exec "$ns" "${client_taskset[@]}" "$bench" --file big.bin --expect-file "$work/root/big.bin" \
         --blksize "$b" --windowsize "$w" --rounds 3 --format csv | tail -n 1 |
-        awk -F, '{ printf "| tftp-bench → tftpd | %s | %s | %.1f (windowsize granted may be smaller; %s failed of %s) |\n", $1, $2, $14, $7, $5 }'
+        awk -F, '{ printf "| tftp-bench → tftpd | %s | %s | %.1f (%s of %s failed) |\n", $1, $2, $18, $7, $5 }'
     done
     stop_server "$p"
     echo
