@@ -201,7 +201,7 @@ sample_memory() { # pid cgroup-dir outfile stopfile
     [ "$i" -gt 1 ] && [ -e "$stop" ] && break
     if [ -n "$cg" ]; then list=$(cat "$cg/cgroup.procs" 2>/dev/null); else list="$pid $(cat "/proc/$pid/task/"*/children 2>/dev/null)"; fi
     # shellcheck disable=SC2086
-    line=$(for q in $list; do cat "/proc/$q/status" 2>/dev/null; done |
+    line=$(for q in $list; do cat "/proc/$q/status" 2>/dev/null || true; done |
       awk '/^VmRSS:/ { r += $2 } /^RssAnon:/ { a += $2 } /^VmPTE:/ { p += $2 } END { print r + 0, a + 0, p + 0 }')
     read -r r a p <<<"$line"
     [ "$r" -gt "$peak_rss" ] && peak_rss=$r
@@ -232,7 +232,7 @@ run_storm() {
   echo "mode,server,rep,clients,blksize,windowsize,size_mib,loss_pct,pin,wall_s,aggregate_mbps,transfers,ok,failed,timed_out,corrupt,transfer_s_median,transfer_s_p95,transfer_s_max,client_timeouts,cpu_s,cpu_s_per_gib,peak_vmrss_kib,peak_rssanon_kib,peak_vmpte_kib" > "$csv"
   local state_before
   state_before=$(machine_state "before")
-  local rep i k name cg port=69 cpu0 cpu1 row mem
+  local rep i k sampler name cg port=69 cpu0 cpu1 row mem
   for rep in $(seq "$reps"); do
     # Rotate the order each repetition so no server always runs first.
     order=()
@@ -243,15 +243,18 @@ run_storm() {
       start_server "$name" "$port" "$cg"
       sleep 0.3
       cpu0=$(cpu_seconds "$server_pid" "$cg")
-      rm -f "$work/stop"
+      rm -f "$work/stop" "$work/mem"
       sample_memory "$server_pid" "$cg" "$work/mem" "$work/stop" &
-      k=$!; pids+=("$k")
-      row=$(ip netns exec "$ns" "${client_taskset[@]}" "$bench" --server "127.0.0.1:$port" \
-              --file big.bin --expect-file "$work/root/big.bin" --blksize "$blksize" "${ws_args[@]}" \
-              --clients "$clients" --format csv | tail -n 1)
+      sampler=$!; pids+=("$sampler")
+      # In the background and waited for, so INT/TERM interrupt at once.
+      ip netns exec "$ns" "${client_taskset[@]}" "$bench" --server "127.0.0.1:$port" \
+        --file big.bin --expect-file "$work/root/big.bin" --blksize "$blksize" "${ws_args[@]}" \
+        --clients "$clients" --format csv > "$out/client-$name-$rep.csv" &
+      k=$!; pids+=("$k"); wait "$k"
+      row=$(tail -n 1 "$out/client-$name-$rep.csv")
       cpu1=$(cpu_seconds "$server_pid" "$cg")
-      touch "$work/stop"; wait "$k" || true
-      mem=$(cat "$work/mem")
+      touch "$work/stop"; wait "$sampler" || true
+      mem=$(cat "$work/mem" 2>/dev/null || echo "nan nan nan")
       stop_server "$server_pid" "$cg"
       if [ -n "$cg" ]; then for _ in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done; fi
       # tftp-bench CSV: 1 blksize 2 windowsize 3 clients 5 transfers 6 ok 7 failed
@@ -264,6 +267,7 @@ run_storm() {
           s, rep, $3, $1, ws, mib, loss, pin, $13, $14, $5, $6, $7, $8, $10, $15, $16, $17, $19,
           cpu, (gib > 0 ? sprintf("%.3f", cpu / gib) : "nan"), m[1], m[2], m[3] }' <<<"$row" >> "$csv"
       tail -n 1 "$csv" >&2
+      grep -o '"[^"]\+"$' <<<"$row" >&2 || true
       sleep 1
     done
   done

@@ -109,7 +109,10 @@ fn expectation(args: &Args) -> Result<Expect> {
     }
     if let Some(h) = &args.expect_sha256 {
         let v = hex_bytes(h).context("--expect-sha256")?;
-        e.sha256 = Some(v.try_into().map_err(|_| anyhow::anyhow!("--expect-sha256: not 32 bytes"))?);
+        e.sha256 = Some(
+            v.try_into()
+                .map_err(|_| anyhow::anyhow!("--expect-sha256: not 32 bytes"))?,
+        );
     }
     if let Some(path) = &args.expect_file {
         let f = File::open(path).with_context(|| format!("--expect-file {}", path.display()))?;
