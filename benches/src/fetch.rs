@@ -12,6 +12,8 @@
 //!   ACKed (RFC 7440 §4), a short block ends the transfer;
 //! - a gap or a block the server sent again gets one ACK of the last block in
 //!   order at once (RFC 7440 §4), not a wait for the timer;
+//! - a packet from another server TID (a second transfer started by a
+//!   repeated RRQ) gets ERROR 5, so that transfer ends at once;
 //! - without progress for `timeout`, the last packet is sent again; after
 //!   `retries` such timeouts in a row the transfer has timed out.
 //!
@@ -27,7 +29,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
 use tftp::options::RequestOptions;
-use tftp::packet::{self, Mode, Opcode, Packet};
+use tftp::packet::{self, ErrorCode, Mode, Opcode, Packet};
 
 /// Options and limits of one get.
 #[derive(Debug, Clone)]
@@ -153,6 +155,13 @@ fn ack(block: u16) -> [u8; 4] {
     [0, Opcode::Ack as u8, b[0], b[1]]
 }
 
+fn unknown_tid() -> Vec<u8> {
+    let mut buf = [0u8; 64];
+    let n =
+        packet::encode_error(&mut buf, ErrorCode::UnknownTid, "Unknown transfer ID").unwrap_or(0);
+    buf[..n].to_vec()
+}
+
 /// Fetches the file, checking it on the fly. Returns the socket too, so the
 /// caller may [`dally`] on it (answer a repeat of the last block).
 pub async fn fetch(cfg: &FetchConfig) -> Result<(Received, UdpSocket, [u8; 4]), Failure> {
@@ -211,7 +220,14 @@ pub async fn fetch(cfg: &FetchConfig) -> Result<(Received, UdpSocket, [u8; 4]), 
             Ok(Ok(r)) => r,
         };
         match peer {
-            Some(p) if p != from => continue, // another TID: not ours
+            Some(p) if p != from => {
+                // Another TID: a second server transfer started by a repeated
+                // RRQ. ERROR 5 ends it instead of letting it time out (RFC 1350).
+                if from.ip() == cfg.server.ip() {
+                    send(&sock, from, &unknown_tid()).await?;
+                }
+                continue;
+            }
             None if from.ip() != cfg.server.ip() => continue,
             _ => {}
         }
