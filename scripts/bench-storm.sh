@@ -11,6 +11,7 @@
 #       [--size-mib S] [--reps R] [--loss PCT] [--pin] [--servers a,b,..]
 #   scripts/bench-storm.sh lockstep [--pairs N] [--size-mib S] [--blksize 1468,65464] [--pin]
 #   scripts/bench-storm.sh ceiling  [--size-mib S] [--pin]
+#   scripts/bench-storm.sh table FILE.csv   (the storm table again from a CSV)
 #
 # storm     (default) the table above, per server: wall time, aggregate MB/s,
 #           failed transfers, peak VmRSS / RssAnon / VmPTE summed over the
@@ -35,7 +36,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 mode=storm
-case "${1:-}" in storm|lockstep|ceiling) mode=$1; shift ;; esac
+case "${1:-}" in storm|lockstep|ceiling) mode=$1; shift ;; table) mode=table; storm_csv=${2:?table needs a CSV file}; shift 2 ;; esac
 clients=200 blksize=1468 windowsize=4 size_mib=32 reps=3 loss=0 pin=0 nice=-10
 servers="tftpd,in.tftpd,atftpd,dnsmasq" pairs=11 curl_blksizes="1468,65464" out=""
 orig_args=("$@")
@@ -57,6 +58,44 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# Median of numbers, one a line (the mean of the middle two for an even count).
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# The markdown rows of a storm CSV: medians per server over the repetitions,
+# failures summed, ratios to the best peer. Also: scripts/bench-storm.sh table FILE.csv
+storm_table() { # csv
+  local csv=$1 tmp name
+  tmp=$(mktemp -d)
+  echo "| server | wall s | aggregate MB/s | × best peer (MB/s) | failed / transfers | peak VmRSS MiB | peak RssAnon MiB | peak VmPTE MiB | server CPU s per GiB | × best peer (CPU) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  awk -F, 'NR > 1 { print $2 }' "$csv" | awk '!seen[$0]++' | while read -r name; do
+    awk -F, -v s="$name" 'NR > 1 && $2 == s' "$csv" > "$tmp/rows"
+    printf '%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$name" \
+      "$(cut -d, -f10 "$tmp/rows" | median)" "$(cut -d, -f11 "$tmp/rows" | median)" \
+      "$(awk -F, '{ f += $14; t += $12 } END { print f "/" t }' "$tmp/rows")" \
+      "$(cut -d, -f23 "$tmp/rows" | median)" "$(cut -d, -f24 "$tmp/rows" | median)" \
+      "$(cut -d, -f25 "$tmp/rows" | median)" "$(cut -d, -f22 "$tmp/rows" | median)" ""
+  done > "$tmp/summary"
+  # Best peer: the highest aggregate and the lowest CPU per GiB among the others.
+  awk -F, '
+    { n[NR] = $0; agg[NR] = $3; cpu[NR] = $8; name[NR] = $1 }
+    END {
+      for (i = 1; i <= NR; i++) if (name[i] != "tftpd") {
+        if (agg[i] > bagg) bagg = agg[i]
+        if (cpu[i] != "nan" && (bcpu == "" || cpu[i] < bcpu)) bcpu = cpu[i]
+      }
+      for (i = 1; i <= NR; i++) {
+        split(n[i], f, ",")
+        ra = (bagg > 0) ? sprintf("%.2f", f[3] / bagg) : "-"
+        rc = (bcpu > 0 && f[8] != "nan") ? sprintf("%.2f", f[8] / bcpu) : "-"
+        printf "| %s | %.2f | %.1f | %s | %s | %.1f | %.1f | %.2f | %.2f | %s |\n",
+          f[1], f[2], f[3], ra, f[4], f[5] / 1024, f[6] / 1024, f[7] / 1024, f[8], rc
+      }
+    }' "$tmp/summary"
+  rm -rf "$tmp"
+}
+
+if [ "$mode" = table ]; then storm_table "$storm_csv"; exit 0; fi
 [ "$(id -u)" -eq 0 ] || { echo "bench-storm.sh needs root (namespaces, cgroups, port 69)" >&2; exit 1; }
 
 # Own session and autogroup at a lower nice: the scheduler then weighs this
@@ -220,7 +259,6 @@ machine_state() { # label
   echo "- $1: $(date -u +%H:%M:%SZ), loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(pgrep -c -x rustc || true) rustc running; CPU over 0.5 s: ${busy:-idle}"
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 
 # ---------------------------------------------------------------- storm
 run_storm() {
@@ -278,32 +316,7 @@ run_storm() {
     [ "$windowsize" = 1 ] && ws_label="no windowsize option (lockstep)"
     echo "$clients clients × $size_mib MiB, blksize $blksize, $ws_label$( [ "$loss" != 0 ] && echo ", $loss % of UDP datagrams dropped on input")$( [ "$pin" = 1 ] && echo ", servers on CPU 0 and clients on CPU 1"), median of $reps repetitions (servers alternating), nice $nice."
     echo
-    echo "| server | wall s | aggregate MB/s | × best peer (MB/s) | failed / transfers | peak VmRSS MiB | peak RssAnon MiB | peak VmPTE MiB | server CPU s per GiB | × best peer (CPU) |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F, 'NR > 1 { print $2 }' "$csv" | awk '!seen[$0]++' | while read -r name; do
-      awk -F, -v s="$name" 'NR > 1 && $2 == s' "$csv" > "$work/rows"
-      printf '%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$name" \
-        "$(cut -d, -f10 "$work/rows" | median)" "$(cut -d, -f11 "$work/rows" | median)" \
-        "$(awk -F, '{ f += $14; t += $12 } END { print f "/" t }' "$work/rows")" \
-        "$(cut -d, -f23 "$work/rows" | median)" "$(cut -d, -f24 "$work/rows" | median)" \
-        "$(cut -d, -f25 "$work/rows" | median)" "$(cut -d, -f22 "$work/rows" | median)" ""
-    done > "$work/summary"
-    # Best peer: the highest aggregate and the lowest CPU per GiB among the others.
-    awk -F, '
-      { n[NR] = $0; agg[NR] = $3; cpu[NR] = $8; name[NR] = $1 }
-      END {
-        for (i = 1; i <= NR; i++) if (name[i] != "tftpd") {
-          if (agg[i] > bagg) bagg = agg[i]
-          if (cpu[i] != "nan" && (bcpu == "" || cpu[i] < bcpu)) bcpu = cpu[i]
-        }
-        for (i = 1; i <= NR; i++) {
-          split(n[i], f, ",")
-          ra = (bagg > 0) ? sprintf("%.2f", f[3] / bagg) : "-"
-          rc = (bcpu > 0 && f[8] != "nan") ? sprintf("%.2f", f[8] / bcpu) : "-"
-          printf "| %s | %.2f | %.1f | %s | %s | %.1f | %.1f | %.2f | %.2f | %s |\n",
-            f[1], f[2], f[3], ra, f[4], f[5] / 1024, f[6] / 1024, f[7] / 1024, f[8], rc
-        }
-      }' "$work/summary"
+    storm_table "$csv"
     echo
     echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)."
     echo "$state_before"
