@@ -394,9 +394,11 @@ run_ceiling() {
     echo "|---|---|---|---|"
     local l mbit
     for l in 1468 65464; do
-      mbit=$(ip netns exec "$ns" "${client_taskset[@]}" iperf3 -c 127.0.0.1 -p 5201 -u -b 0 -l "$l" -t 5 -f m |
-        awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }')
-      awk -v l="$l" -v m="$mbit" 'BEGIN { printf "| iperf3 | %s | - | %.1f |\n", l, m / 8 }'
+      # The receiver's rate and the share of datagrams it lost: with -b 0 the
+      # sender can overrun the receiver, so the rate received is the ceiling.
+      read -r mbit lost < <(ip netns exec "$ns" "${client_taskset[@]}" iperf3 -c 127.0.0.1 -p 5201 -u -b 0 -l "$l" -t 5 -f m |
+        awk '/receiver/ { for (i = 1; i <= NF; i++) { if ($i == "Mbits/sec") m = $(i - 1); if ($i ~ /^\(.*%\)$/) p = $i } print m, p }')
+      awk -v l="$l" -v m="$mbit" -v p="$lost" 'BEGIN { printf "| iperf3 | %s | - | %.1f (%s of datagrams lost) |\n", l, m / 8, p }'
     done
     stop_server "$p_iperf"
     # -W 256: tftpd grants windows up to 64 unless told otherwise.
