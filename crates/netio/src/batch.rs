@@ -291,7 +291,30 @@ fn send_each<H: AsRef<[u8]>, P: AsRef<[u8]>>(
     Ok(sent)
 }
 
+/// Test aid: `SO_NO_CHECK` (no UDP checksum), which makes the kernel refuse
+/// every GSO send with `EINVAL`: a real refusal to exercise the fallback.
 #[cfg(test)]
+#[allow(unsafe_code)]
+pub(crate) fn refuse_gso(fd: &impl AsFd) {
+    /// `SO_NO_CHECK` from <asm-generic/socket.h>; libc does not name it.
+    const SO_NO_CHECK: libc::c_int = 11;
+    let on: libc::c_int = 1;
+    // SAFETY: the descriptor is open for the call; the value points to a
+    // live c_int and the length is its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_fd().as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_NO_CHECK,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_NO_CHECK: {}", io::Error::last_os_error());
+}
+
+#[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 
@@ -333,26 +356,4 @@ mod tests {
         assert_eq!(Capabilities::get(), Capabilities::get());
         assert_eq!(Capabilities::NONE.best(), TxMode::PerDatagram);
     }
-}
-
-/// Test aid: `SO_NO_CHECK` (no UDP checksum), which makes the kernel refuse
-/// every GSO send with `EINVAL`: a real refusal to exercise the fallback.
-#[cfg(test)]
-#[allow(unsafe_code)]
-pub(crate) fn refuse_gso(fd: &impl AsFd) {
-    /// `SO_NO_CHECK` from <asm-generic/socket.h>; libc does not name it.
-    const SO_NO_CHECK: libc::c_int = 11;
-    let on: libc::c_int = 1;
-    // SAFETY: the descriptor is open for the call; the value points to a
-    // live c_int and the length is its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_fd().as_raw_fd(),
-            libc::SOL_SOCKET,
-            SO_NO_CHECK,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "SO_NO_CHECK: {}", io::Error::last_os_error());
 }

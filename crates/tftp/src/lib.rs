@@ -22,7 +22,7 @@ pub mod source;
 pub mod transfer;
 
 #[cfg(feature = "runtime")]
-pub use runtime::{client, server, udp};
+pub use runtime::{client, server};
 pub use transfer::retry;
 
 pub use options::{Limits, Negotiated, RequestOptions, Rollover};

@@ -15,7 +15,6 @@ use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use super::driver::{drive, Until};
-use super::udp;
 use super::workers::Workers;
 use crate::options::Limits;
 use crate::packet::{self, ErrorCode, Packet, Request};
@@ -94,7 +93,7 @@ impl Server {
     pub async fn bind(config: ServerConfig, source: Arc<dyn FileSource>) -> io::Result<Self> {
         let mut listeners = Vec::new();
         for addr in &config.listen {
-            let sock = udp::bind_listener(*addr)
+            let sock = netio::bind_listener(*addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
             listeners.push(Arc::new(sock));
         }
@@ -234,7 +233,7 @@ impl Listener {
         let local = self.sock.local_addr().ok();
         loop {
             let meta = tokio::select! {
-                r = udp::recv_with_dst(&self.sock, &mut buf) => r,
+                r = netio::recv_meta(&self.sock, &mut buf) => r,
                 _ = stop.changed() => break,
             };
             let meta = match meta {
@@ -256,7 +255,7 @@ impl Listener {
                 .map(|ip| plain_ipv4(SocketAddr::new(ip, 0)).ip())
                 .filter(|ip| ip.is_ipv4() == peer.is_ipv4())
                 .unwrap_or(unspecified(peer));
-            let meta = udp::RecvMeta { peer, ..meta };
+            let meta = netio::RecvMeta { peer, ..meta };
             let Ok(permit) = self.slots.clone().try_acquire_owned() else {
                 warn!(peer = %meta.peer, "too many transfers; request refused");
                 refuse_busy(&self.sock, meta.peer).await;
@@ -326,7 +325,11 @@ impl Job {
             }
         };
         let (read, req) = request;
-        let sock = match udp::bind_transfer(self.local, self.config.port_range) {
+        // Connected: see netio's TransferSocket (a stranger's datagram gets
+        // ICMP port unreachable from the kernel, as with in.tftpd).
+        let mut sock = match netio::TransferSocket::bind(self.local, self.config.port_range)
+            .and_then(|mut s| s.connect(self.peer).map(|()| s))
+        {
             Ok(s) => s,
             Err(e) => {
                 warn!(peer = %self.peer, error = %e, "cannot open a transfer socket");
@@ -369,7 +372,7 @@ impl Job {
             ),
         };
         let file = String::from_utf8_lossy(mapped.as_deref().unwrap_or(req.filename)).into_owned();
-        let result = drive(&sock, &mut t, Until::Finished).await;
+        let result = drive(&mut sock, &mut t, Until::Finished).await;
         log_transfer(&t, read, &file, self.peer, started, &result);
     }
 

@@ -1,6 +1,6 @@
 //! Memory-mapping a file into shared [`Bytes`].
 //!
-//! This is the one `unsafe` of the crate outside `runtime/udp.rs`: a memory map cannot
+//! This is the one `unsafe` of the crate (its sockets are netio's): a memory map cannot
 //! be made without it.
 
 use std::fs::File;
