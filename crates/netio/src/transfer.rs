@@ -10,6 +10,13 @@
 //! unreachable instead of reaching the transfer, which then cannot answer
 //! ERROR 5. tftp-hpa's `in.tftpd` connects its transfer sockets the same way.
 //!
+//! # Readiness
+//! The socket is registered with the poller for reading only. Registered for
+//! writing too, every DATA the peer consumes (its buffer freed on this side)
+//! would wake the poller once more for nothing: one `epoll_wait` per packet
+//! in lockstep. Only when the send buffer is full does a second descriptor
+//! of the same socket get registered for writing, to wait for room.
+//!
 //! # Fallback
 //! A socket starts with the best [`TxMode`] of [`Capabilities::get`]. When a
 //! GSO send fails with `EIO`, `EINVAL` or `EMSGSIZE` (a device or path that
@@ -20,13 +27,14 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
 use socket2::SockRef;
+use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::net::UdpSocket;
 
 use crate::batch::{self, Capabilities, TxMode, GSO_MAX_BYTES};
 use crate::bind;
@@ -35,7 +43,10 @@ use crate::pktinfo::to_std;
 /// A UDP socket for one transfer. See the module docs.
 #[derive(Debug)]
 pub struct TransferSocket {
-    io: UdpSocket,
+    io: AsyncFd<std::net::UdpSocket>,
+    /// A duplicate descriptor registered for writability, made when a send
+    /// first finds the buffer full.
+    room: OnceLock<AsyncFd<OwnedFd>>,
     peer: Option<SocketAddr>,
     /// Path MTU of the connected route.
     mtu: Option<usize>,
@@ -49,33 +60,35 @@ impl TransferSocket {
     /// inside a tokio runtime.
     pub fn bind(local: IpAddr, port_range: Option<(u16, u16)>) -> io::Result<Self> {
         let socket = bind::bind_transfer(local, port_range)?;
-        Ok(Self::from_tokio(UdpSocket::from_std(socket.into())?))
+        Self::from_std(socket.into())
     }
 
-    /// Takes over a bound tokio socket.
-    pub fn from_tokio(io: UdpSocket) -> Self {
-        Self::with_capabilities(io, Capabilities::get())
+    /// Takes over a bound socket (made non-blocking). Must be called inside
+    /// a tokio runtime.
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<Self> {
+        Self::with_capabilities(socket, Capabilities::get())
     }
 
-    /// Takes over a bound tokio socket, assuming `caps` instead of what the
-    /// kernel offers: for tests and for turning batching off.
-    pub fn with_capabilities(io: UdpSocket, caps: Capabilities) -> Self {
-        Self {
-            io,
+    /// [`Self::from_std`], assuming `caps` instead of what the kernel offers:
+    /// for tests and for turning batching off.
+    pub fn with_capabilities(socket: std::net::UdpSocket, caps: Capabilities) -> io::Result<Self> {
+        socket.set_nonblocking(true)?;
+        Ok(Self {
+            io: register(socket, Interest::READABLE)?,
+            room: OnceLock::new(),
             peer: None,
             mtu: None,
             caps,
             mode: AtomicU8::new(caps.best() as u8),
-        }
+        })
     }
 
     /// `connect`s the socket to `peer`: sends need no address and no route
     /// lookup, and only `peer`'s datagrams arrive from then on.
     pub fn connect(&mut self, peer: SocketAddr) -> io::Result<()> {
-        let sock = SockRef::from(&self.io);
-        sock.connect(&peer.into())?;
+        SockRef::from(self.io.get_ref()).connect(&peer.into())?;
         self.peer = Some(peer);
-        self.mtu = batch::path_mtu(&self.io, peer.is_ipv6()).ok();
+        self.mtu = batch::path_mtu(self.io.get_ref(), peer.is_ipv6()).ok();
         Ok(())
     }
 
@@ -86,12 +99,7 @@ impl TransferSocket {
 
     /// The bound local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
-    }
-
-    /// The tokio socket underneath.
-    pub fn get_ref(&self) -> &UdpSocket {
-        &self.io
+        self.io.get_ref().local_addr()
     }
 
     /// How batches leave this socket now.
@@ -164,68 +172,86 @@ impl TransferSocket {
         datagrams: &[(H, P)],
     ) -> io::Result<()> {
         let addr = (self.peer != Some(dest)).then(|| SockaddrStorage::from(dest));
-        let fd = self.io.as_raw_fd();
         let mut sent = 0;
         while sent < datagrams.len() {
             let rest = &datagrams[sent..];
-            sent += self
-                .io
-                .async_io(Interest::WRITABLE, || loop {
-                    let first = rest[0].0.as_ref().len() + rest[0].1.as_ref().len();
-                    let mode = self.mode_for(first);
-                    match batch::try_send(fd, addr.as_ref(), rest, mode) {
-                        Err(e) if self.step_down(mode, &e) => continue,
-                        r => break r,
+            match self.try_send(addr.as_ref(), rest) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let room = self.room()?;
+                    let mut guard = room.writable().await?;
+                    if let Ok(r) = guard.try_io(|_| self.try_send(addr.as_ref(), rest)) {
+                        sent += r?;
                     }
-                })
-                .await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
 
-    /// Waits until a datagram may be waiting.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
-    }
-
-    /// Receives the datagrams waiting, up to the batch's capacity, in one
-    /// `recvmmsg`, without blocking. When fewer than the capacity came the
-    /// queue was empty, and the socket's readiness is cleared at once: the
-    /// next wait goes straight to the poller instead of spending a `recvmsg`
-    /// that only returns `EAGAIN`. `WouldBlock` when nothing was waiting.
-    pub fn try_recv_batch(&self, batch: &mut RecvBatch) -> io::Result<usize> {
+    /// One non-blocking send of the front of `datagrams`, stepping down
+    /// when the kernel refuses the way tried.
+    fn try_send<H: AsRef<[u8]>, P: AsRef<[u8]>>(
+        &self,
+        addr: Option<&SockaddrStorage>,
+        datagrams: &[(H, P)],
+    ) -> io::Result<usize> {
         let fd = self.io.as_raw_fd();
-        let capacity = batch.bufs.len();
-        let mut drained = 0;
-        let r = self.io.try_io(Interest::READABLE, || {
-            let n = batch.recv(fd)?;
-            if n < capacity {
-                // The queue is empty: report it as WouldBlock so tokio
-                // clears the readiness, and hand the datagrams over below.
-                drained = n;
-                return Err(io::ErrorKind::WouldBlock.into());
+        let first = datagrams[0].0.as_ref().len() + datagrams[0].1.as_ref().len();
+        loop {
+            let mode = self.mode_for(first);
+            match batch::try_send(fd, addr, datagrams, mode) {
+                Err(e) if self.step_down(mode, &e) => continue,
+                r => return r,
             }
-            Ok(n)
-        });
-        match r {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && drained > 0 => Ok(drained),
-            r => r,
         }
     }
 
-    /// Waits for datagrams and receives them ([`Self::try_recv_batch`]).
+    /// The descriptor registered for writability (see the module docs).
+    fn room(&self) -> io::Result<&AsyncFd<OwnedFd>> {
+        if let Some(room) = self.room.get() {
+            return Ok(room);
+        }
+        let dup = self.io.get_ref().as_fd().try_clone_to_owned()?;
+        let room = register(dup, Interest::WRITABLE)?;
+        Ok(self.room.get_or_init(|| room))
+    }
+
+    /// Waits for datagrams and receives those waiting, up to the batch's
+    /// capacity, in one `recvmmsg`. When fewer than the capacity came the
+    /// queue was empty, and the readiness is cleared at once: the next wait
+    /// goes straight to the poller instead of spending a `recvmsg` that only
+    /// returns `EAGAIN`. Cancel-safe (nothing is received before the socket
+    /// is ready, and nothing awaits after).
     pub async fn recv_batch(&self, batch: &mut RecvBatch) -> io::Result<usize> {
+        let fd = self.io.as_raw_fd();
         loop {
-            self.readable().await?;
-            match self.try_recv_batch(batch) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                r => return r,
+            let mut guard = self.io.readable().await?;
+            match batch.recv(fd) {
+                Ok(n) => {
+                    if n < batch.bufs.len() {
+                        guard.clear_ready();
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
             }
         }
     }
 }
 
-/// Buffers for [`TransferSocket::try_recv_batch`]: a few datagrams of a
+/// Registers `owner`'s descriptor with tokio's poller for `interest` only.
+#[allow(unsafe_code)]
+fn register<T: AsRawFd>(owner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+    // SAFETY: `T` is a `std::net::UdpSocket` or an `OwnedFd`: it owns its
+    // descriptor, which stays open and the same until the value is dropped
+    // with the `AsyncFd`; this module never replaces it (no `get_mut`).
+    unsafe { AsyncFd::register_with_interest(owner, interest) }.map_err(io::Error::from)
+}
+
+/// Buffers for [`TransferSocket::recv_batch`]: a few datagrams of a
 /// fixed largest size, with their senders.
 #[derive(Debug)]
 pub struct RecvBatch {
@@ -276,6 +302,8 @@ impl RecvBatch {
 
 #[cfg(test)]
 mod tests {
+    use tokio::net::UdpSocket;
+
     use super::*;
 
     async fn pair() -> (TransferSocket, UdpSocket) {
@@ -295,7 +323,7 @@ mod tests {
             return;
         }
         let (tx, rx) = pair().await;
-        batch::refuse_gso(&tx.io);
+        batch::refuse_gso(tx.io.get_ref());
         assert_eq!(tx.tx_mode(), TxMode::Gso);
         let payload = vec![7u8; 1000];
         let blocks: Vec<([u8; 4], &[u8])> =

@@ -70,10 +70,9 @@ async fn round_trip(
         skip("batch round trip", &format!("{local} not available"));
         return None;
     };
-    std_sock.set_nonblocking(true).unwrap();
     let rx = receiver(ip).await;
     let dest = rx.local_addr().unwrap();
-    let mut tx = TransferSocket::with_capabilities(UdpSocket::from_std(std_sock).unwrap(), caps);
+    let mut tx = TransferSocket::with_capabilities(std_sock, caps).unwrap();
     if connect {
         tx.connect(dest).unwrap();
     }

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use netio::{bind_listener, recv_meta, send_from, RecvMeta, TransferSocket};
+use netio::{bind_listener, recv_meta, send_from, RecvBatch, RecvMeta, TransferSocket};
 use tokio::net::UdpSocket;
 
 use crate::{skip, PATIENCE};
@@ -65,15 +65,28 @@ async fn v6_destination_is_reported() {
     assert!(meta.ifindex.is_some_and(|i| i > 0));
 }
 
+/// A transfer socket's batch receive truncates to the buffer size and
+/// reports each sender.
 #[tokio::test]
-async fn plain_sockets_report_no_destination() {
+async fn transfer_socket_receives_a_batch_truncated() {
     let sock = TransferSocket::bind("127.0.0.1".parse().unwrap(), None).unwrap();
     let c = client("127.0.0.1:0").await;
     c.send_to(b"abc", sock.local_addr().unwrap()).await.unwrap();
-    let mut buf = [0u8; 2];
-    let meta = recv_timeout(sock.get_ref(), &mut buf).await;
-    // Truncated to the buffer; no packet info on a transfer socket.
-    assert_eq!((meta.len, meta.dst, meta.ifindex), (2, None, None));
+    c.send_to(b"de", sock.local_addr().unwrap()).await.unwrap();
+    let mut batch = RecvBatch::new(4, 2);
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let n = tokio::time::timeout(PATIENCE, sock.recv_batch(&mut batch))
+            .await
+            .unwrap()
+            .unwrap();
+        for i in 0..n {
+            let (from, d) = batch.get(i);
+            assert_eq!(from, Some(c.local_addr().unwrap()));
+            got.push(d.to_vec());
+        }
+    }
+    assert_eq!(got, [b"ab".to_vec(), b"de".to_vec()]);
 }
 
 /// A reply from a wildcard listener leaves from the address asked for.

@@ -119,9 +119,8 @@ pub(crate) async fn drive(
         }
         tokio::select! {
             biased;
-            r = sock.readable() => {
-                r?;
-                match sock.try_recv_batch(&mut rx) {
+            r = sock.recv_batch(&mut rx) => {
+                match r {
                     Ok(n) => {
                         let now = Instant::now();
                         for i in 0..n {
