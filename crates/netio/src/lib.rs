@@ -18,9 +18,10 @@
 //!   address, and interface names.
 //!
 //! `nix` and `socket2` make the calls where they cover them; what they do not
-//! cover (the ARP ioctl, taking over inherited descriptors, `IPV6_MTU`) is the
-//! only `unsafe` code, in [`arp`], [`inherit`] and `batch.rs`, each block
-//! with its SAFETY note. Linux only, as the rest of the workspace.
+//! cover (the ARP ioctl, taking over inherited descriptors, `IPV6_MTU`,
+//! registering a descriptor with tokio's poller for one interest) is the only
+//! `unsafe` code, in [`arp`], [`inherit`], `batch.rs` and `transfer.rs`, each
+//! block with its SAFETY note. Linux only, as the rest of the workspace.
 
 pub mod arp;
 mod batch;
