@@ -6,7 +6,7 @@
 //!   client get/put) that yields DATA as a header plus a [`bytes::Bytes`] slice;
 //! - [`source`]: where files come from (a directory root, memory, generated);
 //! - [`runtime`] (feature `runtime`, on by default): the tokio drivers,
-//!   [`server`] and [`client`], and the socket layer they use.
+//!   [`server`] and [`client`], on the `netio` socket layer.
 //!
 //! Without the `runtime` feature the crate is the sans-IO engine alone: codec,
 //! negotiation, transfers and sources, with no tokio and no sockets.
