@@ -18,7 +18,7 @@
 use std::ffi::OsString;
 use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -89,7 +89,7 @@ where
     if config.map_test {
         return ExitCode::from(map_test(&config));
     }
-    let sockets = match sys::listen_fds() {
+    let sockets = match netio::inherit::listen_fds() {
         Ok(Some(fds)) => Sockets::Activated(fds),
         Ok(None) if config.standalone => Sockets::Bind,
         Ok(None) => Sockets::Inetd,
@@ -319,22 +319,7 @@ pub fn run(config: &Config, sockets: Sockets, rules: Option<RemapRules>) -> Resu
 fn inherited(fds: Vec<OwnedFd>) -> anyhow::Result<Vec<UdpSocket>> {
     let mut out = Vec::new();
     for fd in fds {
-        let sock = socket2::Socket::from(fd);
-        let kind = sock
-            .r#type()
-            .context("not a socket (inetd mode expects the bound UDP socket on fd 0; use -l or -L to listen)")?;
-        if kind != socket2::Type::DGRAM {
-            anyhow::bail!("the inherited socket is not a datagram (UDP) socket");
-        }
-        let local = sock
-            .local_addr()
-            .context("inherited socket")?
-            .as_socket()
-            .context("the inherited socket is not an IP socket")?;
-        sys::enable_pktinfo(sock.as_fd(), local.is_ipv6()).context("IP_PKTINFO")?;
-        sock.set_nonblocking(true)?;
-        let std_sock: std::net::UdpSocket = sock.into();
-        out.push(UdpSocket::from_std(std_sock)?);
+        out.push(netio::inherit::adopt(fd).context("inherited socket")?);
     }
     Ok(out)
 }
@@ -354,7 +339,7 @@ async fn serve(
         Sockets::Bind => {
             let mut socks = Vec::new();
             for addr in &config.listen {
-                let sock = tftp::udp::bind_listener(*addr)
+                let sock = netio::bind_listener(*addr)
                     .with_context(|| format!("cannot bind {addr}"))
                     .map_err(fail(exit::OSERR))?;
                 socks.push(sock);
@@ -363,9 +348,7 @@ async fn serve(
         }
         Sockets::Inetd => {
             sc.idle_exit = Some(config.idle_timeout);
-            let fd0 = std::io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
+            let fd0 = netio::inherit::stdin_socket()
                 .context("fd 0")
                 .map_err(fail(exit::OSERR))?;
             inherited(vec![fd0]).map_err(fail(exit::OSERR))?

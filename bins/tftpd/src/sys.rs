@@ -1,17 +1,14 @@
-//! The few operating-system calls std does not offer: taking over inherited
-//! sockets (systemd's `LISTEN_FDS`), packet info on an inherited socket,
-//! user lookup, privilege drop, and removing the pid file through a
-//! directory handle after `chroot`. All `unsafe` of the binary is here.
+//! The few operating-system calls std does not offer, apart from sockets
+//! (those are netio's, inherited ones included): user lookup, privilege
+//! drop, and reading or removing a file through a directory handle after
+//! `chroot`. All `unsafe` of the binary is here.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::Path;
-
-/// systemd's first passed descriptor (`SD_LISTEN_FDS_START`).
-const LISTEN_FDS_START: RawFd = 3;
 
 fn check(rc: libc::c_int) -> io::Result<()> {
     if rc == 0 {
@@ -19,71 +16,6 @@ fn check(rc: libc::c_int) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// Sockets passed by systemd (`LISTEN_PID` is this process, `LISTEN_FDS`
-/// of them from fd 3), or `None` when this process was not socket-activated.
-/// The variables are removed so children do not see them.
-pub fn listen_fds() -> io::Result<Option<Vec<OwnedFd>>> {
-    let pid = std::env::var("LISTEN_PID").ok();
-    let count = std::env::var("LISTEN_FDS").ok();
-    let (Some(pid), Some(count)) = (pid, count) else {
-        return Ok(None);
-    };
-    if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
-        return Ok(None);
-    }
-    let count: RawFd = count
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=64).contains(n))
-        .ok_or_else(|| io::Error::other(format!("bad LISTEN_FDS: {count}")))?;
-    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
-        std::env::remove_var(var);
-    }
-    let mut fds = Vec::new();
-    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
-        // SAFETY: F_GETFD only reads the descriptor flags; an fd that is not
-        // open yields EBADF, which is checked before taking ownership.
-        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-        if flags < 0 {
-            return Err(io::Error::other(format!(
-                "LISTEN_FDS: fd {fd} is not open: {}",
-                io::Error::last_os_error()
-            )));
-        }
-        // SAFETY: systemd's protocol hands these descriptors to this process
-        // (LISTEN_PID matched); nothing else in the process owns them, and
-        // each is taken exactly once.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: setting FD_CLOEXEC on an fd we own.
-        check(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) })?;
-        fds.push(owned);
-    }
-    Ok(Some(fds))
-}
-
-/// Turns on `IP_PKTINFO` / `IPV6_RECVPKTINFO` on an inherited socket so
-/// replies can leave from the address each request was sent to.
-pub fn enable_pktinfo(fd: BorrowedFd<'_>, v6: bool) -> io::Result<()> {
-    let on: libc::c_int = 1;
-    let (level, name) = if v6 {
-        (libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)
-    } else {
-        (libc::IPPROTO_IP, libc::IP_PKTINFO)
-    };
-    // SAFETY: `fd` is open for the duration of the call; the value points to
-    // a live c_int and the length is its size.
-    check(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    })
 }
 
 /// The effective user id.

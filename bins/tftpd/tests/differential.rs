@@ -724,3 +724,80 @@ fn differential_inetd_mode_against_in_tftpd() {
     assert_eq!(a_exit, Some(Some(0)), "in.tftpd idle exit");
     assert_eq!(b_exit, Some(Some(0)), "tftpd idle exit");
 }
+
+/// A stranger (an unknown TID, RFC 1350 §4) sends an ACK to a running
+/// transfer's port; returns what it hears and whether the real client still
+/// gets the whole of `big.bin` afterwards.
+fn stranger_during_a_transfer(server: std::net::SocketAddr, want: &[u8]) -> (String, bool) {
+    use std::net::UdpSocket;
+    let wait = Some(std::time::Duration::from_secs(5));
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(wait).unwrap();
+    client
+        .send_to(b"\x00\x01big.bin\x00octet\x00", server)
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let (n, tid) = client.recv_from(&mut buf).unwrap();
+    assert_eq!((n, &buf[..4]), (516, &[0, 3, 0, 1][..]));
+    let mut file = buf[4..n].to_vec();
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stranger.set_read_timeout(wait).unwrap();
+    stranger.connect(tid).unwrap();
+    stranger.send(&[0, 4, 0, 1]).unwrap();
+    let heard = match stranger.recv(&mut buf) {
+        Ok(n) if n >= 4 && buf[..2] == [0, 5] => format!("ERROR {}", buf[3]),
+        Ok(n) => format!("{n}-byte datagram"),
+        Err(e) => format!("{:?}", e.kind()),
+    };
+    // Lockstep to the end; a repeated block (after a retransmission) is skipped.
+    let (mut block, mut last) = (1u16, n);
+    for _ in 0..10_000 {
+        client
+            .send_to(&[0, 4, (block >> 8) as u8, block as u8], tid)
+            .unwrap();
+        if last < 516 {
+            break;
+        }
+        let Ok((n, _)) = client.recv_from(&mut buf) else {
+            return (heard, false);
+        };
+        if buf[..2] == [0, 3] && u16::from_be_bytes([buf[2], buf[3]]) == block.wrapping_add(1) {
+            block = block.wrapping_add(1);
+            last = n;
+            file.extend_from_slice(&buf[4..n]);
+        }
+    }
+    (heard, file == want)
+}
+
+/// Both servers connect their transfer sockets: the stranger gets ICMP port
+/// unreachable (ECONNREFUSED) from the kernel, not ERROR 5, and the transfer
+/// goes on undisturbed.
+#[test]
+fn differential_stranger_tid_against_in_tftpd() {
+    if peers::current_user() != "root" {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but not root: the stranger differential test cannot run"
+        );
+        eprintln!(
+            "SKIPPED: differential_stranger_tid_against_in_tftpd: needs root (in.tftpd -s chroots)"
+        );
+        return;
+    }
+    let Some(in_tftpd) = require_tool("in.tftpd") else {
+        return;
+    };
+    let theirs = Fixture::new();
+    let ours = Fixture::new();
+    populate(&theirs.root);
+    populate(&ours.root);
+    let want = fs::read(ours.root.join("big.bin")).unwrap();
+    let ref_server = start_in_tftpd(&in_tftpd, &theirs.root, &[]);
+    let our_server = tftpd(&ours, &[]);
+    let a = stranger_during_a_transfer(ref_server.addr, &want);
+    let b = stranger_during_a_transfer(our_server.addr, &want);
+    peers::kill_children(ref_server.child.pid());
+    assert_eq!(a, ("ConnectionRefused".to_owned(), true), "in.tftpd");
+    assert_eq!(b, a, "tftpd against in.tftpd");
+}

@@ -8,7 +8,7 @@
 //!   client get/put) that yields DATA as a header plus a [`bytes::Bytes`] slice;
 //! - [`source`]: where files come from (a directory root, memory, generated);
 //! - [`runtime`] (feature `runtime`, on by default): the tokio drivers,
-//!   [`server`] and [`client`], and the socket layer they use.
+//!   [`server`] and [`client`], on the `netio` socket layer.
 //!
 //! Without the `runtime` feature the crate is the sans-IO engine alone: codec,
 //! negotiation, transfers and sources, with no tokio and no sockets.
@@ -25,7 +25,7 @@ pub mod source;
 pub mod transfer;
 
 #[cfg(feature = "runtime")]
-pub use runtime::{client, server, udp};
+pub use runtime::{client, server};
 pub use transfer::retry;
 
 pub use options::{Limits, Negotiated, RequestOptions, Rollover};

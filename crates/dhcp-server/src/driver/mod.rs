@@ -1,11 +1,10 @@
 //! The tokio driver: sockets on port 67 (and 4011) per interface, a writer
 //! thread that makes lease batches durable, and a loop that only moves
 //! datagrams, time and commit results between them and the [`Server`].
-
-mod sys;
+//! Sockets (SO_BINDTODEVICE, IP_PKTINFO, SIOCSARP) are netio's.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -61,7 +60,7 @@ struct Listener {
 
 struct Incoming {
     listener: usize,
-    meta: sys::RecvMeta,
+    meta: netio::RecvMeta,
     bytes: Vec<u8>,
 }
 
@@ -92,7 +91,12 @@ fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
         }
         for (port, reuse) in ports {
             let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
-            let sock = sys::bind(addr, d.as_deref(), reuse).map_err(|e| {
+            let options = netio::BindOptions {
+                device: d.clone(),
+                reuse_address: reuse,
+                broadcast: true,
+            };
+            let sock = netio::bind_with(addr.into(), &options).map_err(|e| {
                 Error::io(
                     format!(
                         "binding UDP {addr} on {}",
@@ -129,7 +133,7 @@ pub async fn run(
         tasks.spawn(async move {
             let mut buf = vec![0u8; 1500];
             loop {
-                match sys::recv(&sock, &mut buf).await {
+                match netio::recv_meta(&sock, &mut buf).await {
                     Ok(meta) => {
                         let bytes = buf[..meta.len].to_vec();
                         // A full queue drops the datagram: memory stays bounded, DHCP retries.
@@ -252,26 +256,33 @@ fn handle(
     inc: &Incoming,
 ) {
     let l = &listeners[inc.listener];
+    // The socket is IPv4-only: every sender is an IPv4 address.
+    let SocketAddr::V4(src) = inc.meta.peer else {
+        return;
+    };
+    let ifindex = inc.meta.ifindex.unwrap_or(0);
+    let local = match inc.meta.dst {
+        Some(IpAddr::V4(a)) => a,
+        _ => Ipv4Addr::UNSPECIFIED,
+    };
     if routes.len() < 4096 {
-        routes
-            .entry((inc.meta.ifindex, l.port))
-            .or_insert(inc.listener);
+        routes.entry((ifindex, l.port)).or_insert(inc.listener);
     }
     let name = l.device.clone().or_else(|| {
         if names.len() >= 4096 {
             return None;
         }
         names
-            .entry(inc.meta.ifindex)
-            .or_insert_with(|| sys::ifname(inc.meta.ifindex))
+            .entry(ifindex)
+            .or_insert_with(|| netio::arp::ifname(ifindex))
             .clone()
     });
     let d = Datagram {
-        ifindex: inc.meta.ifindex,
+        ifindex,
         interface: name.as_deref(),
-        local: inc.meta.local,
+        local,
         local_port: l.port,
-        src: inc.meta.src,
+        src,
         payload: &inc.bytes,
     };
     server.handle(now, &d);
@@ -296,10 +307,10 @@ async fn send(
             let dev = l.device.clone().or_else(|| {
                 names
                     .entry(t.ifindex)
-                    .or_insert_with(|| sys::ifname(t.ifindex))
+                    .or_insert_with(|| netio::arp::ifname(t.ifindex))
                     .clone()
             });
-            match dev.map(|d| sys::set_arp(&l.sock, &d, addr, mac)) {
+            match dev.map(|d| netio::arp::set_arp(&l.sock, &d, addr, mac)) {
                 Some(Ok(())) => SocketAddrV4::new(addr, CLIENT_PORT),
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "no ARP entry for {addr}; broadcasting");
@@ -309,7 +320,9 @@ async fn send(
             }
         }
     };
-    if let Err(e) = sys::send(&l.sock, to, t.from, t.ifindex, &t.payload).await {
+    let from = (!t.from.is_unspecified()).then_some(IpAddr::V4(t.from));
+    let ifindex = (t.ifindex != 0).then_some(t.ifindex);
+    if let Err(e) = netio::send_from(&l.sock, to.into(), from, ifindex, &t.payload).await {
         warn!(error = %e, %to, "send failed");
     }
 }

@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::net::UdpSocket;
+use netio::TransferSocket;
 
 use super::driver::{drive, Until};
 use crate::options::{RequestOptions, Rollover};
@@ -111,17 +111,17 @@ impl Client {
         self
     }
 
-    async fn socket(&self) -> io::Result<UdpSocket> {
+    fn socket(&self) -> io::Result<TransferSocket> {
         let any = match self.server.ip() {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         };
-        UdpSocket::bind(SocketAddr::new(any, 0)).await
+        TransferSocket::bind(any, None)
     }
 
     /// Fetches `path`; returns the file (in local form) and the transfer's counters.
     pub async fn get_with_stats(&self, path: &str) -> Result<(Bytes, Stats), ClientError> {
-        let sock = self.socket().await?;
+        let mut sock = self.socket()?;
         let mut t = Transfer::client_get(
             Instant::now(),
             self.server,
@@ -130,14 +130,14 @@ impl Client {
             self.options.clone(),
             self.retry,
         );
-        drive(&sock, &mut t, Until::Outcome).await?;
+        drive(&mut sock, &mut t, Until::Outcome).await?;
         check(&t)?;
         let data = t.take_received();
         let stats = t.stats();
         if !t.is_finished() {
             // Dally in the background so a lost final ACK is answered.
             tokio::spawn(async move {
-                let _ = drive(&sock, &mut t, Until::Finished).await;
+                let _ = drive(&mut sock, &mut t, Until::Finished).await;
             });
         }
         Ok((data, stats))
@@ -150,7 +150,7 @@ impl Client {
 
     /// Stores `data` as `path` on the server.
     pub async fn put(&self, path: &str, data: Bytes) -> Result<Stats, ClientError> {
-        let sock = self.socket().await?;
+        let mut sock = self.socket()?;
         let mut t = Transfer::client_put(
             Instant::now(),
             self.server,
@@ -160,7 +160,7 @@ impl Client {
             self.options.clone(),
             self.retry,
         );
-        drive(&sock, &mut t, Until::Finished).await?;
+        drive(&mut sock, &mut t, Until::Finished).await?;
         check(&t)?;
         Ok(t.stats())
     }

@@ -1,12 +1,19 @@
 //! The tokio loop that moves one [`Transfer`]'s datagrams and time: nothing
-//! else. Every decision stays in the sans-IO state machine.
+//! else. Every decision stays in the sans-IO state machine; every socket call
+//! is netio's.
+//!
+//! Per round trip it makes as few system calls as it can: the DATA blocks the
+//! transfer hands out at once leave in one batched send
+//! ([`TransferSocket::send_batch`]: UDP GSO or `sendmmsg`), the socket is
+//! `connect`ed to the peer (no route lookup per send), and a receive takes
+//! every waiting datagram in one `recvmmsg` and, having drained the queue,
+//! goes back to the poller without a `recvfrom` that returns `EAGAIN`.
 
 use std::io;
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
+use netio::{RecvBatch, TransferSocket};
 
-use super::udp;
 use crate::transfer::{DataBatch, Transfer};
 
 /// Room for the largest control packet a transfer writes (an OACK or ERROR);
@@ -23,33 +30,32 @@ pub(crate) enum Until {
     Outcome,
 }
 
-/// Most DATA blocks taken from the transfer for one send call.
+/// Most DATA blocks taken from the transfer for one send call (GSO takes 64
+/// segments per super-datagram; larger windows leave in several calls).
 const BATCH_BLOCKS: usize = 64;
 
 /// Sends what the transfer has queued: DATA blocks a batch at a time, then
 /// control packets one by one.
 async fn flush(
-    sock: &UdpSocket,
+    sock: &TransferSocket,
     t: &mut Transfer,
     buf: &mut [u8],
     batch: &mut DataBatch,
 ) -> io::Result<()> {
     loop {
         if t.poll_transmit_batch(Instant::now(), BATCH_BLOCKS, batch) > 0 {
-            for (header, payload) in &batch.blocks {
-                match udp::send_data(sock, batch.destination, header, payload).await {
-                    Ok(_) => {}
-                    Err(e) if transient(&e) => {}
-                    Err(e) => return Err(e),
-                }
+            match sock.send_batch(batch.destination, &batch.blocks).await {
+                Ok(()) => {}
+                Err(e) if transient(&e) => {}
+                Err(e) => return Err(e),
             }
             continue;
         }
         let Some(tx) = t.poll_transmit(Instant::now(), buf) else {
             return Ok(());
         };
-        match udp::send_data(sock, tx.destination, &buf[..tx.len], &tx.payload).await {
-            Ok(_) => {}
+        match sock.send(tx.destination, &buf[..tx.len], &tx.payload).await {
+            Ok(()) => {}
             // A full socket buffer or an ICMP error from an earlier send is
             // a lost datagram as far as TFTP is concerned: the timer recovers.
             Err(e) if transient(&e) => {}
@@ -69,12 +75,27 @@ fn transient(e: &io::Error) -> bool {
 }
 
 /// Drives `t` on `sock` until `until` holds.
-pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> io::Result<()> {
+///
+/// A socket not yet connected (a client, which learns the server's port
+/// from its first answer) is connected to the peer as soon as the transfer
+/// has latched onto it; from then on the kernel keeps datagrams from other
+/// ports away (it answers them with ICMP port unreachable, not ERROR 5).
+pub(crate) async fn drive(
+    sock: &mut TransferSocket,
+    t: &mut Transfer,
+    until: Until,
+) -> io::Result<()> {
     let mut buf = [0u8; CONTROL_BUF];
     let mut batch = DataBatch::new();
-    // A sender only ever receives ACKs and ERRORs: 1 KiB instead of 64 KiB
-    // per transfer when hundreds of clients fetch at once.
-    let mut rbuf = vec![0u8; t.max_datagram()];
+    let asked = t.peer();
+    // A sender only ever receives ACKs and ERRORs: a few 1 KiB buffers
+    // instead of 64 KiB ones when hundreds of clients fetch at once.
+    let count = if t.max_datagram() <= CONTROL_BUF {
+        8
+    } else {
+        2
+    };
+    let mut rx = RecvBatch::new(count, t.max_datagram());
     // One timer for the whole transfer. Every packet pushes the deadline a
     // little later; moving the timer each time would cost a timer-wheel update
     // per packet, so it is moved only when the deadline comes earlier. When it
@@ -108,10 +129,25 @@ pub(crate) async fn drive(sock: &UdpSocket, t: &mut Transfer, until: Until) -> i
         }
         tokio::select! {
             biased;
-            r = sock.recv_from(&mut rbuf) => match r {
-                Ok((n, from)) => t.handle(Instant::now(), from, &rbuf[..n]),
-                Err(e) if transient(&e) => {}
-                Err(e) => return Err(e),
+            r = sock.recv_batch(&mut rx) => {
+                match r {
+                    Ok(n) => {
+                        let now = Instant::now();
+                        for i in 0..n {
+                            if let (Some(from), datagram) = rx.get(i) {
+                                t.handle(now, from, datagram);
+                            }
+                        }
+                    }
+                    Err(e) if transient(&e) => {}
+                    Err(e) => return Err(e),
+                }
+                if sock.peer().is_none() && t.peer() != asked {
+                    // Not fatal: an unconnected socket works, only slower.
+                    if let Err(e) = sock.connect(t.peer()) {
+                        tracing::debug!(error = %e, peer = %t.peer(), "cannot connect the transfer socket");
+                    }
+                }
             },
             () = &mut sleep => {
                 armed = None;

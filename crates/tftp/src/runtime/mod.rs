@@ -1,5 +1,5 @@
 //! The tokio side of the engine: the server and client drivers, the worker
-//! threads that run transfers, and the socket layer they use. Every protocol
+//! threads that run transfers; their sockets are netio's. Every protocol
 //! decision stays in the sans-IO modules ([`crate::transfer`],
 //! [`crate::options`], [`crate::source`]); this code only moves datagrams and
 //! time.
@@ -7,5 +7,4 @@
 pub mod client;
 mod driver;
 pub mod server;
-pub mod udp;
 mod workers;

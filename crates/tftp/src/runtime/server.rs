@@ -23,7 +23,6 @@ use gate::{summaries, Gate};
 use report::{log_request, log_summary, log_transfer};
 
 use super::driver::{drive, Until};
-use super::udp;
 use super::workers::Workers;
 use crate::accept::{self, AcceptConfig, Accepted, AdmissionConfig, SlotId};
 use crate::options::Limits;
@@ -113,7 +112,7 @@ impl Server {
     pub async fn bind(config: ServerConfig, source: Arc<dyn FileSource>) -> io::Result<Self> {
         let mut listeners = Vec::new();
         for addr in &config.listen {
-            let sock = udp::bind_listener(*addr)
+            let sock = netio::bind_listener(*addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
             listeners.push(Arc::new(sock));
         }
@@ -271,7 +270,7 @@ impl Listener {
         let local = self.sock.local_addr().ok();
         loop {
             let meta = tokio::select! {
-                r = udp::recv_with_dst(&self.sock, &mut buf) => r,
+                r = netio::recv_meta(&self.sock, &mut buf) => r,
                 _ = stop.changed() => break,
             };
             let meta = match meta {
@@ -423,7 +422,11 @@ impl Job {
             malformed,
         );
         let file = remapped.as_deref().unwrap_or(&filename);
-        let sock = match udp::bind_transfer(self.local, self.config.port_range) {
+        // Connected: see netio's TransferSocket (a stranger's datagram gets
+        // ICMP port unreachable from the kernel, as with in.tftpd).
+        let mut sock = match netio::TransferSocket::bind(self.local, self.config.port_range)
+            .and_then(|mut s| s.connect(self.peer).map(|()| s))
+        {
             Ok(s) => s,
             Err(e) => {
                 warn!(peer = %self.peer, error = %e, "cannot open a transfer socket");
@@ -432,9 +435,9 @@ impl Job {
         };
         let started = t.stats().started;
         let (result, cut) = if refusal.is_some() {
-            (drive(&sock, &mut t, Until::Finished).await, None)
+            (drive(&mut sock, &mut t, Until::Finished).await, None)
         } else {
-            self.supervise(&sock, &mut t).await
+            self.supervise(&mut sock, &mut t).await
         };
         log_transfer(
             &t, direction, file, self.peer, started, &result, cut, malformed,
@@ -448,7 +451,11 @@ impl Job {
     /// driver interrupted, to see whether the client answered; a transfer
     /// whose client did keeps running ([`Gate::reinstate`]) and is never
     /// interrupted again. Below the mark a transfer is never interrupted.
-    async fn supervise(&self, sock: &UdpSocket, t: &mut Transfer) -> (io::Result<()>, Option<Cut>) {
+    async fn supervise(
+        &self,
+        sock: &mut netio::TransferSocket,
+        t: &mut Transfer,
+    ) -> (io::Result<()>, Option<Cut>) {
         let progressed = |t: &Transfer| t.stats().bytes > 0 || t.outcome().is_some();
         let mut pressure = self.gate.pressure();
         let mut tick = tokio::time::interval(HANDSHAKE_TICK);

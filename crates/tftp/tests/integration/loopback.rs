@@ -166,3 +166,65 @@ async fn many_concurrent_gets_share_one_file() {
     stop.send(()).unwrap();
     h.await.unwrap();
 }
+
+/// RFC 1350 §4 on real sockets: a datagram to a running transfer's port from
+/// a stranger (an unknown TID). The transfer socket is connected to its
+/// client, so the kernel keeps the stranger's ACK away from the transfer and
+/// answers it with ICMP port unreachable (the stranger's connected socket
+/// reads ECONNREFUSED) instead of ERROR 5 — what in.tftpd does too, since it
+/// connects its transfer sockets the same way. The transfer goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_disturb_a_transfer() {
+    use tokio::net::UdpSocket;
+    let data = Bytes::from(Rng::new(3).bytes(3 * 512 + 10));
+    let mut src = MemorySource::new();
+    src.insert("f", data.clone());
+    let (addr, stop, h) = start(Arc::new(src), "127.0.0.1:0").await;
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client
+        .send_to(b"\x00\x01f\x00octet\x00", addr)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let wait = Duration::from_secs(5);
+    let (n, tid) = tokio::time::timeout(wait, client.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((n, &buf[..4]), (516, &[0, 3, 0, 1][..]));
+    assert_ne!(tid, addr, "the transfer answers from its own port");
+
+    let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    stranger.connect(tid).await.unwrap();
+    stranger.send(&[0, 4, 0, 1]).await.unwrap();
+    let got = tokio::time::timeout(wait, stranger.recv(&mut buf))
+        .await
+        .expect("the stranger hears back (ICMP)");
+    match got {
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(n) => panic!("the stranger got a datagram: {:?}", &buf[..n]),
+    }
+
+    // The real client's transfer is undisturbed: ACK each block, get the file.
+    let mut file = buf[4..516].to_vec();
+    let mut block = 1u16;
+    loop {
+        client
+            .send_to(&[0, 4, (block >> 8) as u8, block as u8], tid)
+            .await
+            .unwrap();
+        if file.len() == data.len() {
+            break;
+        }
+        let (n, from) = tokio::time::timeout(wait, client.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        block += 1;
+        assert_eq!((from, &buf[..4]), (tid, &[0, 3, 0, block as u8][..]));
+        file.extend_from_slice(&buf[4..n]);
+    }
+    assert_eq!(file, data);
+    let _ = stop.send(());
+    h.await.unwrap();
+}
