@@ -148,7 +148,7 @@ impl Harness {
                 assert!(
                     lease
                         .is_some_and(|l| l.state == LeaseState::Bound
-                            && l.expires > unix(now).saturating_sub(1)),
+                            && !l.expires.is_past(unix(now).saturating_sub(1))),
                     "ACK of {} before a durable bound record: {lease:?}",
                     m.yiaddr
                 );
@@ -161,8 +161,8 @@ impl Harness {
 fn check_no_second_holder(decided: &HashMap<Ipv4Addr, Lease>, r: &Lease, now: UnixTime) {
     if let Some(prev) = decided.get(&r.addr) {
         assert!(
-            !(prev.state == LeaseState::Bound && now < prev.expires && prev.client != r.client),
-            "{} given to {:?} ({:?}) while bound to {:?} until {} (now {now})",
+            !(prev.state == LeaseState::Bound && !prev.expires.is_past(now) && prev.client != r.client),
+            "{} given to {:?} ({:?}) while bound to {:?} until {:?} (now {now})",
             r.addr,
             r.client,
             r.state,
