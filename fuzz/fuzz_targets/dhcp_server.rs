@@ -146,9 +146,8 @@ impl Harness {
             if m.message_type() == Some(MessageType::Ack) && !m.yiaddr.is_unspecified() {
                 let lease = self.durable.get(&m.yiaddr);
                 assert!(
-                    lease
-                        .is_some_and(|l| l.state == LeaseState::Bound
-                            && !l.expires.is_past(unix(now).saturating_sub(1))),
+                    lease.is_some_and(|l| l.state == LeaseState::Bound
+                        && !l.expires.is_past(unix(now).saturating_sub(1))),
                     "ACK of {} before a durable bound record: {lease:?}",
                     m.yiaddr
                 );
@@ -161,7 +160,9 @@ impl Harness {
 fn check_no_second_holder(decided: &HashMap<Ipv4Addr, Lease>, r: &Lease, now: UnixTime) {
     if let Some(prev) = decided.get(&r.addr) {
         assert!(
-            !(prev.state == LeaseState::Bound && !prev.expires.is_past(now) && prev.client != r.client),
+            !(prev.state == LeaseState::Bound
+                && !prev.expires.is_past(now)
+                && prev.client != r.client),
             "{} given to {:?} ({:?}) while bound to {:?} until {:?} (now {now})",
             r.addr,
             r.client,
