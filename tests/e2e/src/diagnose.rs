@@ -104,6 +104,12 @@ pub fn tftpd_requests(log: &str) -> Vec<Request> {
             if let (Some(file), Some(outcome)) = (field(line, "file"), field(line, "outcome")) {
                 let file = file.trim_start_matches('/');
                 let sent = outcome == "complete" || outcome == "size probe";
+                // An ERROR's code and reason are fields of their own.
+                let outcome = match (field(line, "code"), field(line, "reason")) {
+                    (Some(code), Some(reason)) => format!("{outcome}: {code} {reason}"),
+                    (Some(code), None) => format!("{outcome}: {code}"),
+                    _ => outcome.to_owned(),
+                };
                 // Attach to the last request for this file still without an outcome.
                 if let Some(r) = out
                     .iter_mut()
@@ -111,12 +117,12 @@ pub fn tftpd_requests(log: &str) -> Vec<Request> {
                     .find(|r| r.file == file && r.outcome == "no transfer line")
                 {
                     r.sent = sent;
-                    r.outcome = outcome.to_owned();
+                    r.outcome = outcome;
                 } else {
                     out.push(Request {
                         file: file.to_owned(),
                         sent,
-                        outcome: outcome.to_owned(),
+                        outcome,
                     });
                 }
             }
@@ -303,7 +309,7 @@ mod tests {
         let log = "\u{1b}[32m INFO\u{1b}[0m tftp::server: RRQ from 192.0.2.100 filename pxelinux.0\n\
                    INFO tftp::server: transfer peer=192.0.2.100:2070 kind=\"RRQ\" file=\"pxelinux.0\" options=tsize=0 bytes=42 outcome=\"complete\"\n\
                    INFO tftp::server: RRQ from 192.0.2.100 filename /pxelinux.cfg/01-52-54-00-e2-e0-01\n\
-                   WARN tftp::server: transfer peer=192.0.2.100:2071 kind=\"RRQ\" file=\"/pxelinux.cfg/01-52-54-00-e2-e0-01\" bytes=0 outcome=\"refused: 1 File not found\"\n";
+                   WARN tftp::server: transfer peer=192.0.2.100:2071 kind=\"RRQ\" file=\"/pxelinux.cfg/01-52-54-00-e2-e0-01\" bytes=0 outcome=\"refused\" code=1 reason=\"File not found\"\n";
         let r = tftpd_requests(log);
         assert_eq!(r.len(), 2);
         assert_eq!(r[0], req("pxelinux.0", true));
