@@ -144,7 +144,8 @@ pub struct Stats {
     pub naks: u64,
     /// Requests answered with silence (not for us, no address, not PXE…).
     pub silent: u64,
-    /// ACKs dropped because their lease could not be written.
+    /// ACKs dropped because their lease could not be written, or was written
+    /// only after it had ended.
     pub commit_failures: u64,
     /// Batches handed out by `poll_commit` (one fsync each in the driver).
     pub commit_batches: u64,
@@ -194,14 +195,23 @@ pub struct Server {
     transmits: VecDeque<Transmit>,
     /// Records and the ACKs that wait for them, not yet handed out.
     pending: Vec<Lease>,
-    held: Vec<Transmit>,
-    in_flight: HashMap<u64, Vec<Transmit>>,
+    held: Vec<Held>,
+    in_flight: HashMap<u64, Vec<Held>>,
     next_batch: u64,
     expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
     next_prune: Option<SystemTime>,
     events: VecDeque<Event>,
     drops: DropCounts,
     next_summary: Option<SystemTime>,
+}
+
+/// An ACK waiting for its lease record to be durable, and when that record
+/// ends: once it has, the ACK is never sent (the address may already be
+/// another client's), however late the batch is written.
+#[derive(Debug)]
+struct Held {
+    transmit: Transmit,
+    until: Option<UnixTime>,
 }
 
 /// `now + d`, or `now` where a `SystemTime` cannot hold the sum.
@@ -336,6 +346,13 @@ impl Server {
             }
         }
         self.rebuild_timers_if_stale();
+        // The end of the record the reply's address depends on: `handle_timeout`
+        // drops the ACK if it is still held then (see `poll_timeout`).
+        let until = ex.reply.as_ref().and_then(|out| {
+            let mut records = ex.records.iter().rev();
+            let record = records.find(|r| r.addr == out.message.yiaddr);
+            record.and_then(|r| r.expires.unix())
+        });
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
@@ -348,7 +365,7 @@ impl Server {
                 payload: out.bytes,
             };
             if out.durable {
-                self.held.push(t);
+                self.held.push(Held { transmit: t, until });
             } else {
                 self.transmits.push_back(t);
             }
@@ -389,7 +406,7 @@ impl Server {
     /// Batch `id` is on disk: its ACKs may leave.
     pub fn handle_committed(&mut self, id: u64) {
         if let Some(ts) = self.in_flight.remove(&id) {
-            self.transmits.extend(ts);
+            self.transmits.extend(ts.into_iter().map(|h| h.transmit));
         }
     }
 
@@ -411,16 +428,36 @@ impl Server {
             .expiries
             .peek()
             .and_then(|std::cmp::Reverse((t, _))| crate::lease::Expiry::At(*t).deadline());
-        [exp, self.next_prune, self.next_summary]
+        // The first end of a lease record an ACK still waits for.
+        let acks = std::iter::once(&self.held).chain(self.in_flight.values());
+        let held = acks
+            .flatten()
+            .filter_map(|h| crate::lease::Expiry::At(h.until?).deadline())
+            .min();
+        [exp, held, self.next_prune, self.next_summary]
             .into_iter()
             .flatten()
             .min()
     }
 
-    /// Expires leases, forgets idle rate-limit buckets and logs the summary of
-    /// dropped datagrams.
+    /// Expires leases (and drops the ACKs still waiting for a record that has
+    /// ended), forgets idle rate-limit buckets and logs the summary of dropped
+    /// datagrams.
     pub fn handle_timeout(&mut self, now: SystemTime) {
         let secs = unix(now);
+        let mut stale = 0;
+        for acks in std::iter::once(&mut self.held).chain(self.in_flight.values_mut()) {
+            let before = acks.len();
+            acks.retain(|h| h.until.is_none_or(|u| u > secs));
+            stale += before - acks.len();
+        }
+        if stale > 0 {
+            self.stats.commit_failures += stale as u64;
+            self.log(
+                Level::Info,
+                format!("lease ended before its write completed: {stale} ACKs not sent"),
+            );
+        }
         while let Some(std::cmp::Reverse((t, addr))) = self.expiries.peek().copied() {
             if t > secs {
                 break;

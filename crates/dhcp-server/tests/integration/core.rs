@@ -94,6 +94,43 @@ fn failed_commit_sends_no_ack() {
     assert_eq!(h.server.stats().commit_failures, 1);
 }
 
+/// A batch whose write outlasts the lease: by the time it is durable the record
+/// has ended and the address is free again, so its ACK must never leave.
+#[test]
+fn ack_whose_lease_ended_while_its_write_was_in_flight_is_never_sent() {
+    let mut h = Harness::full();
+    let (o, _) = h.one(&discover(1));
+    let bytes = dhcp_pxe::encode(&request(1, o.yiaddr, Some(SERVER)), &Default::default()).unwrap();
+    let d = dhcp_server::Datagram {
+        ifindex: 3,
+        interface: None,
+        local: SERVER,
+        local_port: 67,
+        src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        payload: &bytes,
+    };
+    h.server.handle(h.now, &d);
+    let b = h.server.poll_commit().unwrap();
+    let ends = b.records[0].expires;
+    assert_eq!(
+        ends,
+        Expiry::after(dhcp_server::server::unix(h.now), Duration::from_secs(600))
+    );
+    // The driver sleeps as told: the server wakes no later than the lease's end.
+    let wake = h.server.poll_timeout().expect("a timer");
+    assert!(wake <= ends.deadline().unwrap());
+    h.advance(Duration::from_secs(3601));
+    // The table counts the address as free again: another client may get it.
+    let l = h.server.leases().get(o.yiaddr).unwrap();
+    assert!(l.expires.is_past(dhcp_server::server::unix(h.now)));
+    h.server.handle_committed(b.id);
+    assert!(
+        h.server.poll_transmit().is_none(),
+        "ACK sent for a lease that ended before it was durable"
+    );
+    assert_eq!(h.server.stats().commit_failures, 1);
+}
+
 #[test]
 fn request_for_an_address_held_by_another_client_is_naked() {
     let mut h = Harness::full();
