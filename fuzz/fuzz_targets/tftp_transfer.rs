@@ -145,8 +145,18 @@ fuzz_target!(|data: &[u8]| {
             drain(&mut t, now, peer, foreign);
         }
     }
-    // The client goes silent: the transfer's own timers must end it.
-    for _ in 0..64 {
+    // The client goes silent: the transfer's own timers must end it within
+    // the documented bound (docs/tftp.md, `RetryPolicy`): the retry budget
+    // from the interval in force plus one capped interval, pacing gaps
+    // included. The bound is in virtual time, not in wake-ups: a paced
+    // sender also wakes for each burst's release (up to a window of 64
+    // blocks per retransmission), so the count only guards against a
+    // deadline that never moves.
+    let initial = t.negotiated().timeout.unwrap_or(retry.initial);
+    let policy = RetryPolicy { initial, ..retry };
+    let limit = policy.budget() + policy.max_interval.max(initial);
+    let silent = now;
+    for _ in 0..4096 {
         if t.is_finished() {
             break;
         }
@@ -155,6 +165,10 @@ fuzz_target!(|data: &[u8]| {
             .expect("an unfinished transfer has a timer");
         assert!(deadline >= start);
         now = now.max(deadline);
+        assert!(
+            now - silent <= limit,
+            "a silent client keeps the transfer past the retry budget"
+        );
         t.handle_timeout(now);
         drain(&mut t, now, peer, foreign);
     }

@@ -59,7 +59,7 @@ impl Transfer {
             (Role::ClientPut, Packet::Oack(o)) if self.phase == Phase::Handshake => {
                 self.handshake_answered(now);
                 match self.asked.accept_oack(&o) {
-                    Ok(n) => self.start_put(n),
+                    Ok(n) => self.start_put(now, n),
                     Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
                 }
             }
@@ -67,7 +67,7 @@ impl Transfer {
                 Phase::Handshake => match self.asked.accept_oack(&o) {
                     Ok(n) => {
                         self.handshake_answered(now);
-                        self.start_get(n);
+                        self.start_get(now, n);
                         self.queue.push_back((self.peer, Control::Ack(0)));
                     }
                     Err(e) => self.fail(now, ErrorCode::OptionRefused, &e),
@@ -83,7 +83,7 @@ impl Transfer {
                 if self.phase == Phase::Handshake {
                     // No OACK: the server took none of the options.
                     self.handshake_answered(now);
-                    self.start_get(Negotiated::default());
+                    self.start_get(now, Negotiated::default());
                 }
                 self.on_data(now, block, payload);
             }
@@ -115,8 +115,9 @@ impl Transfer {
         }
     }
 
-    fn start_get(&mut self, n: Negotiated) {
+    fn start_get(&mut self, now: Instant, n: Negotiated) {
         self.backoff = self.backoff.renegotiated(self.retry, n.timeout);
+        self.quiet_since = now;
         self.half = Half::Recv {
             receiver: Receiver::new(n.blksize, n.windowsize, n.rollover),
             storage: Storage::Memory(Vec::with_capacity(
@@ -129,8 +130,9 @@ impl Transfer {
         self.deadline = None;
     }
 
-    fn start_put(&mut self, n: Negotiated) {
+    fn start_put(&mut self, now: Instant, n: Negotiated) {
         self.backoff = self.backoff.renegotiated(self.retry, n.timeout);
+        self.quiet_since = now;
         let data = self.put_data.take().unwrap_or_default();
         let mut sender = Sender::new(data, n.blksize, n.windowsize, n.rollover);
         if let Some(srtt) = self.backoff.srtt() {
@@ -146,7 +148,7 @@ impl Transfer {
         match self.phase {
             Phase::Handshake if self.role == Role::ClientPut && block == 0 => {
                 self.handshake_answered(now);
-                self.start_put(Negotiated::default());
+                self.start_put(now, Negotiated::default());
             }
             Phase::Handshake if block == 0 => {
                 self.handshake_answered(now);
@@ -154,7 +156,7 @@ impl Transfer {
                     sender.set_srtt(srtt);
                 }
                 self.phase = Phase::Data;
-                self.backoff.reset();
+                self.progressed(now);
                 self.deadline = None;
             }
             Phase::Data => {
@@ -172,7 +174,7 @@ impl Transfer {
                         self.finish(now);
                     }
                     AckEffect::Progress | AckEffect::Restart => {
-                        self.backoff.reset();
+                        self.progressed(now);
                         self.deadline = None;
                     }
                     AckEffect::Ignored => {}
@@ -220,7 +222,7 @@ impl Transfer {
                     self.fail_write(now, &e);
                     return;
                 }
-                self.backoff.reset();
+                self.progressed(now);
                 self.deadline = Some(now + self.backoff.interval());
                 if ack {
                     self.queue.push_back((self.peer, Control::Ack(block)));
@@ -246,7 +248,7 @@ impl Transfer {
             self.fail_write(now, &e);
             return;
         }
-        self.backoff.reset();
+        self.progressed(now);
         self.deadline = Some(now + self.backoff.interval());
         if let Some(block) = self.final_ack.take() {
             self.queue.push_back((self.peer, Control::Ack(block)));
@@ -281,7 +283,9 @@ impl Transfer {
             Phase::Finishing => return,
         }
         self.stats.timeouts += 1;
-        if !self.backoff.on_timeout() {
+        let silent_too_long =
+            now.saturating_duration_since(self.quiet_since) >= self.backoff.silence_limit();
+        if !self.backoff.on_timeout() || silent_too_long {
             self.conclude(now, Outcome::TimedOut);
             self.queue.clear();
             self.finish(now);

@@ -196,6 +196,9 @@ pub struct Transfer {
     backoff: Backoff,
     /// The retransmission (or dally) deadline.
     deadline: Option<Instant>,
+    /// When the peer last made progress (or the transfer started): the
+    /// transfer ends once it has been silent for `Backoff::silence_limit`.
+    quiet_since: Instant,
     /// When the first request or OACK left, and whether it left only once:
     /// the handshake's round trip is the first sample (Karn's rule).
     handshake_sent: Option<(Instant, bool)>,
@@ -228,6 +231,7 @@ impl Transfer {
                 Role::ServerWrite | Role::ClientGet => Backoff::new(retry, None),
             },
             deadline: None,
+            quiet_since: now,
             handshake_sent: None,
             negotiated: Negotiated::default(),
             outcome: None,
@@ -499,12 +503,11 @@ impl Transfer {
                 });
             }
             if !matches!(control, Control::Error(..)) {
-                let wait = if self.phase == Phase::Dally {
-                    self.backoff.dally()
+                self.deadline = Some(if self.phase == Phase::Dally {
+                    now + self.backoff.dally()
                 } else {
-                    self.backoff.interval()
-                };
-                self.deadline = Some(now + wait);
+                    self.retransmit_at(now)
+                });
             }
             if self.phase == Phase::Closing && self.queue.is_empty() {
                 self.finish(now);
@@ -581,10 +584,34 @@ impl Transfer {
 
     /// DATA left at `now`: the retransmission timer runs from the last block
     /// of the window, not while pacing holds some of it back (a timeout in a
-    /// pacing gap would count the sender's own restraint as loss).
+    /// pacing gap would count the sender's own restraint as loss). Pacing
+    /// gaps still count as silence: the deadline is never later than the
+    /// end of the silence limit, so a peer that stopped answering ends the
+    /// transfer however long the gaps have grown.
     fn arm_after_data(&mut self, now: Instant) {
         let held = matches!(&self.half, Half::Send(s) if s.release().is_some());
-        self.deadline = (!held).then(|| now + self.backoff.interval());
+        self.deadline = Some(if held {
+            self.give_up_at()
+        } else {
+            self.retransmit_at(now)
+        });
+    }
+
+    /// When a peer silent since `quiet_since` ends the transfer.
+    fn give_up_at(&self) -> Instant {
+        self.quiet_since + self.backoff.silence_limit()
+    }
+
+    /// The retransmission deadline for a packet sent at `now`.
+    fn retransmit_at(&self, now: Instant) -> Instant {
+        (now + self.backoff.interval()).min(self.give_up_at())
+    }
+
+    /// The peer made progress at `now`: the retry count and the silence
+    /// limit start over.
+    fn progressed(&mut self, now: Instant) {
+        self.backoff.reset();
+        self.quiet_since = now;
     }
 
     fn encode(&self, control: &Control, buf: &mut [u8]) -> Option<usize> {

@@ -15,6 +15,9 @@
 //!   consecutive timeouts *and* only once it has waited as long as the
 //!   doubling schedule from `initial` would have taken: a short measured
 //!   interval brings quicker retransmissions, never an earlier abort.
+//! - Whatever else holds the timer back (pacing gaps of a sending transfer),
+//!   a peer that makes no progress for [`Backoff::silence_limit`] (the
+//!   budget plus one capped interval) ends the transfer.
 
 use std::time::Duration;
 
@@ -176,6 +179,16 @@ impl Backoff {
         } else {
             self.policy.initial
         };
+    }
+
+    /// The longest a transfer lives without progress: the budget plus one
+    /// capped interval, the most the last doubling step can overshoot it.
+    /// Time spent in pacing gaps counts, though the retransmission timer
+    /// does not run there.
+    pub(crate) fn silence_limit(&self) -> Duration {
+        self.policy
+            .budget()
+            .saturating_add(self.policy.max_interval)
     }
 
     /// A timeout fired; false when the retry budget is spent.

@@ -244,3 +244,37 @@ fn our_client_reports_each_gap_at_once_and_once() {
     assert!(acks_for(2).is_empty(), "in order again");
     assert!(acks_for(3).is_empty());
 }
+
+/// A silent client ends the transfer within the retry budget (plus at most
+/// one capped interval) whatever pacing holds back: the gaps between paced
+/// bursts, up to eight round trips each, count as waiting too. A slow
+/// handshake (a 1 s round trip) and a 64-block window once let a silent
+/// client keep the transfer alive for most of an hour.
+#[test]
+fn a_silent_client_times_out_within_the_budget_while_paced() {
+    let t0 = Instant::now();
+    let mut t = server(t0, 64, 400);
+    let t1 = t0 + Duration::from_secs(1);
+    t.handle(t1, addr(CLIENT), &ack(0));
+    assert_eq!(blocks(&sent(&mut t, t1)).len(), 64);
+    // The client goes silent.
+    let mut now = t1;
+    let limit = RetryPolicy::default().budget() + Duration::from_secs(8);
+    for _ in 0..10_000 {
+        let Some(d) = t.poll_timeout() else { break };
+        now = now.max(d);
+        if now - t1 > limit {
+            break;
+        }
+        t.handle_timeout(now);
+        sent(&mut t, now);
+    }
+    assert_eq!(
+        t.outcome(),
+        Some(&Outcome::TimedOut),
+        "alive after {:?}",
+        now - t1
+    );
+    assert!(now - t1 >= RetryPolicy::default().budget());
+    assert!(t.stats().pacing.is_some(), "the timeouts started pacing");
+}
