@@ -8,9 +8,12 @@
 //!   same round are dropped silently; a block at or below the highest one
 //!   already answered means the sender restarted and lost again, a new gap.
 //! - An old block (our ACK was lost, the sender timed out and rewound) is
-//!   answered with the same ACK once per rewind: again only when the block
-//!   that drew the last answer comes once more (the sender rewound again,
-//!   perhaps because that answer was lost).
+//!   answered with the same ACK once per rewind. A rewind starts at or below
+//!   the block that drew the last answer (the sender's first unacknowledged
+//!   block, or a later one when that was lost on the way); the rest of a
+//!   round climbs above it and is dropped silently. So an old block at or
+//!   below the last one answered is answered again: the sender rewound
+//!   again, perhaps because that answer was lost.
 
 use super::block;
 use crate::options::Rollover;
@@ -44,8 +47,9 @@ pub(crate) struct Receiver {
     /// The highest future block answered or seen since the last progress
     /// (a gap was reported).
     gap_high: Option<u64>,
-    /// The old block that drew the last answer since the last progress.
-    old_answered: Option<u16>,
+    /// Index of the old block that drew the last answer since the last
+    /// progress.
+    old_answered: Option<u64>,
     done: bool,
 }
 
@@ -105,13 +109,13 @@ impl Receiver {
                 self.gap_high = Some(k);
                 true
             }
-            (None, _) => {
-                let again = self.old_answered.is_none_or(|b| b == block);
-                if again {
-                    self.old_answered = Some(block);
+            (None, _) => match self.old_index(block) {
+                Some(k) if self.old_answered.is_none_or(|a| k <= a) => {
+                    self.old_answered = Some(k);
+                    true
                 }
-                again
-            }
+                _ => false,
+            },
         };
         if !answer {
             return DataEffect::Drop { ack: None };
@@ -120,6 +124,20 @@ impl Receiver {
         DataEffect::Drop {
             ack: Some(self.last_block()),
         }
+    }
+
+    /// The index of `block` among the last window's worth of blocks received
+    /// (a sender never holds more than one window unacknowledged, so a
+    /// rewind never reaches further back).
+    fn old_index(&self, block: u16) -> Option<u64> {
+        let from = self.received.saturating_sub(self.windowsize - 1).max(1);
+        block::index_at_or_after(
+            from,
+            block,
+            self.received.saturating_sub(from),
+            self.rollover,
+        )
+        .filter(|&k| k <= self.received)
     }
 
     /// Wire number of the last block received in order (0 before the first).
@@ -185,9 +203,60 @@ mod tests {
             }
         );
         assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
-        assert_eq!(r.on_data(1, 512), DataEffect::Drop { ack: None });
-        // The sender rewound again: block 2 once more is answered once more.
-        assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: Some(2) });
+        // The sender rewound to 1: below the block last answered.
+        assert_eq!(r.on_data(1, 512), DataEffect::Drop { ack: Some(2) });
+        // The rest of that round climbs: silent.
+        assert_eq!(r.on_data(2, 512), DataEffect::Drop { ack: None });
+        // The sender rewound again: answered once more.
+        assert_eq!(r.on_data(1, 512), DataEffect::Drop { ack: Some(2) });
+    }
+
+    /// Our window ACK is lost, and the sender's first resent block too: the
+    /// round is answered at its second block, and that answer is lost. The
+    /// next rewind starts below it and must be answered, or only our own
+    /// timer (seconds) ends the silence.
+    #[test]
+    fn every_rewind_is_answered_whatever_was_lost() {
+        let mut r = Receiver::new(512, 4, Rollover::ToZero);
+        for i in 1..=64u16 {
+            r.on_data(i, 512);
+        }
+        // Rewind 1: 61 lost, 62 answered (the answer is lost), 63, 64 silent.
+        assert_eq!(r.on_data(62, 512), DataEffect::Drop { ack: Some(64) });
+        for b in [63, 64] {
+            assert_eq!(r.on_data(b, 512), DataEffect::Drop { ack: None }, "{b}");
+        }
+        // Rewind 2 starts at 61.
+        assert_eq!(r.on_data(61, 512), DataEffect::Drop { ack: Some(64) });
+        for b in [62, 63, 64] {
+            assert_eq!(r.on_data(b, 512), DataEffect::Drop { ack: None }, "{b}");
+        }
+        // Rewind 3, the same.
+        assert_eq!(r.on_data(61, 512), DataEffect::Drop { ack: Some(64) });
+    }
+
+    #[test]
+    fn rewinds_across_the_wrap_are_answered() {
+        for rollover in [Rollover::ToZero, Rollover::ToOne] {
+            let mut r = Receiver::new(8, 4, rollover);
+            for i in 1..=65537u64 {
+                r.on_data(block::wire(i, rollover), 8);
+            }
+            let old = |i| block::wire(i, rollover);
+            assert_eq!(
+                r.on_data(old(65535), 8),
+                DataEffect::Drop {
+                    ack: Some(r.last_block())
+                }
+            );
+            assert_eq!(r.on_data(old(65536), 8), DataEffect::Drop { ack: None });
+            assert_eq!(
+                r.on_data(old(65534), 8),
+                DataEffect::Drop {
+                    ack: Some(r.last_block())
+                }
+            );
+        }
     }
 
     #[test]
