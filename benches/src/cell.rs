@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::fetch::{dally, fetch, Failure, FetchConfig, Received};
+use crate::fetch::{fetch, Failure, FetchConfig, Received};
 
 /// What a correct transfer delivers; a mismatch counts as a corrupt transfer.
 #[derive(Debug, Clone, Default)]
@@ -111,43 +111,34 @@ pub async fn run_cell(
 ) -> CellResult {
     let started = Instant::now();
     let mut tasks = JoinSet::new();
-    let mut dallies = JoinSet::new();
     for _ in 0..clients {
         let cfg = cfg.clone();
         let expect = expect.clone();
         tasks.spawn(async move {
             let mut out = Vec::with_capacity(rounds);
-            let mut lingering = Vec::new();
             for _ in 0..rounds {
-                match fetch(&cfg).await {
-                    Ok((r, sock, last)) => {
-                        lingering.push((sock, last));
-                        out.push(match expect.mismatch(&r) {
-                            Some(why) => Sample::Corrupt(why),
-                            None => Sample::Done(r),
-                        });
-                    }
-                    Err(f) => out.push(Sample::Failed(f)),
-                }
+                out.push(match fetch(&cfg, dally_for).await {
+                    Ok(r) => match expect.mismatch(&r) {
+                        Some(why) => Sample::Corrupt(why),
+                        None => Sample::Done(r),
+                    },
+                    Err(f) => Sample::Failed(f),
+                });
             }
-            (out, lingering)
+            out
         });
     }
     let mut samples = Vec::with_capacity(clients * rounds);
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((out, lingering)) => {
-                samples.extend(out);
-                for (sock, last) in lingering {
-                    dallies.spawn(dally(sock, last, dally_for));
-                }
-            }
+            Ok(out) => samples.extend(out),
             Err(e) => samples.push(Sample::Failed(Failure::Io(format!("task: {e}")))),
         }
     }
     let wall = started.elapsed().as_secs_f64();
     let result = summarize(cfg, clients, rounds, &samples, wall);
-    while dallies.join_next().await.is_some() {}
+    // Let the last clients' dallies (background tasks) run out.
+    tokio::time::sleep(dally_for).await;
     result
 }
 

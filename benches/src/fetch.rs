@@ -1,35 +1,23 @@
 //! One streaming TFTP get for the load client: the file is checked while it
 //! arrives (size, CRC-32, optionally SHA-256) and never kept in memory.
 //!
-//! The library's [`tftp::client::Client`] stores what it receives in one
-//! buffer (`Transfer::client_get` has no sink), which costs the whole file per
-//! client: 500 clients × 32 MiB is 16 GiB. This receiver uses the crate's codec
-//! and option negotiation and keeps only counters:
-//!
-//! - RRQ with options (RFC 2347); an OACK is checked with
-//!   [`RequestOptions::accept_oack`] and answered with ACK 0;
-//! - blocks in order are hashed and counted; the last block of each window is
-//!   ACKed (RFC 7440 §4), a short block ends the transfer;
-//! - a gap or a block the server sent again gets one ACK of the last block in
-//!   order at once (RFC 7440 §4), not a wait for the timer;
-//! - a packet from another server TID (a second transfer started by a
-//!   repeated RRQ) gets ERROR 5, so that transfer ends at once;
-//! - without progress for `timeout`, the last packet is sent again; after
-//!   `retries` such timeouts in a row the transfer has timed out.
-//!
-//! Block numbers wrap 65535 → 0 (the de-facto default of tftp-hpa, atftp and
-//! dnsmasq).
+//! The protocol is the library's own client ([`tftp::client::Client`]), the
+//! same receiver the daemon's uploads use: RRQ with options, RFC 7440 window
+//! ACKs, an ACK at once for a gap or a rewind, a retransmission timer, and
+//! dallying after the last block. Each block in order goes to a [`Check`]
+//! sink ([`Client::get_into`]) that counts and hashes it.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::UdpSocket;
 
+use tftp::client::{Client, ClientError};
 use tftp::options::RequestOptions;
-use tftp::packet::{self, ErrorCode, Mode, Opcode, Packet};
+use tftp::source::WriteSink;
+use tftp::RetryPolicy;
 
 /// Options and limits of one get.
 #[derive(Debug, Clone)]
@@ -110,221 +98,84 @@ impl From<io::Error> for Failure {
 }
 
 /// The running checks over the bytes received so far.
+#[derive(Debug)]
 struct Check {
     bytes: u64,
     crc: crc32fast::Hasher,
     sha: Option<Sha256>,
 }
 
-impl Check {
-    fn update(&mut self, data: &[u8]) {
-        self.bytes += data.len() as u64;
-        self.crc.update(data);
-        if let Some(s) = &mut self.sha {
+/// The sink a get writes into: the checks, shared with the caller, which
+/// reads them once the transfer has ended however it ended.
+#[derive(Debug, Clone)]
+struct CheckSink(Arc<Mutex<Check>>);
+
+impl WriteSink for CheckSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        c.bytes += data.len() as u64;
+        c.crc.update(data);
+        if let Some(s) = &mut c.sha {
             s.update(data);
         }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        Ok(())
     }
 }
 
-fn socket(cfg: &FetchConfig) -> io::Result<UdpSocket> {
-    let (domain, any) = if cfg.server.is_ipv4() {
-        (Domain::IPV4, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
-    } else {
-        (Domain::IPV6, SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)))
-    };
-    let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-    if let Some(n) = cfg.rcvbuf {
-        s.set_recv_buffer_size(n)?;
-    }
-    s.set_nonblocking(true)?;
-    s.bind(&any.into())?;
-    UdpSocket::from_std(s.into())
-}
-
-async fn send(sock: &UdpSocket, to: SocketAddr, pkt: &[u8]) -> io::Result<()> {
-    match sock.send_to(pkt, to).await {
-        // A lost datagram as far as TFTP goes: the timer recovers.
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => Ok(()),
-        r => r.map(|_| ()),
-    }
-}
-
-fn ack(block: u16) -> [u8; 4] {
-    let b = block.to_be_bytes();
-    [0, Opcode::Ack as u8, b[0], b[1]]
-}
-
-fn unknown_tid() -> Vec<u8> {
-    let mut buf = [0u8; 64];
-    let n =
-        packet::encode_error(&mut buf, ErrorCode::UnknownTid, "Unknown transfer ID").unwrap_or(0);
-    buf[..n].to_vec()
-}
-
-/// Fetches the file, checking it on the fly. Returns the socket too, so the
-/// caller may [`dally`] on it (answer a repeat of the last block).
-pub async fn fetch(cfg: &FetchConfig) -> Result<(Received, UdpSocket, [u8; 4]), Failure> {
-    let sock = socket(cfg)?;
-    let mut req = [0u8; 600];
-    let pairs = cfg.options.pairs(None);
-    let len = packet::encode_with_options(
-        &mut req,
-        Opcode::Rrq,
-        Some((cfg.file.as_bytes(), Mode::Octet)),
-        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )
-    .map_err(|e| Failure::Protocol(format!("request too long: {e:?}")))?;
-    let request = &req[..len];
-
-    let started = Instant::now();
-    let mut check = Check {
+/// Fetches the file, checking it on the fly. After the last block the
+/// client dallies for `dally` in the background (answering a repeat of the
+/// last block when the final ACK was lost), not counted in `elapsed`.
+pub async fn fetch(cfg: &FetchConfig, dally: Duration) -> Result<Received, Failure> {
+    let check = Arc::new(Mutex::new(Check {
         bytes: 0,
         crc: crc32fast::Hasher::new(),
         sha: cfg.sha256.then(Sha256::new),
+    }));
+    // A fixed interval (no doubling): `retries` timeouts in a row without
+    // progress, each `timeout` long, and the transfer has timed out.
+    let retry = RetryPolicy {
+        initial: cfg.timeout,
+        max_interval: cfg.timeout,
+        max_retries: cfg.retries,
+        dally,
+        ..RetryPolicy::default()
     };
-    let mut peer: Option<SocketAddr> = None;
-    let (mut blksize, mut windowsize) = (packet::DEFAULT_BLKSIZE as usize, 1u32);
-    let mut expected: u16 = 1;
-    let mut in_window = 0u32;
-    // The last packet sent, repeated on timeout: the request, then ACKs.
-    let mut last: Option<[u8; 4]> = None;
-    let mut gap_acked = false;
-    let (mut timeouts, mut idle, mut gap_acks, mut discarded) = (0u32, 0u32, 0u32, 0u64);
-    let mut buf = vec![0u8; 65536 + 4];
-
-    send(&sock, cfg.server, request).await?;
-    let mut deadline = Instant::now() + cfg.timeout;
-    loop {
-        if started.elapsed() > cfg.max_duration {
-            return Err(Failure::TimedOut { bytes: check.bytes });
-        }
-        let got = tokio::time::timeout_at(deadline.into(), sock.recv_from(&mut buf)).await;
-        let (n, from) = match got {
-            Err(_) => {
-                timeouts += 1;
-                idle += 1;
-                if idle > cfg.retries {
-                    return Err(Failure::TimedOut { bytes: check.bytes });
-                }
-                match (last, peer) {
-                    (Some(a), Some(p)) => send(&sock, p, &a).await?,
-                    _ => send(&sock, cfg.server, request).await?,
-                }
-                in_window = 0;
-                deadline = Instant::now() + cfg.timeout;
-                continue;
-            }
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
-            Ok(Err(e)) => return Err(e.into()),
-            Ok(Ok(r)) => r,
-        };
-        match peer {
-            Some(p) if p != from => {
-                // Another TID: a second server transfer started by a repeated
-                // RRQ. ERROR 5 ends it instead of letting it time out (RFC 1350).
-                if from.ip() == cfg.server.ip() {
-                    send(&sock, from, &unknown_tid()).await?;
-                }
-                continue;
-            }
-            None if from.ip() != cfg.server.ip() => continue,
-            _ => {}
-        }
-        let Ok(pkt) = Packet::parse(&buf[..n]) else {
-            continue;
-        };
-        match pkt {
-            Packet::Oack(opts) if peer.is_none() => {
-                let neg = cfg.options.accept_oack(&opts).map_err(Failure::Protocol)?;
-                blksize = usize::from(neg.blksize);
-                windowsize = u32::from(neg.windowsize);
-                peer = Some(from);
-                let a = ack(0);
-                send(&sock, from, &a).await?;
-                last = Some(a);
-                idle = 0;
-                deadline = Instant::now() + cfg.timeout;
-            }
-            Packet::Error { code, message } => {
-                return Err(Failure::ServerError {
-                    code: code.to_u16(),
-                    message: String::from_utf8_lossy(message).into_owned(),
-                });
-            }
-            Packet::Data { block, payload } => {
-                if peer.is_none() {
-                    // No OACK: the server ignored the options (RFC 2347).
-                    peer = Some(from);
-                }
-                if block == expected {
-                    if payload.len() > blksize {
-                        return Err(Failure::Protocol(format!(
-                            "block of {} bytes, blksize {blksize}",
-                            payload.len()
-                        )));
-                    }
-                    check.update(payload);
-                    idle = 0;
-                    gap_acked = false;
-                    in_window += 1;
-                    let a = ack(block);
-                    let end = payload.len() < blksize;
-                    if end || in_window >= windowsize {
-                        send(&sock, from, &a).await?;
-                        in_window = 0;
-                    }
-                    last = Some(a);
-                    expected = expected.wrapping_add(1);
-                    deadline = Instant::now() + cfg.timeout;
-                    if end {
-                        let received = Received {
-                            bytes: check.bytes,
-                            crc32: check.crc.finalize(),
-                            sha256: check.sha.map(|s| s.finalize().into()),
-                            elapsed: started.elapsed(),
-                            timeouts,
-                            gap_acks,
-                            discarded,
-                        };
-                        return Ok((received, sock, a));
-                    }
-                } else {
-                    // A gap (a block ahead) or a repeat (a block behind): say
-                    // once where we are, then wait for the server to follow.
-                    discarded += 1;
-                    if !gap_acked {
-                        let a = ack(expected.wrapping_sub(1));
-                        send(&sock, from, &a).await?;
-                        last = Some(a);
-                        gap_acked = true;
-                        gap_acks += 1;
-                        in_window = 0;
-                    }
-                }
-            }
-            Packet::Oack(_) => {} // a repeated OACK: ACK 0 is sent again on timeout
-            other => {
-                return Err(Failure::Protocol(format!(
-                    "unexpected {:?} packet",
-                    other.opcode()
-                )))
-            }
-        }
+    let mut client = Client::new(cfg.server).retry(retry);
+    client = client.options(cfg.options.clone());
+    if let Some(n) = cfg.rcvbuf {
+        client = client.recv_buffer(n);
     }
-}
-
-/// After the last block: answer a repeat of it (our final ACK was lost) for
-/// up to `linger`, then close. Bounded in time and in count.
-pub async fn dally(sock: UdpSocket, final_ack: [u8; 4], linger: Duration) {
-    let mut buf = [0u8; 8];
-    let until = Instant::now() + linger;
-    for _ in 0..8 {
-        match tokio::time::timeout_at(until.into(), sock.recv_from(&mut buf)).await {
-            Ok(Ok((_, from))) => {
-                let _ = send(&sock, from, &final_ack).await;
-            }
-            _ => return,
+    let started = Instant::now();
+    let sink = Box::new(CheckSink(check.clone()));
+    let got = tokio::time::timeout(cfg.max_duration, client.get_into(&cfg.file, sink)).await;
+    let elapsed = started.elapsed();
+    let bytes = check.lock().unwrap_or_else(|e| e.into_inner()).bytes;
+    let stats = match got {
+        Err(_) | Ok(Err(ClientError::TimedOut)) => return Err(Failure::TimedOut { bytes }),
+        Ok(Err(ClientError::Remote { code, message })) => {
+            return Err(Failure::ServerError {
+                code: code.to_u16(),
+                message,
+            })
         }
-    }
+        Ok(Err(ClientError::Io(e))) => return Err(e.into()),
+        Ok(Err(e)) => return Err(Failure::Protocol(e.to_string())),
+        Ok(Ok(stats)) => stats,
+    };
+    let mut c = check.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(Received {
+        bytes: c.bytes,
+        crc32: std::mem::take(&mut c.crc).finalize(),
+        sha256: c.sha.take().map(|s| s.finalize().into()),
+        elapsed,
+        timeouts: u32::try_from(stats.timeouts).unwrap_or(u32::MAX),
+        // Every ACK sent again: at once for a gap or a rewind, or on the timer.
+        gap_acks: u32::try_from(stats.retransmits.saturating_sub(stats.timeouts))
+            .unwrap_or(u32::MAX),
+        discarded: stats.discarded,
+    })
 }

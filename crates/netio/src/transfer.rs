@@ -92,6 +92,13 @@ impl TransferSocket {
         Ok(())
     }
 
+    /// Sets `SO_RCVBUF` to `bytes` (Linux doubles the value and caps it at
+    /// `net.core.rmem_max`): the most a slow receiver holds before the
+    /// kernel drops datagrams.
+    pub fn set_recv_buffer(&self, bytes: usize) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_recv_buffer_size(bytes)
+    }
+
     /// The peer this socket is connected to.
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer

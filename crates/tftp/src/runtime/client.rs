@@ -9,6 +9,9 @@
 //! client.put("logs/boot.txt", bytes::Bytes::from_static(b"ok\n")).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`Client::get_into`] streams a file into a [`WriteSink`] instead of
+//! memory (a large image, or a load client checking thousands of copies).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -20,6 +23,7 @@ use netio::TransferSocket;
 use super::driver::{drive, Until};
 use crate::options::{RequestOptions, Rollover};
 use crate::packet::{ErrorCode, Mode};
+use crate::source::WriteSink;
 use crate::transfer::retry::RetryPolicy;
 use crate::transfer::{Outcome, Stats, Transfer};
 
@@ -56,6 +60,7 @@ pub struct Client {
     options: RequestOptions,
     mode: Mode,
     retry: RetryPolicy,
+    recv_buffer: Option<usize>,
 }
 
 impl Client {
@@ -66,7 +71,14 @@ impl Client {
             options: RequestOptions::default(),
             mode: Mode::Octet,
             retry: RetryPolicy::default(),
+            recv_buffer: None,
         }
+    }
+
+    /// Asks for every option in `options` (replacing what was asked before).
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Asks for `blksize`.
@@ -111,18 +123,39 @@ impl Client {
         self
     }
 
+    /// The receive buffer of each transfer's socket (`SO_RCVBUF`; the
+    /// kernel doubles it and caps it at `net.core.rmem_max`). A small one
+    /// emulates a receiver with little memory, such as boot firmware.
+    pub fn recv_buffer(mut self, bytes: usize) -> Self {
+        self.recv_buffer = Some(bytes);
+        self
+    }
+
     fn socket(&self) -> io::Result<TransferSocket> {
         let any = match self.server.ip() {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         };
-        TransferSocket::bind(any, None)
+        let sock = TransferSocket::bind(any, None)?;
+        if let Some(bytes) = self.recv_buffer {
+            sock.set_recv_buffer(bytes)?;
+        }
+        Ok(sock)
+    }
+
+    /// Leaves a finished get dallying in the background: a lost final ACK
+    /// is answered when the server repeats its last block.
+    fn dally(mut t: Transfer, mut sock: TransferSocket) {
+        if !t.is_finished() {
+            tokio::spawn(async move {
+                let _ = drive(&mut sock, &mut t, Until::Finished).await;
+            });
+        }
     }
 
     /// Fetches `path`; returns the file (in local form) and the transfer's counters.
     pub async fn get_with_stats(&self, path: &str) -> Result<(Bytes, Stats), ClientError> {
-        let mut sock = self.socket()?;
-        let mut t = Transfer::client_get(
+        let t = Transfer::client_get(
             Instant::now(),
             self.server,
             path.as_bytes(),
@@ -130,17 +163,45 @@ impl Client {
             self.options.clone(),
             self.retry,
         );
-        drive(&mut sock, &mut t, Until::Outcome).await?;
-        check(&t)?;
+        let (mut t, sock) = self.get_transfer(t).await?;
         let data = t.take_received();
         let stats = t.stats();
-        if !t.is_finished() {
-            // Dally in the background so a lost final ACK is answered.
-            tokio::spawn(async move {
-                let _ = drive(&mut sock, &mut t, Until::Finished).await;
-            });
-        }
+        Self::dally(t, sock);
         Ok((data, stats))
+    }
+
+    /// Fetches `path` into `sink`: each block is written as it arrives (local
+    /// form), and `sink` is finished on tokio's blocking pool before the
+    /// final ACK leaves. Nothing of the file is held in memory here.
+    pub async fn get_into(
+        &self,
+        path: &str,
+        sink: Box<dyn WriteSink>,
+    ) -> Result<Stats, ClientError> {
+        let t = Transfer::client_get_into(
+            Instant::now(),
+            self.server,
+            path.as_bytes(),
+            self.mode,
+            self.options.clone(),
+            self.retry,
+            sink,
+        );
+        let (t, sock) = self.get_transfer(t).await?;
+        let stats = t.stats();
+        Self::dally(t, sock);
+        Ok(stats)
+    }
+
+    /// Drives a get until its outcome is known.
+    async fn get_transfer(
+        &self,
+        mut t: Transfer,
+    ) -> Result<(Transfer, TransferSocket), ClientError> {
+        let mut sock = self.socket()?;
+        drive(&mut sock, &mut t, Until::Outcome).await?;
+        check(&t)?;
+        Ok((t, sock))
     }
 
     /// Fetches `path`.

@@ -120,9 +120,12 @@ impl Transfer {
         self.quiet_since = now;
         self.half = Half::Recv {
             receiver: Receiver::new(n.blksize, n.windowsize, n.rollover),
-            storage: Storage::Memory(Vec::with_capacity(
-                n.tsize.unwrap_or(0).min(1 << 30) as usize
-            )),
+            storage: match self.get_sink.take() {
+                Some(sink) => Storage::Sink(Some(sink)),
+                None => Storage::Memory(Vec::with_capacity(
+                    n.tsize.unwrap_or(0).min(1 << 30) as usize
+                )),
+            },
             decoder: (self.mode == Mode::Netascii).then(netascii::Decoder::new),
         };
         self.negotiated = n;
@@ -195,6 +198,7 @@ impl Transfer {
         };
         match receiver.on_data(block, payload.len()) {
             DataEffect::Drop { ack } => {
+                self.stats.discarded += 1;
                 if let Some(b) = ack {
                     self.stats.retransmits += 1;
                     self.queue.push_back((self.peer, Control::Ack(b)));

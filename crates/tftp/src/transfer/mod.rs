@@ -135,6 +135,8 @@ pub struct Stats {
     pub pacing: Option<Duration>,
     /// Datagrams dropped as malformed or from a foreign TID.
     pub dropped: u64,
+    /// Receiving roles: DATA blocks dropped as repeats or as beyond a gap.
+    pub discarded: u64,
     /// When the transfer started.
     pub started: Instant,
     /// When it reached its outcome.
@@ -210,6 +212,8 @@ pub struct Transfer {
     mode: Mode,
     asked: RequestOptions,
     put_data: Option<Bytes>,
+    /// Client get: where the file goes once the transfer starts (memory when `None`).
+    get_sink: Option<Box<dyn WriteSink>>,
     retry: RetryPolicy,
     // Server write: finish the sink off the driving thread (opt-in).
     hand_off_finish: bool,
@@ -245,6 +249,7 @@ impl Transfer {
                 window: 1,
                 pacing: None,
                 dropped: 0,
+                discarded: 0,
                 started: now,
                 ended: None,
             },
@@ -252,6 +257,7 @@ impl Transfer {
             mode: Mode::Octet,
             asked: RequestOptions::default(),
             put_data: None,
+            get_sink: None,
             retry,
             hand_off_finish: false,
             finishing: None,
@@ -368,6 +374,25 @@ impl Transfer {
         t.mode = mode;
         t.asked = asked;
         t.queue.push_back((server, Control::Request));
+        t
+    }
+
+    /// Fetches `filename` into `sink` (local form) instead of memory: each
+    /// block in order is written as it arrives, and the sink is finished
+    /// after the last one, before the final ACK leaves (with
+    /// [`Transfer::hand_off_finish`], through [`Transfer::poll_finish`]).
+    /// [`Transfer::take_received`] then returns nothing.
+    pub fn client_get_into(
+        now: Instant,
+        server: SocketAddr,
+        filename: &[u8],
+        mode: Mode,
+        asked: RequestOptions,
+        retry: RetryPolicy,
+        sink: Box<dyn WriteSink>,
+    ) -> Self {
+        let mut t = Self::client_get(now, server, filename, mode, asked, retry);
+        t.get_sink = Some(sink);
         t
     }
 

@@ -228,3 +228,63 @@ async fn a_stranger_cannot_disturb_a_transfer() {
     let _ = stop.send(());
     h.await.unwrap();
 }
+
+/// A sink that keeps what it is given and whether it was finished.
+#[derive(Debug, Clone, Default)]
+struct Collect(Arc<std::sync::Mutex<(Vec<u8>, usize)>>);
+
+impl tftp::source::WriteSink for Collect {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.0.lock().unwrap().0.extend_from_slice(data);
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.0.lock().unwrap().1 += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_into_streams_into_a_sink_and_finishes_it_once() {
+    let (src, list) = files();
+    let (addr, stop, h) = start(Arc::new(src), "127.0.0.1:0").await;
+    let c = Client::new(addr)
+        .blksize(1468)
+        .windowsize(8)
+        .recv_buffer(64 * 1024);
+    for (name, data) in &list {
+        let sink = Collect::default();
+        let stats = c
+            .get_into(name, Box::new(sink.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (got, finished) = sink.0.lock().unwrap().clone();
+        assert!(
+            got == data[..],
+            "{name}: {} bytes, expected {}",
+            got.len(),
+            data.len()
+        );
+        assert_eq!(finished, 1, "{name}: finished once");
+        assert_eq!(stats.bytes, data.len() as u64, "{name}");
+    }
+    // A missing file: the sink is never finished.
+    let sink = Collect::default();
+    let err = c
+        .get_into("nope", Box::new(sink.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClientError::Remote {
+                code: ErrorCode::FileNotFound,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(sink.0.lock().unwrap().1, 0);
+    stop.send(()).unwrap();
+    h.await.unwrap();
+}
