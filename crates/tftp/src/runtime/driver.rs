@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use netio::{RecvBatch, TransferSocket};
 
+use super::fine_timer::{self, FINE_BELOW};
 use crate::transfer::{DataBatch, Transfer};
 
 /// Room for the largest control packet a transfer writes (an OACK or ERROR);
@@ -123,7 +124,10 @@ pub(crate) async fn drive(
             // which only a finished transfer may be.
             return Ok(());
         };
-        if armed.is_none_or(|a| a > deadline) {
+        // A deadline a few milliseconds away or less (a paced burst, a tail
+        // probe) goes to the fine timer: tokio's counts whole milliseconds.
+        let fine = deadline.saturating_duration_since(Instant::now()) < FINE_BELOW;
+        if !fine && armed.is_none_or(|a| a > deadline) {
             sleep.as_mut().reset(deadline.into());
             armed = Some(deadline);
         }
@@ -149,9 +153,12 @@ pub(crate) async fn drive(
                     }
                 }
             },
-            () = &mut sleep => {
+            () = &mut sleep, if !fine => {
                 armed = None;
                 // A no-op when the real deadline is still ahead.
+                t.handle_timeout(Instant::now());
+            }
+            () = fine_timer::sleep_until(deadline), if fine => {
                 t.handle_timeout(Instant::now());
             }
         }

@@ -6,5 +6,6 @@
 
 pub mod client;
 mod driver;
+mod fine_timer;
 pub mod server;
 mod workers;

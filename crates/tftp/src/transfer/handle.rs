@@ -270,8 +270,11 @@ impl Transfer {
         self.fail(now, code, &e.to_string());
     }
 
-    /// Fires the retransmission timer if its deadline has passed.
+    /// Fires the tail probe and the retransmission timer whose time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let (Half::Send(sender), Phase::Data) = (&mut self.half, self.phase) {
+            sender.fire_tail_probe(now);
+        }
         match self.deadline {
             Some(d) if now >= d => {}
             _ => return,

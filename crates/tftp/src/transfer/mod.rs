@@ -42,6 +42,11 @@ mod storage;
 
 use storage::Storage;
 
+/// The shortest wait before a sending transfer repeats the last block of a
+/// round that drew no answer (the tail probe): a round trip on a LAN is a
+/// fraction of it, a retransmission timeout ([`RetryPolicy::min_rto`]) ten.
+const MIN_TAIL_PROBE: Duration = Duration::from_millis(1);
+
 /// One datagram to send.
 #[derive(Debug, Clone)]
 pub struct Transmit {
@@ -122,6 +127,9 @@ pub struct Stats {
     /// Sending roles: restarts on the receiver's ACK after a gap (RFC 7440
     /// §4), without waiting for the timer.
     pub fast_recoveries: u64,
+    /// Sending roles: tail probes sent (the last block of a round repeated
+    /// after two round trips without an answer).
+    pub tail_probes: u64,
     /// Smoothed round-trip time, once measured (Karn's rule applies).
     pub srtt: Option<Duration>,
     /// The retransmission interval in force (measured for sending roles,
@@ -244,6 +252,7 @@ impl Transfer {
                 retransmits: 0,
                 timeouts: 0,
                 fast_recoveries: 0,
+                tail_probes: 0,
                 srtt: None,
                 rto: retry.initial,
                 window: 1,
@@ -479,6 +488,7 @@ impl Transfer {
             s.bytes = sender.bytes_acked();
             s.retransmits += sender.retransmitted;
             s.fast_recoveries = sender.fast_restarts;
+            s.tail_probes = sender.tail_probes;
             (s.window, s.pacing) = sender.pacing();
         }
         s
@@ -503,14 +513,13 @@ impl Transfer {
         if self.phase == Phase::Finished {
             return None;
         }
-        let release = match (&self.half, self.phase) {
-            (Half::Send(sender), Phase::Data) if self.queue.is_empty() => sender.release(),
-            _ => None,
+        let (release, probe) = match (&self.half, self.phase) {
+            (Half::Send(sender), Phase::Data) if self.queue.is_empty() => {
+                (sender.release(), sender.tail_probe_at())
+            }
+            _ => (None, None),
         };
-        match (self.deadline, release) {
-            (Some(d), Some(r)) => Some(d.min(r)),
-            (d, r) => d.or(r),
-        }
+        [self.deadline, release, probe].into_iter().flatten().min()
     }
 
     /// The next datagram to send, if any. DATA comes out as its header in
@@ -613,6 +622,10 @@ impl Transfer {
     /// gaps still count as silence: the deadline is never later than the
     /// end of the silence limit, so a peer that stopped answering ends the
     /// transfer however long the gaps have grown.
+    ///
+    /// Once the whole round is out, the tail probe is armed two smoothed
+    /// round trips ahead (at least [`MIN_TAIL_PROBE`]), when that comes
+    /// before the retransmission timer.
     fn arm_after_data(&mut self, now: Instant) {
         let held = matches!(&self.half, Half::Send(s) if s.release().is_some());
         self.deadline = Some(if held {
@@ -620,6 +633,14 @@ impl Transfer {
         } else {
             self.retransmit_at(now)
         });
+        let interval = self.backoff.interval();
+        if let (Half::Send(sender), Some(srtt), false) = (&mut self.half, self.backoff.srtt(), held)
+        {
+            let pto = (srtt * 2).max(MIN_TAIL_PROBE);
+            if pto < interval {
+                sender.arm_tail_probe(now, pto);
+            }
+        }
     }
 
     /// When a peer silent since `quiet_since` ends the transfer.

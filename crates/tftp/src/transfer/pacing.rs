@@ -17,6 +17,11 @@
 //!   at one block per burst it doubles the gap between bursts instead, up to
 //!   eight round trips (a receiver slower than one block per round trip:
 //!   64 KiB blocks into a small buffer before the round trip is measured).
+//!   A gap report says how many blocks the receiver took in order before
+//!   the gap: a burst that overran its socket buffer shows what the buffer
+//!   holds, so `burst` goes no lower than seven eighths of that (a window
+//!   of 256 blocks into a buffer of about 90 settles near 80 instead of
+//!   halving down past it).
 //! - A window acknowledged in full with no loss first shrinks a doubled gap
 //!   by an eighth (never below one round trip), then grows `burst` by
 //!   `windowsize / 16` blocks (at least one), never above `windowsize`.
@@ -109,6 +114,14 @@ impl Pacer {
     pub(crate) fn on_round(&mut self) {
         self.in_burst = 0;
         self.release = None;
+    }
+
+    /// The receiver reported a gap after taking `delivered` blocks of this
+    /// round in order.
+    pub(crate) fn on_gap(&mut self, delivered: u64) {
+        let kept = delivered.min(self.burst) * 7 / 8;
+        self.on_loss(false);
+        self.burst = self.burst.max(kept).max(1);
     }
 
     /// The receiver reported a gap or the timer fired.
@@ -217,6 +230,18 @@ mod tests {
         }
         assert_eq!(p.interval(), srtt);
         assert!(p.burst() > 1, "then the burst grows");
+    }
+
+    #[test]
+    fn an_overrun_buffer_sets_the_burst_near_what_it_held() {
+        let mut p = Pacer::new(256);
+        // The whole window left at once; the receiver's buffer took 90.
+        p.on_gap(90);
+        assert_eq!(p.burst(), 128, "halved: more than the buffer showed");
+        p.on_gap(90);
+        assert_eq!(p.burst(), 78, "seven eighths of what the buffer held");
+        p.on_gap(3);
+        assert_eq!(p.burst(), 39, "random loss early in a burst: halved");
     }
 
     #[test]

@@ -13,6 +13,14 @@
 //!   ignored (Sorcerer's Apprentice, RFC 1123 §4.2.3.1);
 //! - the retransmission timer resends from the first unacknowledged block,
 //!   starting with that block alone;
+//! - once a round is on the wire, a tail probe (in the manner of TCP's tail
+//!   loss probe) resends its last block after two smoothed round trips
+//!   without an answer, once per round: a receiver that lost the tail of the
+//!   window then sees a gap and reports it, and one whose ACK was lost
+//!   answers the repeat, each in a round trip instead of a retransmission
+//!   timeout. It rewinds nothing; like a rewind it may draw a duplicate ACK,
+//!   which then restarts nothing. A round that needed it counts as a loss
+//!   for pacing, as a gap report after that many blocks does;
 //! - an ACK of the last block sent, if that block was sent exactly once, is
 //!   a round-trip sample; a block sent twice never is (Karn's rule), nor is
 //!   an ACK after a gap (the receiver sends it when a later block arrives)
@@ -69,11 +77,19 @@ pub(crate) struct Sender {
     risky: bool,
     /// The timer fired since the last progress.
     after_timeout: bool,
+    /// When the tail probe of the current round is due.
+    probe_at: Option<Instant>,
+    /// The tail probe of this round fired or was sent.
+    probed: bool,
+    /// The tail probe is due to leave.
+    probe_pending: bool,
     pacer: Pacer,
     /// Blocks sent more than once.
     pub(crate) retransmitted: u64,
     /// Restarts on the receiver's word, without waiting for the timer.
     pub(crate) fast_restarts: u64,
+    /// Tail probes sent.
+    pub(crate) tail_probes: u64,
 }
 
 impl Sender {
@@ -102,9 +118,13 @@ impl Sender {
             armed: true,
             risky: false,
             after_timeout: false,
+            probe_at: None,
+            probed: false,
+            probe_pending: false,
             pacer: Pacer::new(windowsize),
             retransmitted: 0,
             fast_restarts: 0,
+            tail_probes: 0,
         }
     }
 
@@ -116,6 +136,10 @@ impl Sender {
     /// lets it leave at `now`. `None` also when the block cannot be read:
     /// see [`Sender::take_read_error`].
     pub(crate) fn next_block(&mut self, now: Instant) -> Option<(u16, Bytes)> {
+        if self.probe_pending {
+            self.probe_pending = false;
+            return self.tail_block();
+        }
         if self.next > self.window_end() || !self.pacer.ready(now) {
             return None;
         }
@@ -144,6 +168,67 @@ impl Sender {
         self.next += 1;
         self.pacer.on_send(now);
         Some((block::wire(index, self.rollover), payload))
+    }
+
+    /// The last block sent, again: the tail probe.
+    fn tail_block(&mut self) -> Option<(u16, Bytes)> {
+        let index = self.sent_high;
+        if index <= self.acked {
+            return None;
+        }
+        let len = self.data.len();
+        let start = ((index - 1) * self.blksize).min(len);
+        let end = (start + self.blksize).min(len);
+        let ahead = (self.window_end() * self.blksize).min(len).max(end);
+        let keep = (self.acked * self.blksize).min(start);
+        let payload = match self.data.block(start, end, ahead, keep) {
+            Ok(payload) => payload,
+            Err(err) => {
+                self.read_error = Some(err);
+                return None;
+            }
+        };
+        self.retransmitted += 1;
+        self.tail_probes += 1;
+        if let Some(at) = self.sent_at.get_mut((index - self.acked - 1) as usize) {
+            *at = None;
+        }
+        self.risky = true;
+        Some((block::wire(index, self.rollover), payload))
+    }
+
+    /// Arms the tail probe `pto` after `now`, once the whole round is on
+    /// the wire and if this round has not probed yet.
+    pub(crate) fn arm_tail_probe(&mut self, now: Instant, pto: Duration) {
+        if !self.probed && self.probe_at.is_none() && self.next > self.window_end() {
+            self.probe_at = Some(now + pto);
+        }
+    }
+
+    /// When the tail probe is due, if armed.
+    pub(crate) fn tail_probe_at(&self) -> Option<Instant> {
+        self.probe_at
+    }
+
+    /// Fires the tail probe if it is due at `now`: the last block sent
+    /// leaves again with the next [`Sender::next_block`]. True if it fired.
+    pub(crate) fn fire_tail_probe(&mut self, now: Instant) -> bool {
+        match self.probe_at {
+            Some(at) if now >= at => {
+                self.probe_at = None;
+                self.probed = true;
+                self.probe_pending = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A new round: the tail probe may fire once more.
+    fn new_round(&mut self) {
+        self.probe_at = None;
+        self.probed = false;
+        self.probe_pending = false;
     }
 
     /// Why `next_block` returned `None` although blocks were due, if a read failed.
@@ -182,6 +267,8 @@ impl Sender {
                 }
                 self.sent_at.drain(..newly.min(self.sent_at.len()));
                 self.pacer.on_progress();
+                let probed = self.probed;
+                self.new_round();
                 let window_end = self.window_end();
                 self.acked = k;
                 self.armed = !self.risky;
@@ -198,13 +285,21 @@ impl Sender {
                         // loss was already counted.
                         self.pacer.on_round();
                     } else {
-                        self.pacer.on_loss(false);
+                        // The receiver took `newly` blocks in order before
+                        // the gap: what its buffer held of the burst.
+                        self.pacer.on_gap(newly as u64);
                         self.fast_restarts += 1;
                     }
                     return AckEffect::Restart;
                 }
                 // Blocks resent after a restart may still be in flight.
                 self.next = self.next.max(k + 1);
+                if probed {
+                    // The round needed its tail probe: most likely its last
+                    // block was lost (a receiver buffer the window overran
+                    // drops the tail, and no gap shows), else its ACK was.
+                    self.pacer.on_gap(newly as u64);
+                }
                 if k == window_end {
                     self.pacer.on_window_acked();
                 } else {
@@ -218,7 +313,8 @@ impl Sender {
                 self.armed = false;
                 self.risky = true;
                 self.next = self.acked + 1;
-                self.pacer.on_loss(false);
+                self.new_round();
+                self.pacer.on_gap(0);
                 self.fast_restarts += 1;
                 AckEffect::Restart
             }
@@ -239,6 +335,7 @@ impl Sender {
     /// The retransmission timer fired: resend from the first unacknowledged
     /// block, that block alone first.
     pub(crate) fn rewind(&mut self) {
+        self.new_round();
         self.next = self.acked + 1;
         self.risky = true;
         self.armed = false;

@@ -174,12 +174,18 @@ fn sixty_four_kib_blocks_into_a_small_buffer_do_not_collapse() {
             assert!(r.server[0].pacing.is_some(), "loss started pacing");
             assert!(r.time <= lockstep * 3, "{:?} vs {lockstep:?}", r.time);
         }
-        assert!(
-            sixteen.time <= four.time * 3 / 2,
-            "{:?} vs {:?}",
-            sixteen.time,
-            four.time
-        );
+        // A receiver that reports gaps lets ws 16 keep the pace of ws 4. One
+        // that never does leaves only the timer to find a lost middle block
+        // (the tail probe finds a lost tail): no collapse against lockstep
+        // is what it gets (above).
+        if !silent {
+            assert!(
+                sixteen.time <= four.time * 3 / 2,
+                "{:?} vs {:?}",
+                sixteen.time,
+                four.time
+            );
+        }
     }
 }
 

@@ -96,14 +96,21 @@ fn the_timer_follows_the_measured_round_trip() {
     assert_eq!(s.srtt, Some(ms(2)), "the OACK's round trip");
     // 2 ms + 4 × 1 ms is under the 10 ms floor.
     assert_eq!(s.rto, ms(10));
-    assert_eq!(t.poll_timeout(), Some(t1 + ms(10)));
-    // No ACK: the timer fires after 10 ms, not a second, and one block probes.
-    t.handle_timeout(t1 + ms(10));
-    assert_eq!(blocks(&sent(&mut t, t1 + ms(10))), vec![1]);
+    // First the tail probe, two round trips on: the last block again.
+    assert_eq!(t.poll_timeout(), Some(t1 + ms(4)));
+    t.handle_timeout(t1 + ms(4));
+    assert_eq!(blocks(&sent(&mut t, t1 + ms(4))), vec![4]);
+    assert_eq!((t.stats().timeouts, t.stats().tail_probes), (0, 1));
+    // Still no ACK: the timer fires 10 ms after the last send, not a
+    // second, and one block probes from the first unacknowledged.
+    let t2 = t1 + ms(14);
+    assert_eq!(t.poll_timeout(), Some(t2));
+    t.handle_timeout(t2);
+    assert_eq!(blocks(&sent(&mut t, t2)), vec![1]);
     assert_eq!(t.stats().timeouts, 1);
-    // The probe waits one round trip for an answer before the rest follows,
-    // and the timer is backed off to 20 ms until an ACK makes progress.
-    let t2 = t1 + ms(10);
+    // That probe waits one round trip for an answer before the rest
+    // follows, and the timer is backed off to 20 ms until an ACK makes
+    // progress.
     assert_eq!(t.poll_timeout(), Some(t2 + ms(2)));
     assert_eq!(t.stats().rto, ms(20));
     t.handle(t2 + ms(1), addr(CLIENT), &ack(4));
@@ -175,7 +182,9 @@ fn a_gap_report_restarts_and_pacing_holds_the_rest_until_its_release() {
     t.handle_timeout(release);
     assert_eq!(t.stats().timeouts, 0, "a release is not a timeout");
     assert_eq!(t.poll_transmit_batch(release, 64, &mut batch), 4);
-    assert_eq!(t.poll_timeout(), Some(release + t.stats().rto));
+    // The round is out: its tail probe two round trips on, then the timer.
+    assert_eq!(t.poll_timeout(), Some(release + srtt * 2));
+    assert!(srtt * 2 < t.stats().rto);
 }
 
 #[test]

@@ -90,7 +90,7 @@ pub(super) fn log_transfer(
             $level!(
                 %peer, kind, ?file, ?options, bytes = s.bytes, secs,
                 retransmits = s.retransmits, timeouts = s.timeouts,
-                fast_recoveries = s.fast_recoveries, srtt_us, window = s.window, pacing_us,
+                fast_recoveries = s.fast_recoveries, tail_probes = s.tail_probes, srtt_us, window = s.window, pacing_us,
                 outcome, code, reason, "transfer"
             )
         };
