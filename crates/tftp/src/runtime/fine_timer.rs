@@ -15,6 +15,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -26,6 +27,9 @@ struct Entry {
     at: Instant,
     seq: u64,
     waker: Waker,
+    /// Set when the wait ended otherwise (dropped, or registered anew): the
+    /// entry then wakes no one.
+    cancelled: Arc<AtomicBool>,
 }
 
 impl PartialEq for Entry {
@@ -82,7 +86,9 @@ fn run(shared: &Shared) {
         let now = Instant::now();
         while q.heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
             if let Some(Reverse(e)) = q.heap.pop() {
-                due.push(e.waker);
+                if !e.cancelled.load(Ordering::Relaxed) {
+                    due.push(e.waker);
+                }
             }
         }
         if !due.is_empty() {
@@ -106,7 +112,8 @@ fn run(shared: &Shared) {
 }
 
 /// Completes at `deadline`, give or take the timer slack. Cancel-safe: a
-/// dropped wait leaves at most one spurious wake-up behind.
+/// dropped wait wakes no one (its entry stays queued until its time, then
+/// goes).
 pub(crate) fn sleep_until(deadline: Instant) -> FineSleep {
     FineSleep {
         deadline,
@@ -117,8 +124,8 @@ pub(crate) fn sleep_until(deadline: Instant) -> FineSleep {
 
 pub(crate) struct FineSleep {
     deadline: Instant,
-    /// The waker last handed to the timer thread.
-    registered: Option<Waker>,
+    /// The waker last handed to the timer thread, and its entry's flag.
+    registered: Option<(Waker, Arc<AtomicBool>)>,
     /// tokio's timer, when the fine timer has no thread.
     fallback: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -137,13 +144,13 @@ impl Future for FineSleep {
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
             return sleep.as_mut().poll(cx);
         };
-        if self
-            .registered
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            return Poll::Pending;
+        if let Some((w, cancelled)) = &self.registered {
+            if w.will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+            cancelled.store(true, Ordering::Relaxed);
         }
+        let cancelled = Arc::new(AtomicBool::new(false));
         let (queue, cond) = &**shared;
         let mut q = lock(queue);
         q.seq += 1;
@@ -153,13 +160,22 @@ impl Future for FineSleep {
             at: self.deadline,
             seq,
             waker: cx.waker().clone(),
+            cancelled: cancelled.clone(),
         }));
         drop(q);
         if earliest {
             cond.notify_one();
         }
-        self.registered = Some(cx.waker().clone());
+        self.registered = Some((cx.waker().clone(), cancelled));
         Poll::Pending
+    }
+}
+
+impl Drop for FineSleep {
+    fn drop(&mut self) {
+        if let Some((_, cancelled)) = &self.registered {
+            cancelled.store(true, Ordering::Relaxed);
+        }
     }
 }
 

@@ -623,9 +623,10 @@ impl Transfer {
     /// end of the silence limit, so a peer that stopped answering ends the
     /// transfer however long the gaps have grown.
     ///
-    /// Once the whole round is out, the tail probe is armed two smoothed
-    /// round trips ahead (at least [`MIN_TAIL_PROBE`]), when that comes
-    /// before the retransmission timer.
+    /// Once the whole round of a window larger than one block is out, the
+    /// tail probe is armed (see [`retry::Backoff::tail_probe`]). Lockstep
+    /// transfers have none: their one block is the whole round, and the
+    /// retransmission timer already follows the round trip.
     fn arm_after_data(&mut self, now: Instant) {
         let held = matches!(&self.half, Half::Send(s) if s.release().is_some());
         self.deadline = Some(if held {
@@ -633,13 +634,11 @@ impl Transfer {
         } else {
             self.retransmit_at(now)
         });
-        let interval = self.backoff.interval();
-        if let (Half::Send(sender), Some(srtt), false) = (&mut self.half, self.backoff.srtt(), held)
+        let pto = self.backoff.tail_probe(MIN_TAIL_PROBE);
+        let windowed = self.negotiated.windowsize > 1;
+        if let (Half::Send(sender), Some(pto), false, true) = (&mut self.half, pto, held, windowed)
         {
-            let pto = (srtt * 2).max(MIN_TAIL_PROBE);
-            if pto < interval {
-                sender.arm_tail_probe(now, pto);
-            }
+            sender.arm_tail_probe(now, pto);
         }
     }
 

@@ -165,6 +165,18 @@ impl Backoff {
         }
     }
 
+    /// How long a sending transfer waits for the ACK of a round before its
+    /// tail probe: two smoothed round trips, or the round trip plus four
+    /// times its variance when the path jitters more (a probe that leaves
+    /// before the ACK could have come is wasted), at least `floor`. `None`
+    /// before a round trip is measured, or when the probe would not come
+    /// before the retransmission timer.
+    pub(crate) fn tail_probe(&self, floor: Duration) -> Option<Duration> {
+        let srtt = self.srtt?;
+        let pto = (srtt * 2).max(srtt + 4 * self.rttvar).max(floor);
+        (pto < self.interval).then_some(pto)
+    }
+
     /// Progress was made: the retry count starts over and the backoff goes.
     /// A classic timer goes back to its first interval, a measured one to
     /// the interval its samples give. (RFC 6298 §5.7 allows keeping the
@@ -247,6 +259,32 @@ mod tests {
             ms(300),
             "a client's timeout is the ceiling"
         );
+    }
+
+    #[test]
+    fn the_tail_probe_waits_out_the_jitter_and_comes_before_the_timer() {
+        let mut b = Backoff::adaptive(RetryPolicy::default(), None);
+        assert_eq!(b.tail_probe(ms(1)), None, "no round trip yet");
+        for _ in 0..50 {
+            b.on_sample(Duration::from_micros(300));
+        }
+        assert_eq!(b.tail_probe(ms(1)), Some(ms(1)), "the floor");
+        for _ in 0..50 {
+            b.on_sample(ms(2));
+        }
+        let steady = b.tail_probe(ms(1)).unwrap();
+        assert!(
+            steady > ms(3) && steady < ms(5),
+            "two round trips: {steady:?}"
+        );
+        b.on_sample(Duration::from_micros(500));
+        b.on_sample(ms(6));
+        let jittery = b.tail_probe(ms(1)).unwrap();
+        assert!(jittery > ms(4), "{jittery:?}");
+        for _ in 0..50 {
+            b.on_sample(ms(6));
+        }
+        assert_eq!(b.tail_probe(ms(1)), None, "the 10 ms timer comes first");
     }
 
     #[test]

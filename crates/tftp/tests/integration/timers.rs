@@ -96,14 +96,16 @@ fn the_timer_follows_the_measured_round_trip() {
     assert_eq!(s.srtt, Some(ms(2)), "the OACK's round trip");
     // 2 ms + 4 × 1 ms is under the 10 ms floor.
     assert_eq!(s.rto, ms(10));
-    // First the tail probe, two round trips on: the last block again.
-    assert_eq!(t.poll_timeout(), Some(t1 + ms(4)));
-    t.handle_timeout(t1 + ms(4));
-    assert_eq!(blocks(&sent(&mut t, t1 + ms(4))), vec![4]);
+    // First the tail probe: the last block again, once the ACK is overdue.
+    // One sample leaves the variance at half the round trip, so that is
+    // srtt + 4 × rttvar = 6 ms (more than two round trips).
+    assert_eq!(t.poll_timeout(), Some(t1 + ms(6)));
+    t.handle_timeout(t1 + ms(6));
+    assert_eq!(blocks(&sent(&mut t, t1 + ms(6))), vec![4]);
     assert_eq!((t.stats().timeouts, t.stats().tail_probes), (0, 1));
     // Still no ACK: the timer fires 10 ms after the last send, not a
     // second, and one block probes from the first unacknowledged.
-    let t2 = t1 + ms(14);
+    let t2 = t1 + ms(16);
     assert_eq!(t.poll_timeout(), Some(t2));
     t.handle_timeout(t2);
     assert_eq!(blocks(&sent(&mut t, t2)), vec![1]);
@@ -182,9 +184,10 @@ fn a_gap_report_restarts_and_pacing_holds_the_rest_until_its_release() {
     t.handle_timeout(release);
     assert_eq!(t.stats().timeouts, 0, "a release is not a timeout");
     assert_eq!(t.poll_transmit_batch(release, 64, &mut batch), 4);
-    // The round is out: its tail probe two round trips on, then the timer.
-    assert_eq!(t.poll_timeout(), Some(release + srtt * 2));
-    assert!(srtt * 2 < t.stats().rto);
+    // The round is out: its tail probe once the ACK is overdue (one sample:
+    // srtt + 4 × rttvar = 3 × srtt), then the timer.
+    assert_eq!(t.poll_timeout(), Some(release + srtt * 3));
+    assert!(srtt * 3 < t.stats().rto);
 }
 
 #[test]
