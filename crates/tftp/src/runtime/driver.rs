@@ -35,16 +35,19 @@ pub(crate) enum Until {
 /// segments per super-datagram; larger windows leave in several calls).
 const BATCH_BLOCKS: usize = 64;
 
-/// Sends what the transfer has queued: DATA blocks a batch at a time, then
-/// control packets one by one.
+/// Sends what the transfer has queued at `now`: DATA blocks a batch at a
+/// time, then control packets one by one. (One clock reading for the whole
+/// flush: a send takes microseconds, and reading the clock per packet was
+/// a visible share of a lockstep storm's profile.)
 async fn flush(
     sock: &TransferSocket,
     t: &mut Transfer,
+    now: Instant,
     buf: &mut [u8],
     batch: &mut DataBatch,
 ) -> io::Result<()> {
     loop {
-        if t.poll_transmit_batch(Instant::now(), BATCH_BLOCKS, batch) > 0 {
+        if t.poll_transmit_batch(now, BATCH_BLOCKS, batch) > 0 {
             match sock.send_batch(batch.destination, &batch.blocks).await {
                 Ok(()) => {}
                 Err(e) if transient(&e) => {}
@@ -52,7 +55,7 @@ async fn flush(
             }
             continue;
         }
-        let Some(tx) = t.poll_transmit(Instant::now(), buf) else {
+        let Some(tx) = t.poll_transmit(now, buf) else {
             return Ok(());
         };
         match sock.send(tx.destination, &buf[..tx.len], &tx.payload).await {
@@ -107,13 +110,15 @@ pub(crate) async fn drive(
     // An upload's flush, fsync and rename run on tokio's blocking pool,
     // never on the thread that drives this and other transfers.
     t.hand_off_finish();
+    let mut now = Instant::now();
     loop {
-        flush(sock, t, &mut buf, &mut batch).await?;
+        flush(sock, t, now, &mut buf, &mut batch).await?;
         if let Some(sink) = t.poll_finish() {
             let result = tokio::task::spawn_blocking(move || sink.finish())
                 .await
                 .unwrap_or_else(|e| Err(io::Error::other(e)));
-            t.handle_finished(Instant::now(), result);
+            now = Instant::now();
+            t.handle_finished(now, result);
             continue;
         }
         if t.is_finished() || (until == Until::Outcome && t.outcome().is_some()) {
@@ -126,7 +131,7 @@ pub(crate) async fn drive(
         };
         // A deadline a few milliseconds away or less (a paced burst, a tail
         // probe) goes to the fine timer: tokio's counts whole milliseconds.
-        let fine = deadline.saturating_duration_since(Instant::now()) < FINE_BELOW;
+        let fine = deadline.saturating_duration_since(now) < FINE_BELOW;
         if !fine && armed.is_none_or(|a| a > deadline) {
             sleep.as_mut().reset(deadline.into());
             armed = Some(deadline);
@@ -136,14 +141,14 @@ pub(crate) async fn drive(
             r = sock.recv_batch(&mut rx) => {
                 match r {
                     Ok(n) => {
-                        let now = Instant::now();
+                        now = Instant::now();
                         for i in 0..n {
                             if let (Some(from), datagram) = rx.get(i) {
                                 t.handle(now, from, datagram);
                             }
                         }
                     }
-                    Err(e) if transient(&e) => {}
+                    Err(e) if transient(&e) => now = Instant::now(),
                     Err(e) => return Err(e),
                 }
                 if sock.peer().is_none() && t.peer() != asked {
@@ -155,11 +160,13 @@ pub(crate) async fn drive(
             },
             () = &mut sleep, if !fine => {
                 armed = None;
+                now = Instant::now();
                 // A no-op when the real deadline is still ahead.
-                t.handle_timeout(Instant::now());
+                t.handle_timeout(now);
             }
             () = fine_timer::sleep_until(deadline), if fine => {
-                t.handle_timeout(Instant::now());
+                now = Instant::now();
+                t.handle_timeout(now);
             }
         }
     }

@@ -80,6 +80,8 @@ pub(crate) struct Backoff {
     interval: Duration,
     retries: u32,
     waited: Duration,
+    /// [`RetryPolicy::budget`], computed once.
+    budget: Duration,
 }
 
 impl Backoff {
@@ -98,6 +100,7 @@ impl Backoff {
             rttvar: Duration::ZERO,
             retries: 0,
             waited: Duration::ZERO,
+            budget: policy.budget(),
         }
     }
 
@@ -198,9 +201,7 @@ impl Backoff {
     /// Time spent in pacing gaps counts, though the retransmission timer
     /// does not run there.
     pub(crate) fn silence_limit(&self) -> Duration {
-        self.policy
-            .budget()
-            .saturating_add(self.policy.max_interval)
+        self.budget.saturating_add(self.policy.max_interval)
     }
 
     /// A timeout fired; false when the retry budget is spent.
@@ -208,7 +209,7 @@ impl Backoff {
         self.retries += 1;
         self.waited = self.waited.saturating_add(self.interval);
         self.interval = (self.interval * 2).min(self.policy.max_interval);
-        self.retries <= self.policy.max_retries || self.waited < self.policy.budget()
+        self.retries <= self.policy.max_retries || self.waited < self.budget
     }
 }
 
