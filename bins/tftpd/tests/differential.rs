@@ -565,11 +565,10 @@ fn tftpd(fx: &Fixture, args: &[String]) -> RunningServer {
 #[test]
 fn differential_table_against_in_tftpd() {
     if peers::current_user() != "root" {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but not root: the differential table cannot run"
+        peers::skip::skip(
+            "differential_table_against_in_tftpd",
+            "needs root (in.tftpd -s chroots)",
         );
-        eprintln!("SKIPPED: differential_table_against_in_tftpd: needs root (in.tftpd -s chroots)");
         return;
     }
     let Some(in_tftpd) = require_tool("in.tftpd") else {
@@ -660,12 +659,9 @@ fn inetd_server(bin: &Path, fx: &Fixture, name: &str) -> (peers::ChildGuard, std
 #[test]
 fn differential_inetd_mode_against_in_tftpd() {
     if peers::current_user() != "root" {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but not root: the inetd differential test cannot run"
-        );
-        eprintln!(
-            "SKIPPED: differential_inetd_mode_against_in_tftpd: needs root (in.tftpd -s chroots)"
+        peers::skip::skip(
+            "differential_inetd_mode_against_in_tftpd",
+            "needs root (in.tftpd -s chroots)",
         );
         return;
     }
@@ -776,12 +772,9 @@ fn stranger_during_a_transfer(server: std::net::SocketAddr, want: &[u8]) -> (Str
 #[test]
 fn differential_stranger_tid_against_in_tftpd() {
     if peers::current_user() != "root" {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but not root: the stranger differential test cannot run"
-        );
-        eprintln!(
-            "SKIPPED: differential_stranger_tid_against_in_tftpd: needs root (in.tftpd -s chroots)"
+        peers::skip::skip(
+            "differential_stranger_tid_against_in_tftpd",
+            "needs root (in.tftpd -s chroots)",
         );
         return;
     }

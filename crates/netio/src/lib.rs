@@ -54,3 +54,7 @@ pub struct RecvMeta {
     /// The index of the interface it arrived on, when known.
     pub ifindex: Option<u32>,
 }
+
+#[cfg(test)]
+#[path = "../../../tests/support/skip.rs"]
+mod test_skip;

@@ -98,11 +98,10 @@ pub fn run_or_skip(name: &str, f: impl FnOnce(&Machine)) {
     }
 }
 
+#[path = "../../support/skip.rs"]
+mod support_skip;
 /// Skips (outside CI) or fails (under `CI=true`) with the reason.
-pub fn skip(name: &str, reason: &str) {
-    assert!(!in_ci(), "{name}: cannot run under CI=true: {reason}");
-    println!("SKIPPED: {name}: {reason}");
-}
+pub use support_skip::skip;
 
 /// Fails unless `tool` is on PATH (or in /usr/sbin, /sbin).
 pub fn require_tool(tool: &str) -> Result<PathBuf, Unmet> {

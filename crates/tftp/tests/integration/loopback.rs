@@ -103,7 +103,7 @@ async fn ipv6_and_missing_file() {
     )
     .await
     else {
-        eprintln!("SKIPPED: ipv6_and_missing_file: no IPv6 loopback here");
+        crate::skip::skip("ipv6_and_missing_file", "no IPv6 loopback here");
         return;
     };
     let addr = server.local_addrs()[0];

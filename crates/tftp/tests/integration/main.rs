@@ -9,5 +9,7 @@ mod recovery;
 mod scenarios;
 mod sim;
 mod simulation;
+#[path = "../../../../tests/support/skip.rs"]
+mod skip;
 mod timers;
 mod upload_finish;

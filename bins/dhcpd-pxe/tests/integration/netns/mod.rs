@@ -9,6 +9,9 @@
 //!
 //! Needs root; without it (and outside CI) each test prints `SKIPPED: …` and returns.
 
+#[path = "../../../../../tests/support/skip.rs"]
+mod skip;
+
 mod clients;
 mod hostile;
 mod isc;
@@ -22,10 +25,6 @@ use std::time::{Duration, Instant};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
-
 /// Whether the test can run; prints SKIPPED otherwise (panics under CI=true).
 pub(crate) fn can_run(test: &str, tools: &[&str]) -> bool {
     // SAFETY-free root check: /proc/self/status "Uid:" first field.
@@ -36,14 +35,15 @@ pub(crate) fn can_run(test: &str, tools: &[&str]) -> bool {
         .and_then(|l| l.split_whitespace().nth(1))
         == Some("0");
     if !root {
-        assert!(!in_ci(), "{test}: needs root (CI=true: not skipping)");
-        eprintln!("SKIPPED: {test}: needs root for network namespaces");
+        skip::skip(test, "needs root for network namespaces");
         return false;
     }
     for t in tools.iter().chain(&["ip"]) {
         if which(t).is_none() {
-            assert!(!in_ci(), "{test}: {t} is not installed (CI=true: not skipping; run scripts/install-dhcp-peers)");
-            eprintln!("SKIPPED: {test}: {t} is not installed (scripts/install-dhcp-peers)");
+            skip::skip(
+                test,
+                &format!("{t} is not installed (scripts/install-dhcp-peers)"),
+            );
             return false;
         }
     }
