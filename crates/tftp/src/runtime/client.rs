@@ -155,15 +155,7 @@ impl Client {
 
     /// Fetches `path`; returns the file (in local form) and the transfer's counters.
     pub async fn get_with_stats(&self, path: &str) -> Result<(Bytes, Stats), ClientError> {
-        let t = Transfer::client_get(
-            Instant::now(),
-            self.server,
-            path.as_bytes(),
-            self.mode,
-            self.options.clone(),
-            self.retry,
-        );
-        let (mut t, sock) = self.get_transfer(t).await?;
+        let (mut t, sock) = self.get_transfer(path, None).await?;
         let data = t.take_received();
         let stats = t.stats();
         Self::dally(t, sock);
@@ -178,26 +170,27 @@ impl Client {
         path: &str,
         sink: Box<dyn WriteSink>,
     ) -> Result<Stats, ClientError> {
-        let t = Transfer::client_get_into(
-            Instant::now(),
-            self.server,
-            path.as_bytes(),
-            self.mode,
-            self.options.clone(),
-            self.retry,
-            sink,
-        );
-        let (t, sock) = self.get_transfer(t).await?;
+        let (t, sock) = self.get_transfer(path, Some(sink)).await?;
         let stats = t.stats();
         Self::dally(t, sock);
         Ok(stats)
     }
 
-    /// Drives a get until its outcome is known.
+    /// Drives a get of `path` (into `sink`, or memory) until its outcome is
+    /// known.
     async fn get_transfer(
         &self,
-        mut t: Transfer,
+        path: &str,
+        sink: Option<Box<dyn WriteSink>>,
     ) -> Result<(Transfer, TransferSocket), ClientError> {
+        let now = Instant::now();
+        let (server, name, options) = (self.server, path.as_bytes(), self.options.clone());
+        let mut t = match sink {
+            Some(sink) => {
+                Transfer::client_get_into(now, server, name, self.mode, options, self.retry, sink)
+            }
+            None => Transfer::client_get(now, server, name, self.mode, options, self.retry),
+        };
         let mut sock = self.socket()?;
         drive(&mut sock, &mut t, Until::Outcome).await?;
         check(&t)?;

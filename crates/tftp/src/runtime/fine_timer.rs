@@ -204,9 +204,13 @@ mod tests {
     async fn a_dropped_wait_disturbs_nothing() {
         let far = Instant::now() + Duration::from_millis(2);
         let near = Instant::now() + Duration::from_micros(200);
+        // Biased, the near wait first: on a machine too busy to poll before
+        // both deadlines passed, the near one still wins; the far one can
+        // win only by completing before its own deadline.
         tokio::select! {
-            () = sleep_until(far) => panic!("the far deadline came first"),
+            biased;
             () = sleep_until(near) => {}
+            () = sleep_until(far) => panic!("the far deadline came first"),
         }
         sleep_until(Instant::now() + Duration::from_micros(100)).await;
     }

@@ -144,18 +144,7 @@ impl Sender {
             return None;
         }
         let index = self.next;
-        let len = self.data.len();
-        let start = ((index - 1) * self.blksize).min(len);
-        let end = (start + self.blksize).min(len);
-        let ahead = (self.window_end() * self.blksize).min(len);
-        let keep = (self.acked * self.blksize).min(start);
-        let payload = match self.data.block(start, end, ahead, keep) {
-            Ok(payload) => payload,
-            Err(err) => {
-                self.read_error = Some(err);
-                return None;
-            }
-        };
+        let payload = self.payload(index)?;
         if index <= self.sent_high {
             self.retransmitted += 1;
         }
@@ -170,24 +159,32 @@ impl Sender {
         Some((block::wire(index, self.rollover), payload))
     }
 
+    /// The bytes of block `index`; `None` when they cannot be read (see
+    /// [`Sender::take_read_error`]). A streamed file is read up to the end
+    /// of the window at once and keeps nothing before the first
+    /// unacknowledged block.
+    fn payload(&mut self, index: u64) -> Option<Bytes> {
+        let len = self.data.len();
+        let start = ((index - 1) * self.blksize).min(len);
+        let end = (start + self.blksize).min(len);
+        let ahead = (self.window_end() * self.blksize).min(len).max(end);
+        let keep = (self.acked * self.blksize).min(start);
+        match self.data.block(start, end, ahead, keep) {
+            Ok(payload) => Some(payload),
+            Err(err) => {
+                self.read_error = Some(err);
+                None
+            }
+        }
+    }
+
     /// The last block sent, again: the tail probe.
     fn tail_block(&mut self) -> Option<(u16, Bytes)> {
         let index = self.sent_high;
         if index <= self.acked {
             return None;
         }
-        let len = self.data.len();
-        let start = ((index - 1) * self.blksize).min(len);
-        let end = (start + self.blksize).min(len);
-        let ahead = (self.window_end() * self.blksize).min(len).max(end);
-        let keep = (self.acked * self.blksize).min(start);
-        let payload = match self.data.block(start, end, ahead, keep) {
-            Ok(payload) => payload,
-            Err(err) => {
-                self.read_error = Some(err);
-                return None;
-            }
-        };
+        let payload = self.payload(index)?;
         self.retransmitted += 1;
         self.tail_probes += 1;
         if let Some(at) = self.sent_at.get_mut((index - self.acked - 1) as usize) {
