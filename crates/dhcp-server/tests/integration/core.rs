@@ -74,11 +74,10 @@ fn acks_wait_for_their_batch_to_be_durable() {
     assert_eq!((s.commit_batches, s.committed_records), (1, 2));
 }
 
-#[test]
-fn failed_commit_sends_no_ack() {
-    let mut h = Harness::full();
-    let (o, _) = h.one(&discover(1));
-    let bytes = dhcp_pxe::encode(&request(1, o.yiaddr, Some(SERVER)), &Default::default()).unwrap();
+/// Feeds client 1's REQUEST for `addr` to the server without taking its
+/// replies: the commit it starts is the test's to drive.
+fn handle_request_without_reply(h: &mut Harness, addr: Ipv4Addr) {
+    let bytes = dhcp_pxe::encode(&request(1, addr, Some(SERVER)), &Default::default()).unwrap();
     let d = dhcp_server::Datagram {
         ifindex: 3,
         interface: None,
@@ -88,6 +87,13 @@ fn failed_commit_sends_no_ack() {
         payload: &bytes,
     };
     h.server.handle(h.now, &d);
+}
+
+#[test]
+fn failed_commit_sends_no_ack() {
+    let mut h = Harness::full();
+    let (o, _) = h.one(&discover(1));
+    handle_request_without_reply(&mut h, o.yiaddr);
     let b = h.server.poll_commit().unwrap();
     h.server.handle_commit_failed(b.id);
     assert!(h.server.poll_transmit().is_none());
@@ -100,16 +106,7 @@ fn failed_commit_sends_no_ack() {
 fn ack_whose_lease_ended_while_its_write_was_in_flight_is_never_sent() {
     let mut h = Harness::full();
     let (o, _) = h.one(&discover(1));
-    let bytes = dhcp_pxe::encode(&request(1, o.yiaddr, Some(SERVER)), &Default::default()).unwrap();
-    let d = dhcp_server::Datagram {
-        ifindex: 3,
-        interface: None,
-        local: SERVER,
-        local_port: 67,
-        src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
-        payload: &bytes,
-    };
-    h.server.handle(h.now, &d);
+    handle_request_without_reply(&mut h, o.yiaddr);
     let b = h.server.poll_commit().unwrap();
     let ends = b.records[0].expires;
     assert_eq!(
