@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
+use dhcp_pxe::boot_class::{policy, BootFile};
 use dhcp_server::driver::Listen;
 use dhcp_server::ratelimit::RateLimit;
 use dhcp_server::{Mode, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::boot::{policy, BootFile};
 use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
 
 /// Everything the daemon needs.
@@ -367,7 +367,10 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
             Some(c) => format!("{c}={}", t.file),
             None => t.file.clone(),
         };
-        files.push(BootFile::parse(&spec).map_err(|e| anyhow!("{p}:{line}: boot: {e}"))?);
+        files.push(
+            spec.parse::<BootFile>()
+                .map_err(|e| anyhow!("{p}:{line}: boot: {e}"))?,
+        );
     }
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()))
         .map_err(|e| anyhow!("{p}: {e:#}"))?;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
-use dhcp_pxe::wire::code::codes;
+use dhcp_pxe::wire::code::{self, codes, Payload};
 use dhcp_pxe::Message;
 use dhcp_server::addressing::{Destination, PXE_PORT};
 use dhcp_server::{Datagram, Exchange, Server};
@@ -12,48 +12,21 @@ use dhcp_server::{Datagram, Exchange, Server};
 use crate::config::Settings;
 use crate::packet::Packet;
 
-fn option_name(code: u8) -> &'static str {
-    match code {
-        1 => "subnet mask",
-        3 => "router",
-        6 => "DNS servers",
-        12 => "host name",
-        15 => "domain name",
-        17 => "root path",
-        28 => "broadcast address",
-        43 => "vendor specific (PXE)",
-        50 => "requested address",
-        51 => "lease time",
-        53 => "message type",
-        54 => "server identifier",
-        55 => "parameter request list",
-        57 => "max message size",
-        58 => "renewal time (T1)",
-        59 => "rebinding time (T2)",
-        60 => "vendor class",
-        61 => "client identifier",
-        66 => "TFTP server name",
-        67 => "boot file name",
-        77 => "user class",
-        82 => "relay agent information",
-        93 => "client architecture",
-        94 => "client network interface",
-        97 => "client machine id",
-        175 => "iPXE",
-        _ => "",
-    }
-}
-
+/// An option's value in words, by its payload form in the option table.
 fn value(code: u8, d: &[u8]) -> String {
-    let ip_list = matches!(code, 1 | 3 | 6 | 28 | 50 | 54);
-    if ip_list && !d.is_empty() && d.len() % 4 == 0 {
+    let payload = code::spec(code).map(|s| s.payload);
+    if matches!(payload, Some(Payload::Ip | Payload::IpList)) && !d.is_empty() && d.len() % 4 == 0 {
         return d
             .chunks(4)
             .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
             .collect::<Vec<_>>()
             .join(", ");
     }
-    if matches!(code, 51 | 58 | 59) && d.len() == 4 {
+    if matches!(
+        code,
+        codes::LEASE_TIME | codes::RENEWAL_TIME | codes::REBINDING_TIME
+    ) && d.len() == 4
+    {
         let s = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
         return if s == u32::MAX {
             "infinite".into()
@@ -103,9 +76,9 @@ pub fn fields(m: &Message) -> String {
     for o in m.options.iter() {
         let _ = writeln!(
             s,
-            "      option {:3} {:<24} {}",
+            "      option {:3} {:<36} {}",
             o.code,
-            option_name(o.code),
+            code::spec(o.code).map_or("", |s| s.name),
             value(o.code, &o.data)
         );
     }

@@ -3,7 +3,6 @@
 
 #![warn(missing_docs)]
 
-pub mod boot;
 pub mod cli;
 pub mod config;
 pub mod daemon;

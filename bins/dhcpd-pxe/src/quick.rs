@@ -3,9 +3,9 @@
 use std::net::Ipv4Addr;
 
 use anyhow::{anyhow, bail, Result};
+use dhcp_pxe::boot_class::BootFile;
 use dhcp_server::{Mode, Subnet};
 
-use crate::boot::BootFile;
 use crate::cli::ConfigArgs;
 use crate::config::{finish, from_file, validate_subnet, Settings};
 use crate::values::{parse_cidr, parse_duration, parse_range};
@@ -57,7 +57,10 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
     let files = a
         .boot_files
         .iter()
-        .map(|f| BootFile::parse(f).map_err(|e| anyhow!(e)))
+        .map(|f| {
+            f.parse::<BootFile>()
+                .map_err(|e| anyhow!("--boot-file {f}: {e}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     if a.proxy {
         if a.range.is_some() {

@@ -56,6 +56,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod boot_class;
 pub mod classify;
 pub mod error;
 pub mod explain;

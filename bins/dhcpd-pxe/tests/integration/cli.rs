@@ -61,7 +61,7 @@ fn seed_equivalents_load_and_answer_a_pxe_rom() {
         &fixture("ipxe-bios-discover.bin"),
     );
     assert!(
-        ok && out.contains("root path") && out.contains("\"/tftpboot\""),
+        ok && out.contains("option  17 Root Path") && out.contains("\"/tftpboot\""),
         "{out}"
     );
 }

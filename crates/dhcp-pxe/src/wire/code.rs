@@ -141,6 +141,7 @@ pub mod codes {
     pub const PAD: u8 = 0;
     pub const SUBNET_MASK: u8 = 1;
     pub const ROUTER: u8 = 3;
+    pub const HOST_NAME: u8 = 12;
     pub const VENDOR_SPECIFIC: u8 = 43;
     pub const REQUESTED_IP: u8 = 50;
     pub const LEASE_TIME: u8 = 51;
@@ -149,6 +150,8 @@ pub mod codes {
     pub const SERVER_ID: u8 = 54;
     pub const PARAMETER_REQUEST_LIST: u8 = 55;
     pub const MAX_MESSAGE_SIZE: u8 = 57;
+    pub const RENEWAL_TIME: u8 = 58;
+    pub const REBINDING_TIME: u8 = 59;
     pub const VENDOR_CLASS: u8 = 60;
     pub const CLIENT_ID: u8 = 61;
     pub const TFTP_SERVER_NAME: u8 = 66;
