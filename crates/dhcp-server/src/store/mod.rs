@@ -3,9 +3,11 @@
 
 pub mod format;
 mod journal;
+mod snapshot;
 
 pub use format::{replay, Damage, Replay, MAGIC};
 pub use journal::LeaseJournal;
+pub use snapshot::JournalSnapshot;
 
 use crate::error::Error;
 use crate::lease::Lease;
