@@ -26,6 +26,23 @@ pub enum Command {
     /// For each DHCP packet in a pcap or hex dump: the client, the rule that matched,
     /// and the reply that would be sent, field by field (or why none).
     Explain(ExplainArgs),
+    /// Print the leases in the lease journal (read-only, safe while the daemon runs).
+    Leases(LeasesArgs),
+}
+
+/// `leases`' arguments.
+#[derive(Debug, Args)]
+pub struct LeasesArgs {
+    /// The configuration (its `lease_file`, and its subnets for the subnet column);
+    /// `--lease-file` alone is enough.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// A JSON array, one object per address.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV in the columns of Kea's memfile lease file (docs/leases.md).
+    #[arg(long)]
+    pub csv: bool,
 }
 
 /// `explain`'s arguments.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod explain;
+pub mod leases;
 pub mod packet;
 pub mod quick;
 pub mod values;
@@ -65,6 +66,10 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("reading {}", a.packet.display()))?;
             let packets = packet::read(&data).with_context(|| format!("{}", a.packet.display()))?;
             print!("{}", explain::explain(&settings, &packets, a.local));
+            Ok(())
+        }
+        Some(Command::Leases(a)) => {
+            print!("{}", leases::run(&a)?);
             Ok(())
         }
         None => daemon::serve(&cli.config),

@@ -15,6 +15,7 @@ mod skip;
 mod clients;
 mod hostile;
 mod isc;
+mod leases;
 mod perf;
 
 use std::io::Read;

@@ -1,0 +1,271 @@
+//! `dhcpd-pxe leases`: the lease journal as a table, JSON, or CSV in the columns of
+//! Kea's memfile (docs/leases.md). Read-only: safe while the daemon runs.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Result};
+use dhcp_server::lease::{Expiry, Lease, LeaseState, Tenure, UnixTime};
+use dhcp_server::store::JournalSnapshot;
+use dhcp_server::Subnet;
+use serde::Serialize;
+
+use crate::cli::LeasesArgs;
+use crate::quick::from_args;
+
+/// Kea's memfile lease4 columns (Kea 2.2; later versions read them as they are).
+pub const KEA_CSV_HEADER: &str =
+    "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context";
+
+/// Kea's "infinite" valid lifetime.
+const KEA_INFINITE: u64 = u32::MAX as u64;
+
+/// One lease as printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseRow {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The MAC, when the client key is an Ethernet one (type 1 and six bytes).
+    pub hwaddr: Option<String>,
+    /// The client key: option 61 when the client sent it, else htype and chaddr.
+    pub client_id: String,
+    /// `bound`, `expired` (bound, past its end), `released` or `declined`.
+    pub state: &'static str,
+    /// `fresh`, `renewed`, `bootp` or `reserved`.
+    pub tenure: &'static str,
+    /// End as Unix seconds, `null` for an infinite lease.
+    pub expires: Option<UnixTime>,
+    /// End in RFC 3339 (UTC), or `never`.
+    pub ends: String,
+    /// The configured subnet holding the address, when a configuration was given.
+    pub subnet: Option<String>,
+    /// That subnet's lease time in seconds (Kea's `valid_lifetime`).
+    #[serde(skip)]
+    lease_time: Option<u64>,
+    /// That subnet's position in the configuration, from 1 (Kea's `subnet_id`).
+    #[serde(skip)]
+    subnet_id: usize,
+    #[serde(skip)]
+    journal_state: LeaseState,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// RFC 3339 in UTC; times past year 9999 (no such calendar date) as `@UNIX`.
+fn rfc3339(t: UnixTime) -> String {
+    match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t)) {
+        Some(st) if t < 253_402_300_800 => humantime::format_rfc3339_seconds(st).to_string(),
+        _ => format!("@{t}"),
+    }
+}
+
+impl LeaseRow {
+    /// The row for `l` at `now`, with the subnet from `subnets` that holds it.
+    pub fn new(l: &Lease, now: UnixTime, subnets: &[Subnet]) -> Self {
+        let key = &l.client.0;
+        let hwaddr = (key.len() == 7 && key[0] == 1).then(|| hex(&key[1..]));
+        let state = match l.state {
+            LeaseState::Bound if l.expires.is_past(now) => "expired",
+            LeaseState::Bound | LeaseState::Offered => "bound",
+            LeaseState::Released => "released",
+            LeaseState::Declined => "declined",
+        };
+        let tenure = match l.tenure {
+            Tenure::Fresh => "fresh",
+            Tenure::Renewed => "renewed",
+            Tenure::Bootp => "bootp",
+            Tenure::Reserved => "reserved",
+        };
+        let found = subnets.iter().enumerate().find(|(_, s)| s.contains(l.addr));
+        Self {
+            address: l.addr,
+            hwaddr,
+            client_id: hex(key),
+            state,
+            tenure,
+            expires: l.expires.unix(),
+            ends: match l.expires {
+                Expiry::At(t) => rfc3339(t),
+                Expiry::Never => "never".into(),
+            },
+            subnet: found.map(|(_, s)| format!("{}/{}", s.network, s.prefix_len)),
+            lease_time: found.map(|(_, s)| s.lease_time.as_secs()),
+            subnet_id: found.map_or(0, |(i, _)| i + 1),
+            journal_state: l.state,
+        }
+    }
+
+    /// The row as a line of Kea's memfile CSV ([`KEA_CSV_HEADER`]).
+    pub fn kea_csv(&self) -> String {
+        let (valid, expire) = match self.expires {
+            Some(e) => (self.lease_time.unwrap_or(0).min(e), e),
+            None => (KEA_INFINITE, KEA_INFINITE),
+        };
+        // Kea: 0 default (assigned), 1 declined, 2 expired-reclaimed (free again).
+        let state = match self.journal_state {
+            LeaseState::Bound | LeaseState::Offered => 0,
+            LeaseState::Declined => 1,
+            LeaseState::Released => 2,
+        };
+        format!(
+            "{},{},{},{valid},{expire},{},0,0,,{state},",
+            self.address,
+            self.hwaddr.as_deref().unwrap_or(""),
+            self.client_id,
+            self.subnet_id
+        )
+    }
+}
+
+/// The rows of a snapshot.
+pub fn rows(snapshot: &JournalSnapshot, now: UnixTime, subnets: &[Subnet]) -> Vec<LeaseRow> {
+    snapshot
+        .leases
+        .iter()
+        .map(|l| LeaseRow::new(l, now, subnets))
+        .collect()
+}
+
+/// The rows as an aligned table with a header line.
+pub fn table(rows: &[LeaseRow]) -> String {
+    let head = [
+        "ADDRESS",
+        "MAC",
+        "CLIENT ID",
+        "STATE",
+        "TENURE",
+        "ENDS (UTC)",
+        "SUBNET",
+    ];
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.address.to_string(),
+                r.hwaddr.clone().unwrap_or_else(|| "-".into()),
+                r.client_id.clone(),
+                r.state.into(),
+                r.tenure.into(),
+                r.ends.clone(),
+                r.subnet.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut width = head.map(str::len);
+    for c in &cells {
+        for (w, v) in width.iter_mut().zip(c) {
+            *w = (*w).max(v.len());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |vals: &[&str]| {
+        let parts: Vec<String> = vals
+            .iter()
+            .zip(width)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+    };
+    line(&head);
+    for c in &cells {
+        line(&c.each_ref().map(String::as_str));
+    }
+    out
+}
+
+/// Runs `dhcpd-pxe leases`.
+pub fn run(a: &LeasesArgs) -> Result<String> {
+    let configured = a.config.config.is_some() || a.config.range.is_some();
+    let settings = configured.then(|| from_args(&a.config)).transpose()?;
+    let path = match (
+        &a.config.lease_file,
+        settings.as_ref().and_then(|s| s.lease_file.as_ref()),
+    ) {
+        (Some(p), _) | (None, Some(p)) => p.clone(),
+        (None, None) => {
+            bail!("no lease file: give --lease-file PATH, or --config FILE with lease_file")
+        }
+    };
+    let snapshot = JournalSnapshot::read(&path)?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let subnets = settings.as_ref().map_or(&[][..], |s| &s.server.subnets[..]);
+    let rows = rows(&snapshot, now, subnets);
+    if let Some(why) = snapshot.torn {
+        eprintln!(
+            "dhcpd-pxe: {}: the last bytes were left out ({why})",
+            path.display()
+        );
+    }
+    Ok(if a.json {
+        let mut s = serde_json::to_string_pretty(&rows)?;
+        s.push('\n');
+        s
+    } else if a.csv {
+        let mut s = format!("{KEA_CSV_HEADER}\n");
+        for r in &rows {
+            s.push_str(&r.kea_csv());
+            s.push('\n');
+        }
+        s
+    } else {
+        table(&rows)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcp_server::lease::ClientKey;
+
+    fn lease(key: Vec<u8>, state: LeaseState, expires: Expiry) -> Lease {
+        Lease {
+            addr: Ipv4Addr::new(192, 0, 2, 100),
+            client: ClientKey(key),
+            state,
+            expires,
+            tenure: Tenure::Fresh,
+        }
+    }
+
+    #[test]
+    fn rows_name_mac_state_and_end() {
+        let mut subnet = Subnet::new(Ipv4Addr::new(192, 0, 2, 0), 24);
+        subnet.lease_time = Duration::from_secs(600);
+        let l = lease(
+            vec![1, 2, 0, 0, 0, 0, 7],
+            LeaseState::Bound,
+            Expiry::At(1_900_000_000),
+        );
+        let r = LeaseRow::new(&l, 1_800_000_000, std::slice::from_ref(&subnet));
+        assert_eq!(r.hwaddr.as_deref(), Some("02:00:00:00:00:07"));
+        assert_eq!(
+            (r.state, r.ends.as_str()),
+            ("bound", "2030-03-17T17:46:40Z")
+        );
+        assert_eq!(
+            r.kea_csv(),
+            "192.0.2.100,02:00:00:00:00:07,01:02:00:00:00:00:07,600,1900000000,1,0,0,,0,"
+        );
+        let r = LeaseRow::new(&l, 1_900_000_000, &[]);
+        assert_eq!((r.state, r.subnet_id, r.lease_time), ("expired", 0, None));
+        let l = lease(b"abc".to_vec(), LeaseState::Declined, Expiry::Never);
+        let r = LeaseRow::new(&l, 0, &[]);
+        assert_eq!((r.hwaddr.as_deref(), r.ends.as_str()), (None, "never"));
+        assert!(
+            r.kea_csv().ends_with(",4294967295,4294967295,0,0,0,,1,"),
+            "{}",
+            r.kea_csv()
+        );
+        let far = lease(vec![1; 7], LeaseState::Bound, Expiry::At(u64::MAX - 1));
+        assert!(LeaseRow::new(&far, 0, &[]).ends.starts_with('@'));
+    }
+}

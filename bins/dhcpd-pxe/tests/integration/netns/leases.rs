@@ -1,0 +1,110 @@
+//! `dhcpd-pxe leases` on the journal of a running server after a real client got
+//! its lease: the JSON lists it, and Kea's own lease-file reader (kea-lfc) loads
+//! the `--csv` export.
+
+use std::process::Command;
+
+use super::clients::udhcpc;
+use super::{can_run, which, Lab};
+
+fn leases(args: &[String], format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcpd-pxe"))
+        .arg("leases")
+        .args(args)
+        .args([format].into_iter().filter(|f| !f.is_empty()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "leases {format}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
+    let test = "leases_lists_a_udhcpc_lease_while_the_server_runs";
+    if !can_run(test, &["udhcpc", "kea-lfc"]) {
+        return;
+    }
+    let mut lab = Lab::new(1);
+    let lease_file = lab.path("leases");
+    let args: Vec<String> = [
+        "--interface",
+        "br0",
+        "--range",
+        "192.0.2.100-192.0.2.150",
+        "--lease-time",
+        "10m",
+        "--boot-file",
+        "pxelinux.0",
+        "--lease-file",
+        lease_file.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .into();
+    let server_args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lab.start_server("server", &server_args);
+    let (addr, _, _) =
+        udhcpc(&mut lab, 0, false).unwrap_or_else(|| panic!("no lease: {}", lab.log("server")));
+    assert!(lab.alive("server"), "{}", lab.log("server"));
+    let mac = lab.sh_ok(&lab.client_ns.clone(), "cat /sys/class/net/vc0/address");
+
+    // The journal alone.
+    let json = leases(
+        &["--lease-file".into(), lease_file.display().to_string()],
+        "--json",
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["address"], addr.as_str(), "{json}");
+    assert_eq!(rows[0]["hwaddr"], mac.trim(), "{json}");
+    assert_eq!(rows[0]["state"], "bound", "{json}");
+    assert!(rows[0]["expires"].as_u64().is_some(), "{json}");
+    assert!(rows[0]["subnet"].is_null(), "{json}");
+
+    // With the server's own flags: the subnet and its lease time are known.
+    let json = leases(&args, "--json");
+    assert!(json.contains("\"subnet\": \"192.0.2.0/24\""), "{json}");
+    let table = leases(&args, "");
+    assert!(table.starts_with("ADDRESS "), "{table}");
+    let line = table.lines().nth(1).unwrap_or_default();
+    assert!(
+        line.starts_with(&addr) && line.contains(" bound "),
+        "{table}"
+    );
+    let csv = leases(&args, "--csv");
+    let row = csv.lines().nth(1).unwrap_or_default();
+    assert!(
+        row.starts_with(&format!("{addr},{},01:{},600,", mac.trim(), mac.trim())),
+        "{csv}"
+    );
+
+    // Kea's lease-file cleanup reads the export with its own parser.
+    let dir = lab.dir.path();
+    std::fs::write(dir.join("kea.csv"), &csv).unwrap();
+    let lfc = which("kea-lfc").unwrap();
+    let out = Command::new(lfc)
+        .current_dir(dir)
+        .args([
+            "-d", "-4", "-x", "prev.csv", "-i", "kea.csv", "-o", "out.csv",
+        ])
+        .args(["-f", "fin.csv", "-p", "lfc.pid", "-c", "/dev/null"])
+        .env("KEA_LOCKFILE_DIR", "none")
+        .output()
+        .unwrap();
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("LFC_READ_STATS Leases: 1,") && log.contains("errors: 0"),
+        "{log}"
+    );
+    let kept = std::fs::read_to_string(dir.join("prev.csv")).unwrap();
+    assert!(
+        kept.lines().any(|l| l.starts_with(&format!("{addr},"))),
+        "{kept}"
+    );
+}
