@@ -1,18 +1,19 @@
 //! The configuration file (docs/dhcpd-pxe-config.md), validated into a [`ServerConfig`]
-//! with `FILE:LINE:` in every error.
+//! with `FILE:LINE:COLUMN:` in every error.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
-use dhcp_pxe::boot_class::{policy, BootFile};
+use anyhow::{bail, Context, Result};
+use dhcp_pxe::boot_class::{policy, BootClass, BootFile};
 use dhcp_server::driver::Listen;
 use dhcp_server::ratelimit::RateLimit;
-use dhcp_server::{Mode, Reservation, ServerConfig, Subnet};
+use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::location::Source;
 use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
 
 /// Everything the daemon needs.
@@ -33,10 +34,13 @@ enum Dur {
     Text(String),
 }
 
+// Values whose meaning is checked after deserialising are `Spanned`, so that an
+// error names the line and column of the value itself (location.rs).
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    mode: Option<String>,
+    mode: Option<Spanned<String>>,
     #[serde(default)]
     interfaces: Vec<String>,
     lease_file: Option<PathBuf>,
@@ -49,10 +53,10 @@ struct FileConfig {
     routers: Option<Vec<Ipv4Addr>>,
     dns: Option<Vec<Ipv4Addr>>,
     domain_name: Option<String>,
-    lease_time: Option<Dur>,
-    max_lease_time: Option<Dur>,
+    lease_time: Option<Spanned<Dur>>,
+    max_lease_time: Option<Spanned<Dur>>,
     #[serde(default)]
-    option: Vec<OptionToml>,
+    option: Vec<Spanned<OptionToml>>,
     #[serde(default)]
     subnet: Vec<Spanned<SubnetToml>>,
     #[serde(default)]
@@ -64,10 +68,10 @@ struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LimitsToml {
-    client_burst: Option<u32>,
-    client_rate: Option<u32>,
-    total_burst: Option<u32>,
-    total_rate: Option<u32>,
+    client_burst: Option<Spanned<u32>>,
+    client_rate: Option<Spanned<u32>>,
+    total_burst: Option<Spanned<u32>>,
+    total_rate: Option<Spanned<u32>>,
 }
 
 /// Settings a subnet may give and the top level gives as defaults.
@@ -76,9 +80,9 @@ struct Common<'a> {
     routers: &'a Option<Vec<Ipv4Addr>>,
     dns: &'a Option<Vec<Ipv4Addr>>,
     domain_name: &'a Option<String>,
-    lease_time: &'a Option<Dur>,
-    max_lease_time: &'a Option<Dur>,
-    option: &'a [OptionToml],
+    lease_time: &'a Option<Spanned<Dur>>,
+    max_lease_time: &'a Option<Spanned<Dur>>,
+    option: &'a [Spanned<OptionToml>],
 }
 
 macro_rules! common {
@@ -97,36 +101,36 @@ macro_rules! common {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SubnetToml {
-    network: String,
+    network: Spanned<String>,
     interface: Option<String>,
     #[serde(default)]
-    range: Vec<String>,
+    range: Vec<Spanned<String>>,
     #[serde(default)]
-    bootp_range: Vec<String>,
-    renew_time: Option<Dur>,
-    rebind_time: Option<Dur>,
-    bootp_lease_time: Option<Dur>,
+    bootp_range: Vec<Spanned<String>>,
+    renew_time: Option<Spanned<Dur>>,
+    rebind_time: Option<Spanned<Dur>>,
+    bootp_lease_time: Option<Spanned<Dur>>,
     allow_bootp: Option<bool>,
-    bootp_lease_cap: Option<u8>,
-    fresh_lease_cap: Option<u8>,
+    bootp_lease_cap: Option<Spanned<u8>>,
+    fresh_lease_cap: Option<Spanned<u8>>,
     #[serde(default)]
-    reservation: Vec<ReservationToml>,
+    reservation: Vec<Spanned<ReservationToml>>,
     routers: Option<Vec<Ipv4Addr>>,
     dns: Option<Vec<Ipv4Addr>>,
     domain_name: Option<String>,
-    lease_time: Option<Dur>,
-    max_lease_time: Option<Dur>,
+    lease_time: Option<Spanned<Dur>>,
+    max_lease_time: Option<Spanned<Dur>>,
     #[serde(default)]
-    option: Vec<OptionToml>,
+    option: Vec<Spanned<OptionToml>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OptionToml {
-    code: u8,
+    code: Spanned<u8>,
     text: Option<String>,
     ip: Option<Vec<Ipv4Addr>>,
-    hex: Option<String>,
+    hex: Option<Spanned<String>>,
     u32: Option<u32>,
     u16: Option<u16>,
     u8: Option<u8>,
@@ -135,16 +139,16 @@ struct OptionToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReservationToml {
-    mac: Option<String>,
-    client_id: Option<String>,
-    address: Ipv4Addr,
+    mac: Option<Spanned<String>>,
+    client_id: Option<Spanned<String>>,
+    address: Spanned<Ipv4Addr>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BootToml {
-    class: Option<String>,
-    file: String,
+    class: Option<Spanned<String>>,
+    file: Spanned<String>,
 }
 
 fn dur(d: &Dur) -> Result<Duration> {
@@ -162,35 +166,43 @@ fn bootp_len(d: &Dur) -> Result<Option<Duration>> {
     }
 }
 
-fn percent(what: &str, v: u8) -> Result<u8> {
-    if v > 100 {
-        bail!("{what} = {v}: a percentage, 0 to 100");
+fn percent(what: &'static str) -> impl Fn(&u8) -> Result<u8> {
+    move |v| {
+        if *v > 100 {
+            bail!("{what} = {v}: a percentage, 0 to 100");
+        }
+        Ok(*v)
     }
-    Ok(v)
 }
 
-fn limits(l: &LimitsToml) -> Result<RateLimit> {
+fn limits(l: &LimitsToml, src: &Source<'_>) -> Result<RateLimit> {
     let mut r = RateLimit::default();
     for (v, slot) in [
-        (l.client_burst, &mut r.burst),
-        (l.client_rate, &mut r.per_second),
-        (l.total_burst, &mut r.total_burst),
-        (l.total_rate, &mut r.total_per_second),
+        (&l.client_burst, &mut r.burst),
+        (&l.client_rate, &mut r.per_second),
+        (&l.total_burst, &mut r.total_burst),
+        (&l.total_rate, &mut r.total_per_second),
     ] {
         if let Some(v) = v {
-            if v == 0 {
-                bail!("[limits]: a limit of 0 would refuse every request");
-            }
-            *slot = v;
+            *slot = src.check(v, "[limits]: ", |v| {
+                if *v == 0 {
+                    bail!("a limit of 0 would refuse every request");
+                }
+                Ok(*v)
+            })?;
         }
     }
     Ok(r)
 }
 
-fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
-    if matches!(o.code, 0 | 255 | 52 | 53 | 54 | 82) {
-        bail!("option {} is the server's to write", o.code);
-    }
+fn option_bytes(o: &Spanned<OptionToml>, src: &Source<'_>) -> Result<(u8, Vec<u8>)> {
+    let (span, o) = (o.span(), o.get_ref());
+    let code = src.check(&o.code, "", |c| {
+        if matches!(c, 0 | 255 | 52 | 53 | 54 | 82) {
+            bail!("option {c} is the server's to write");
+        }
+        Ok(*c)
+    })?;
     let mut forms = Vec::new();
     if let Some(t) = &o.text {
         forms.push(t.as_bytes().to_vec());
@@ -199,7 +211,7 @@ fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
         forms.push(ip.iter().flat_map(|a| a.octets()).collect());
     }
     if let Some(h) = &o.hex {
-        forms.push(parse_hex_bytes(h)?);
+        forms.push(src.check(h, "", |h| parse_hex_bytes(h))?);
     }
     if let Some(v) = o.u32 {
         forms.push(v.to_be_bytes().to_vec());
@@ -211,24 +223,16 @@ fn option_bytes(o: &OptionToml) -> Result<(u8, Vec<u8>)> {
         forms.push(vec![v]);
     }
     match forms.len() {
-        1 => Ok((o.code, forms.remove(0))),
-        0 => bail!(
-            "option {} has no value (text, ip, hex, u32, u16 or u8)",
-            o.code
-        ),
-        _ => bail!("option {} has more than one value", o.code),
+        1 => Ok((code, forms.remove(0))),
+        0 => Err(src.error(
+            span,
+            format_args!("option {code} has no value (text, ip, hex, u32, u16 or u8)"),
+        )),
+        _ => Err(src.error(span, format_args!("option {code} has more than one value"))),
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
-}
-
-fn apply_common(s: &mut Subnet, c: &Common<'_>) -> Result<()> {
+fn apply_common(s: &mut Subnet, c: &Common<'_>, src: &Source<'_>, ctx: &str) -> Result<()> {
     if let Some(r) = &c.routers {
         s.routers.clone_from(r);
     }
@@ -239,16 +243,40 @@ fn apply_common(s: &mut Subnet, c: &Common<'_>) -> Result<()> {
         s.domain_name = Some(d.clone());
     }
     if let Some(d) = &c.lease_time {
-        s.lease_time = dur(d)?;
+        s.lease_time = src.check(d, ctx, dur)?;
         s.max_lease_time = s.max_lease_time.max(s.lease_time);
     }
     if let Some(d) = &c.max_lease_time {
-        s.max_lease_time = dur(d)?;
+        s.max_lease_time = src.check(d, ctx, dur)?;
     }
     for o in c.option {
-        let (code, data) = option_bytes(o)?;
+        let (code, data) = option_bytes(o, src)?;
         s.options.retain(|(c, _)| *c != code);
         s.options.push((code, data));
+    }
+    Ok(())
+}
+
+fn range_inside(s: &Subnet, r: &Range) -> Result<()> {
+    if !s.contains(r.start) || !s.contains(r.end) {
+        bail!(
+            "range {}-{} is not inside {}/{}",
+            r.start,
+            r.end,
+            s.network,
+            s.prefix_len
+        );
+    }
+    Ok(())
+}
+
+fn reservation_inside(s: &Subnet, addr: Ipv4Addr) -> Result<()> {
+    if !s.contains(addr) {
+        bail!(
+            "reservation {addr} is not inside {}/{}",
+            s.network,
+            s.prefix_len
+        );
     }
     Ok(())
 }
@@ -256,25 +284,10 @@ fn apply_common(s: &mut Subnet, c: &Common<'_>) -> Result<()> {
 /// Checks a subnet for mistakes that would hand out wrong addresses.
 pub(crate) fn validate_subnet(s: &Subnet) -> Result<()> {
     for r in &s.ranges {
-        if !s.contains(r.start) || !s.contains(r.end) {
-            bail!(
-                "range {}-{} is not inside {}/{}",
-                r.start,
-                r.end,
-                s.network,
-                s.prefix_len
-            );
-        }
+        range_inside(s, r)?;
     }
     for r in &s.reservations {
-        if !s.contains(r.addr) {
-            bail!(
-                "reservation {} is not inside {}/{}",
-                r.addr,
-                s.network,
-                s.prefix_len
-            );
-        }
+        reservation_inside(s, r.addr)?;
     }
     Ok(())
 }
@@ -286,94 +299,122 @@ pub fn from_file(path: &Path) -> Result<Settings> {
     from_toml(&text, path)
 }
 
-/// Validates a configuration given as TOML text (`path` names it in errors).
+fn subnet(f: &FileConfig, st: &SubnetToml, src: &Source<'_>) -> Result<Subnet> {
+    let ctx = format!("subnet {}: ", st.network.get_ref());
+    let (net, len) = src.check(&st.network, "", |n| parse_cidr(n))?;
+    let mut s = Subnet::new(net, len);
+    s.interface.clone_from(&st.interface);
+    apply_common(&mut s, &common!(f), src, &ctx)?;
+    apply_common(&mut s, &common!(st), src, &ctx)?;
+    for (list, bootp) in [(&st.range, false), (&st.bootp_range, true)] {
+        for r in list {
+            let range = src.check(r, &ctx, |r| {
+                let range = parse_range(r, bootp)?;
+                range_inside(&s, &range)?;
+                Ok(range)
+            })?;
+            s.ranges.push(range);
+        }
+    }
+    let time = |d: &Option<Spanned<Dur>>| d.as_ref().map(|d| src.check(d, &ctx, dur)).transpose();
+    s.renew_time = time(&st.renew_time)?;
+    s.rebind_time = time(&st.rebind_time)?;
+    if let Some(d) = &st.bootp_lease_time {
+        s.bootp_lease_time = src.check(d, &ctx, bootp_len)?;
+    }
+    if let Some(b) = st.allow_bootp {
+        s.allow_bootp = b;
+    }
+    if let Some(v) = &st.bootp_lease_cap {
+        s.caps.bootp_percent = src.check(v, &ctx, percent("bootp_lease_cap"))?;
+    }
+    if let Some(v) = &st.fresh_lease_cap {
+        s.caps.fresh_percent = src.check(v, &ctx, percent("fresh_lease_cap"))?;
+    }
+    for r in &st.reservation {
+        let (span, r) = (r.span(), r.get_ref());
+        if r.mac.is_none() && r.client_id.is_none() {
+            return Err(src.error(
+                span,
+                format_args!(
+                    "{ctx}reservation {} names neither mac nor client_id",
+                    r.address.get_ref()
+                ),
+            ));
+        }
+        let addr = src.check(&r.address, &ctx, |a| {
+            reservation_inside(&s, *a).map(|()| *a)
+        })?;
+        s.reservations.push(Reservation {
+            mac: r
+                .mac
+                .as_ref()
+                .map(|m| src.check(m, &ctx, |m| parse_mac(m)))
+                .transpose()?,
+            client_id: r
+                .client_id
+                .as_ref()
+                .map(|c| src.check(c, &ctx, |c| parse_hex_bytes(c)))
+                .transpose()?,
+            addr,
+        });
+    }
+    Ok(s)
+}
+
+/// Validates a configuration given as TOML text (`path` names it in errors, as
+/// `FILE:LINE:COLUMN:` of the offending key or value).
 pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
-    let p = path.display();
-    let f: FileConfig = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(0, |s| line_of(text, s.start));
-        anyhow!("{p}:{line}: {}", e.message())
-    })?;
-    let mode = match f.mode.as_deref() {
-        None | Some("full") => Mode::Full,
-        Some("proxy") => Mode::Proxy,
-        Some(m) => bail!("{p}: mode {m:?} is neither \"full\" nor \"proxy\""),
+    let src = Source::new(path, text);
+    let f: FileConfig = toml::from_str(text)
+        .map_err(|e| src.error(e.span().unwrap_or(0..0), e.message().trim_end()))?;
+    let mode = match &f.mode {
+        None => Mode::Full,
+        Some(m) => src.check(m, "", |m| match m.as_str() {
+            "full" => Ok(Mode::Full),
+            "proxy" => Ok(Mode::Proxy),
+            m => bail!("mode {m:?} is neither \"full\" nor \"proxy\""),
+        })?,
     };
-    let mut subnets = Vec::new();
+    let mut subnets: Vec<Subnet> = Vec::new();
     for st in &f.subnet {
-        let line = line_of(text, st.span().start);
-        let t = st.get_ref();
-        let at = |e: anyhow::Error| anyhow!("{p}:{line}: subnet {}: {e:#}", t.network);
-        let (net, len) = parse_cidr(&t.network).map_err(at)?;
-        let mut s = Subnet::new(net, len);
-        s.interface.clone_from(&t.interface);
-        apply_common(&mut s, &common!(f)).map_err(at)?;
-        apply_common(&mut s, &common!(t)).map_err(at)?;
-        for r in &t.range {
-            s.ranges.push(parse_range(r, false).map_err(at)?);
-        }
-        for r in &t.bootp_range {
-            s.ranges.push(parse_range(r, true).map_err(at)?);
-        }
-        s.renew_time = t.renew_time.as_ref().map(dur).transpose().map_err(at)?;
-        s.rebind_time = t.rebind_time.as_ref().map(dur).transpose().map_err(at)?;
-        if let Some(d) = &t.bootp_lease_time {
-            s.bootp_lease_time = bootp_len(d).map_err(at)?;
-        }
-        if let Some(b) = t.allow_bootp {
-            s.allow_bootp = b;
-        }
-        if let Some(v) = t.bootp_lease_cap {
-            s.caps.bootp_percent = percent("bootp_lease_cap", v).map_err(at)?;
-        }
-        if let Some(v) = t.fresh_lease_cap {
-            s.caps.fresh_percent = percent("fresh_lease_cap", v).map_err(at)?;
-        }
-        for r in &t.reservation {
-            if r.mac.is_none() && r.client_id.is_none() {
-                return Err(at(anyhow!(
-                    "reservation {} names neither mac nor client_id",
-                    r.address
-                )));
-            }
-            s.reservations.push(Reservation {
-                mac: r.mac.as_deref().map(parse_mac).transpose().map_err(at)?,
-                client_id: r
-                    .client_id
-                    .as_deref()
-                    .map(parse_hex_bytes)
-                    .transpose()
-                    .map_err(at)?,
-                addr: r.address,
-            });
-        }
-        validate_subnet(&s).map_err(at)?;
+        let st = st.get_ref();
+        let s = subnet(&f, st, &src)?;
         if let Some(o) = subnets
             .iter()
-            .find(|o: &&Subnet| o.contains(s.network) || s.contains(o.network))
+            .find(|o| o.contains(s.network) || s.contains(o.network))
         {
-            return Err(at(anyhow!(
-                "overlaps subnet {}/{}",
-                o.network,
-                o.prefix_len
-            )));
+            return Err(src.error(
+                st.network.span(),
+                format_args!(
+                    "subnet {}: overlaps subnet {}/{}",
+                    st.network.get_ref(),
+                    o.network,
+                    o.prefix_len
+                ),
+            ));
         }
         subnets.push(s);
     }
     let mut files = Vec::new();
     for b in &f.boot {
-        let line = line_of(text, b.span().start);
-        let t = b.get_ref();
-        let spec = match &t.class {
-            Some(c) => format!("{c}={}", t.file),
-            None => t.file.clone(),
-        };
-        files.push(
-            spec.parse::<BootFile>()
-                .map_err(|e| anyhow!("{p}:{line}: boot: {e}"))?,
-        );
+        let b = b.get_ref();
+        let class = b
+            .class
+            .as_ref()
+            .map(|c| src.check(c, "boot: ", |c| c.parse::<BootClass>().map_err(Into::into)))
+            .transpose()?;
+        let file = src.check(&b.file, "boot: ", |f| {
+            if f.is_empty() {
+                bail!("empty file name");
+            }
+            Ok(f.clone())
+        })?;
+        files.push(BootFile { class, file });
     }
-    let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()))
-        .map_err(|e| anyhow!("{p}: {e:#}"))?;
+    let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()), &src)?;
+    // What is missing as a whole has no value to point at: the mode, else the top.
+    let whole = f.mode.as_ref().map_or(0..0, Spanned::span);
     let mut s = finish(
         mode,
         subnets,
@@ -385,7 +426,7 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         f.uefi_via_4011,
         f.share_port,
     )
-    .map_err(|e| anyhow!("{p}: {e:#}"))?;
+    .map_err(src.at(whole, ""))?;
     s.server.rate_limit = rate;
     Ok(s)
 }
@@ -424,19 +465,81 @@ pub(crate) fn finish(
 mod tests {
     use super::*;
 
+    /// The error for `text`, which must be refused.
+    fn refused(text: &str) -> String {
+        format!("{:#}", from_toml(text, Path::new("x.toml")).unwrap_err())
+    }
+
+    const SUBNET: &str = "lease_file = \"l\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\n";
+
     #[test]
-    fn errors_name_file_and_line() {
-        let text = "mode = \"full\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"10.0.0.1-10.0.0.9\"]\n";
-        let e = from_toml(text, Path::new("x.toml"))
-            .unwrap_err()
-            .to_string();
+    fn errors_name_the_line_and_column_of_the_value() {
+        // The case: a bad lease_time several lines below its [[subnet]].
+        let text =
+            format!("{SUBNET}range = [\"192.0.2.10-192.0.2.20\"]\n\n\n\nlease_time = \"10x\"\n");
+        let e = refused(&text);
         assert!(
-            e.starts_with("x.toml:3: subnet 192.0.2.0/24: range 10.0.0.1-10.0.0.9 is not inside"),
+            e.starts_with("x.toml:9:14: subnet 192.0.2.0/24: bad duration unit in \"10x\""),
             "{e}"
         );
-        let e = from_toml("mode = \"full\"\nbogus = 1\n", Path::new("y.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("y.toml:2: unknown field `bogus`"), "{e}");
+        for (tail, want) in [
+            // the second range of a list: its own column
+            (
+                "range = [\"192.0.2.10-192.0.2.20\", \"10.0.0.1-10.0.0.9\"]\n",
+                "x.toml:5:35: subnet 192.0.2.0/24: range 10.0.0.1-10.0.0.9 is not inside",
+            ),
+            (
+                "bootp_lease_cap = 150\n",
+                "x.toml:5:19: subnet 192.0.2.0/24: bootp_lease_cap = 150",
+            ),
+            (
+                "renew_time = \"1w\"\n",
+                "x.toml:5:14: subnet 192.0.2.0/24: bad duration unit",
+            ),
+            (
+                "[[subnet.reservation]]\nmac = \"52:54:00\"\naddress = \"192.0.2.9\"\n",
+                "x.toml:6:7: subnet 192.0.2.0/24: MAC \"52:54:00\" is not six bytes",
+            ),
+            (
+                "[[subnet.reservation]]\nmac = \"52:54:00:12:34:56\"\naddress = \"198.18.0.1\"\n",
+                "x.toml:7:11: subnet 192.0.2.0/24: reservation 198.18.0.1 is not inside",
+            ),
+            (
+                "[[subnet.option]]\ncode = 53\nu8 = 1\n",
+                "x.toml:6:8: option 53 is the server's to write",
+            ),
+            (
+                "[[subnet.option]]\ncode = 42\nhex = \"0g\"\n",
+                "x.toml:7:7: \"0g\" is not hex bytes",
+            ),
+            (
+                "lease_time = true\n",
+                "x.toml:5:14: data did not match any variant",
+            ),
+            (
+                "[[subnet]]\nnetwork = \"192.0.2.128/25\"\n",
+                "x.toml:6:11: subnet 192.0.2.128/25: overlaps subnet 192.0.2.0/24",
+            ),
+            (
+                "[[boot]]\nclass = \"efi-x65\"\nfile = \"a.efi\"\n",
+                "x.toml:6:9: boot: unknown client class \"efi-x65\"",
+            ),
+            (
+                "[limits]\ntotal_rate = 0\n",
+                "x.toml:6:14: [limits]: a limit of 0 would refuse every request",
+            ),
+        ] {
+            let e = refused(&format!("{SUBNET}{tail}"));
+            assert!(e.starts_with(want), "{tail}: {e}");
+        }
+        let e = refused("mode = \"full\"\nbogus = 1\n");
+        assert!(e.starts_with("x.toml:2:1: unknown field `bogus`"), "{e}");
+        let e = refused("\nmode = \"half\"\n");
+        assert!(e.starts_with("x.toml:2:8: mode \"half\" is neither"), "{e}");
+        let e = refused("mode = \"proxy\"\n");
+        assert!(
+            e.starts_with("x.toml:1:8: proxy mode needs at least one boot file"),
+            "{e}"
+        );
     }
 }

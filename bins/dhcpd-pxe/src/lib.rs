@@ -8,6 +8,7 @@ pub mod config;
 pub mod daemon;
 pub mod explain;
 pub mod leases;
+pub mod location;
 pub mod packet;
 pub mod quick;
 pub mod values;

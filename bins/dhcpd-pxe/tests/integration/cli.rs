@@ -116,7 +116,7 @@ fn explain_reads_a_hex_dump_and_says_why_nothing_is_sent() {
 }
 
 #[test]
-fn bad_configs_name_file_and_line() {
+fn bad_configs_name_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.toml");
     std::fs::write(&p, "lease_file = \"x\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"192.0.3.1-192.0.3.5\"]\n").unwrap();
@@ -127,7 +127,7 @@ fn bad_configs_name_file_and_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.toml:3: subnet 192.0.2.0/24: range 192.0.3.1-192.0.3.5 is not inside"),
+        err.contains("bad.toml:5:10: subnet 192.0.2.0/24: range 192.0.3.1-192.0.3.5 is not inside"),
         "{err}"
     );
     let out = bin()
@@ -263,7 +263,7 @@ fn bootp_caps_and_limits_in_the_file() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.starts_with("c.toml:1: subnet 192.0.2.0/24: bootp_lease_cap = 150"),
+        e.starts_with("c.toml:4:19: subnet 192.0.2.0/24: bootp_lease_cap = 150"),
         "{e}"
     );
     let e = from_toml(
