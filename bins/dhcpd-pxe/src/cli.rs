@@ -15,6 +15,10 @@ pub struct Cli {
     /// The configuration.
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Check the configuration and exit: 0 valid, 1 not, errors as FILE:LINE:COLUMN.
+    /// Binds no socket; the lease file is only read.
+    #[arg(short = 't', long = "check")]
+    pub check: bool,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -64,7 +68,7 @@ pub struct ExplainArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConfigArgs {
     /// TOML configuration file (see docs/dhcpd-pxe-config.md); conflicts with the quick flags.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// proxyDHCP: no addresses, boot information for PXE clients only.
     #[arg(long)]

@@ -27,6 +27,19 @@ pub struct Settings {
     pub lease_file: Option<PathBuf>,
 }
 
+impl Settings {
+    /// The lease journal: required in full mode, optional in proxy mode.
+    pub fn required_lease_file(&self) -> Result<Option<&Path>> {
+        match (&self.lease_file, self.server.mode) {
+            (Some(p), _) => Ok(Some(p)),
+            (None, Mode::Proxy) => Ok(None),
+            (None, Mode::Full) => {
+                bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\")")
+            }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum Dur {

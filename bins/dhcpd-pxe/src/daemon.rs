@@ -1,9 +1,9 @@
 //! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use dhcp_server::driver::{run, Control};
 use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore};
-use dhcp_server::{Mode, Server};
+use dhcp_server::Server;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
@@ -23,17 +23,14 @@ pub fn serve(args: &ConfigArgs) -> Result<()> {
 
 async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
     let mut server = Server::new(settings.server.clone());
-    let store: Box<dyn LeaseStore> = match (&settings.lease_file, settings.server.mode) {
-        (Some(path), _) => {
+    let store: Box<dyn LeaseStore> = match settings.required_lease_file()? {
+        Some(path) => {
             let (journal, leases) = LeaseJournal::open(path)?;
             info!(path = %path.display(), records = leases.len(), "lease journal opened");
             server.restore(leases);
             Box::new(journal)
         }
-        (None, Mode::Proxy) => Box::new(MemoryStore::default()),
-        (None, Mode::Full) => {
-            bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\")")
-        }
+        None => Box::new(MemoryStore::default()),
     };
     let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -49,6 +50,18 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
+    if cli.check {
+        return match check::check(&cli.config) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logs(cli.verbose);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
