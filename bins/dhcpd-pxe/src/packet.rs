@@ -3,7 +3,11 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use pcap_parser::data::{get_packetdata, PacketData, ETHERTYPE_IPV4};
+use pcap_parser::pcapng::Block;
+use pcap_parser::{create_reader, Linktype, PcapBlockOwned, PcapError};
 
 /// One UDP datagram on a DHCP port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,17 +28,15 @@ const DHCP_PORTS: [u16; 3] = [67, 68, 4011];
 pub fn read(data: &[u8]) -> Result<Vec<Packet>> {
     if data.len() >= 4 {
         let m = [data[0], data[1], data[2], data[3]];
-        if matches!(
+        let pcap = matches!(
             m,
             [0xd4, 0xc3, 0xb2, 0xa1]
                 | [0xa1, 0xb2, 0xc3, 0xd4]
                 | [0x4d, 0x3c, 0xb2, 0xa1]
                 | [0xa1, 0xb2, 0x3c, 0x4d]
-        ) {
-            return pcap(data);
-        }
-        if m == [0x0a, 0x0d, 0x0d, 0x0a] {
-            return pcapng(data);
+        );
+        if pcap || m == [0x0a, 0x0d, 0x0d, 0x0a] {
+            return capture(data);
         }
     }
     if matches!(data.first(), Some(1 | 2))
@@ -54,10 +56,15 @@ pub fn read(data: &[u8]) -> Result<Vec<Packet>> {
 fn frame_or_payload(label: &str, bytes: Vec<u8>) -> Packet {
     let dhcp = bytes.len() >= 240 && bytes[236..240] == [99, 130, 83, 99];
     if !dhcp {
-        if let Some(p) = ethernet(&bytes).and_then(|ip| udp(ip, label)) {
-            return p;
-        }
-        if let Some(p) = udp(&bytes, label) {
+        let datagram = SlicedPacket::from_ethernet(&bytes)
+            .ok()
+            .and_then(|p| dhcp_datagram(&p, label))
+            .or_else(|| {
+                SlicedPacket::from_ip(&bytes)
+                    .ok()
+                    .and_then(|p| dhcp_datagram(&p, label))
+            });
+        if let Some(p) = datagram {
             return p;
         }
     }
@@ -73,154 +80,106 @@ fn unknown_addrs(label: &str, payload: Vec<u8>) -> Packet {
     }
 }
 
-fn pcap(data: &[u8]) -> Result<Vec<Packet>> {
-    let le = data[0] == 0xd4 || data[0] == 0x4d;
-    let u32_at = |b: &[u8], i: usize| -> Option<u32> {
-        let s: [u8; 4] = b.get(i..i + 4)?.try_into().ok()?;
-        Some(if le {
-            u32::from_le_bytes(s)
-        } else {
-            u32::from_be_bytes(s)
-        })
-    };
-    let Some(link) = u32_at(data, 20) else {
-        bail!("pcap header cut short")
-    };
-    let mut out = Vec::new();
-    let mut at = 24;
-    let mut frame = 0;
-    while at + 16 <= data.len() {
-        frame += 1;
-        let caplen = u32_at(data, at + 8).unwrap_or(0) as usize;
-        let start = at + 16;
-        let Some(pkt) = data.get(start..start + caplen) else {
-            bail!("pcap frame {frame} cut short at offset {at}")
-        };
-        at = start + caplen;
-        if !matches!(link, 1 | 113 | 276 | 101 | 228) {
-            bail!("pcap link type {link} is not supported (Ethernet, Linux cooked or raw IP)")
-        }
-        let ip = link_layer(link, pkt);
-        if let Some(p) = ip.and_then(|ip| udp(ip, &format!("frame {frame}"))) {
-            out.push(p);
-        }
-    }
-    Ok(out)
-}
+/// The link types `explain` reads: Ethernet, Linux cooked v1 and v2, raw IP.
+const LINKS: [Linktype; 5] = [
+    Linktype::ETHERNET,
+    Linktype::LINUX_SLL,
+    Linktype::LINUX_SLL2,
+    Linktype::RAW,
+    Linktype::IPV4,
+];
 
-/// pcapng: section header, interface description and (simple/enhanced) packet blocks.
-fn pcapng(data: &[u8]) -> Result<Vec<Packet>> {
-    let mut le = true;
-    let mut links: Vec<u16> = Vec::new();
+/// A pcap or pcapng file (`pcap-parser`): every frame of a supported link type that
+/// carries a UDP datagram on a DHCP port.
+fn capture(data: &[u8]) -> Result<Vec<Packet>> {
+    // The whole file fits the buffer, so once the reader has seen the end of its
+    // input, "incomplete" means cut short.
+    let mut reader = create_reader(data.len() + 1, data)
+        .map_err(|e| anyhow!("not a pcap or pcapng file: {e:?}"))?;
+    let mut links: Vec<Linktype> = Vec::new();
     let mut out = Vec::new();
-    let mut at = 0;
     let mut frame = 0;
-    while at + 12 <= data.len() {
-        let raw = |i: usize| -> [u8; 4] {
-            data.get(i..i + 4)
-                .and_then(|s| s.try_into().ok())
-                .unwrap_or([0; 4])
-        };
-        let ty = u32::from_le_bytes(raw(at));
-        if ty == 0x0A0D_0D0A {
-            le = raw(at + 8) == [0x4d, 0x3c, 0x2b, 0x1a];
-            links.clear();
-        }
-        let u32_at = |i: usize| {
-            if le {
-                u32::from_le_bytes(raw(i))
-            } else {
-                u32::from_be_bytes(raw(i))
+    let mut exhausted = false;
+    // Each round consumes a block (or once, finds the end): a file of N bytes has
+    // fewer than N blocks.
+    for _ in 0..=data.len() + 1 {
+        let (used, block) = match reader.next() {
+            Ok(b) => b,
+            Err(PcapError::Eof) => return Ok(out),
+            Err(PcapError::Incomplete(_)) if !exhausted => {
+                // The reader learns that its input has ended only by reading again.
+                exhausted = true;
+                reader
+                    .refill()
+                    .map_err(|e| anyhow!("reading the capture: {e:?}"))?;
+                continue;
             }
+            Err(PcapError::Incomplete(_) | PcapError::UnexpectedEof) => {
+                bail!("capture cut short after frame {frame}")
+            }
+            Err(e) => bail!("capture damaged after frame {frame}: {e:?}"),
         };
-        let len = u32_at(at + 4) as usize;
-        if len < 12 || at + len > data.len() {
-            bail!("pcapng block at offset {at} has a bad length");
-        }
-        let body = &data[at + 8..at + len - 4];
-        match u32_at(at) {
-            1 => links.push(if le {
-                u16::from_le_bytes([body[0], body[1]])
-            } else {
-                u16::from_be_bytes([body[0], body[1]])
-            }),
-            6 if body.len() >= 20 => {
-                frame += 1;
-                let b = |i: usize| -> [u8; 4] { body[i..i + 4].try_into().unwrap_or([0; 4]) };
-                let get = |i: usize| {
-                    if le {
-                        u32::from_le_bytes(b(i))
-                    } else {
-                        u32::from_be_bytes(b(i))
-                    }
-                };
-                let iface = get(0) as usize;
-                let caplen = get(12) as usize;
-                let pkt = body.get(20..20 + caplen).unwrap_or(&[]);
-                let link = links.get(iface).copied().unwrap_or(1);
-                if let Some(p) = link_layer(u32::from(link), pkt)
-                    .and_then(|ip| udp(ip, &format!("frame {frame}")))
-                {
-                    out.push(p);
+        let packet = match block {
+            PcapBlockOwned::LegacyHeader(h) => {
+                if !LINKS.contains(&h.network) {
+                    bail!(
+                        "pcap link type {} is not supported (Ethernet, Linux cooked or raw IP)",
+                        h.network.0
+                    );
                 }
+                links = vec![h.network];
+                None
             }
-            _ => {}
+            PcapBlockOwned::Legacy(b) => Some((links.first().copied(), b.data, b.caplen)),
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                links.clear();
+                None
+            }
+            PcapBlockOwned::NG(Block::InterfaceDescription(i)) => {
+                links.push(i.linktype);
+                None
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(p)) => {
+                Some((links.get(p.if_id as usize).copied(), p.data, p.caplen))
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(p)) => {
+                Some((links.first().copied(), p.data, p.origlen))
+            }
+            PcapBlockOwned::NG(_) => None,
+        };
+        if let Some((link, bytes, caplen)) = packet {
+            frame += 1;
+            let caplen = (caplen as usize).min(bytes.len());
+            let datagram = link
+                .filter(|l| LINKS.contains(l))
+                .and_then(|l| get_packetdata(bytes, l, caplen))
+                .and_then(|d| match d {
+                    PacketData::L2(eth) => SlicedPacket::from_ethernet(eth).ok(),
+                    PacketData::L3(ETHERTYPE_IPV4, ip) => SlicedPacket::from_ip(ip).ok(),
+                    _ => None,
+                })
+                .and_then(|p| dhcp_datagram(&p, &format!("frame {frame}")));
+            out.extend(datagram);
         }
-        at += len;
+        reader.consume(used);
     }
-    Ok(out)
+    bail!("capture has more blocks than bytes")
 }
 
-fn link_layer(link: u32, pkt: &[u8]) -> Option<&[u8]> {
-    match link {
-        1 => ethernet(pkt),
-        113 => pkt
-            .get(14..)
-            .map(|p| (u16::from_be_bytes([pkt[12], pkt[13]]), p))
-            .and_then(ip_of),
-        276 => pkt
-            .get(20..)
-            .map(|p| (u16::from_be_bytes([pkt[0], pkt[1]]), p))
-            .and_then(ip_of),
-        101 | 228 => Some(pkt),
-        _ => None,
-    }
-}
-
-fn ip_of((ethertype, p): (u16, &[u8])) -> Option<&[u8]> {
-    (ethertype == 0x0800).then_some(p)
-}
-
-fn ethernet(f: &[u8]) -> Option<&[u8]> {
-    let mut et = u16::from_be_bytes([*f.get(12)?, *f.get(13)?]);
-    let mut off = 14;
-    while et == 0x8100 || et == 0x88a8 {
-        et = u16::from_be_bytes([*f.get(off + 2)?, *f.get(off + 3)?]);
-        off += 4;
-    }
-    ip_of((et, f.get(off..)?))
-}
-
-fn udp(ip: &[u8], label: &str) -> Option<Packet> {
-    if ip.first()? >> 4 != 4 || *ip.get(9)? != 17 {
+/// The UDP datagram of `p` when it is IPv4 to or from a DHCP port (`etherparse`).
+fn dhcp_datagram(p: &SlicedPacket<'_>, label: &str) -> Option<Packet> {
+    let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Udp(udp))) = (&p.net, &p.transport) else {
         return None;
-    }
-    let ihl = usize::from(ip[0] & 0x0f) * 4;
-    let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-    let dst = Ipv4Addr::new(*ip.get(16)?, ip[17], ip[18], ip[19]);
-    let u = ip.get(ihl..)?;
-    let sport = u16::from_be_bytes([*u.first()?, *u.get(1)?]);
-    let dport = u16::from_be_bytes([*u.get(2)?, *u.get(3)?]);
-    let len = usize::from(u16::from_be_bytes([*u.get(4)?, *u.get(5)?]));
+    };
+    let (sport, dport) = (udp.source_port(), udp.destination_port());
     if !DHCP_PORTS.contains(&sport) && !DHCP_PORTS.contains(&dport) {
         return None;
     }
-    let payload = u.get(8..len.max(8).min(u.len()))?.to_vec();
     Some(Packet {
         label: label.into(),
-        src: SocketAddrV4::new(src, sport),
-        dst: SocketAddrV4::new(dst, dport),
-        payload,
+        src: SocketAddrV4::new(ip.header().source_addr(), sport),
+        dst: SocketAddrV4::new(ip.header().destination_addr(), dport),
+        payload: udp.payload().to_vec(),
     })
 }
 
@@ -296,5 +255,67 @@ mod tests {
         let p = hex(&text).unwrap();
         assert_eq!(p[0].payload, [0xaa, 0xbb, 0xcc, 0xdd]);
         assert_eq!(p[0].dst.port(), 67);
+    }
+
+    /// An IPv4/UDP datagram 192.0.2.9:68 -> 255.255.255.255:67 carrying `payload`.
+    fn ip_udp(payload: &[u8]) -> Vec<u8> {
+        let total = (20 + 8 + payload.len()) as u16;
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 9, 255, 255, 255, 255,
+        ];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip.extend([0, 68, 0, 67]);
+        ip.extend(((8 + payload.len()) as u16).to_be_bytes());
+        ip.extend([0, 0]);
+        ip.extend_from_slice(payload);
+        ip
+    }
+
+    /// A little-endian pcap file of `link` holding `frames`.
+    fn pcap_file(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        f.extend([0; 8]);
+        f.extend(65535u32.to_le_bytes());
+        f.extend(link.to_le_bytes());
+        for fr in frames {
+            f.extend([0; 8]);
+            f.extend((fr.len() as u32).to_le_bytes());
+            f.extend((fr.len() as u32).to_le_bytes());
+            f.extend_from_slice(fr);
+        }
+        f
+    }
+
+    #[test]
+    fn pcap_link_types_vlan_and_damage() {
+        let ip = ip_udp(&[1, 2, 3]);
+        // Ethernet with an 802.1Q tag, then an ARP frame that is skipped.
+        let mut eth = vec![0xff; 6];
+        eth.extend([2, 0, 0, 0, 0, 9, 0x81, 0x00, 0, 5, 0x08, 0x00]);
+        eth.extend_from_slice(&ip);
+        let mut arp = vec![0xff; 6];
+        arp.extend([2, 0, 0, 0, 0, 9, 0x08, 0x06]);
+        arp.extend([0; 28]);
+        let p = read(&pcap_file(1, &[eth.clone(), arp])).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            (p[0].label.as_str(), p[0].payload.as_slice()),
+            ("frame 1", &[1, 2, 3][..])
+        );
+        assert_eq!(p[0].src, "192.0.2.9:68".parse().unwrap());
+        // Linux cooked v2: protocol type, then 18 more header bytes.
+        let mut sll2 = vec![0x08, 0x00];
+        sll2.extend([0; 18]);
+        sll2.extend_from_slice(&ip);
+        assert_eq!(
+            read(&pcap_file(276, &[sll2])).unwrap()[0].payload,
+            [1, 2, 3]
+        );
+        assert_eq!(read(&pcap_file(101, &[ip])).unwrap()[0].dst.port(), 67);
+        let e = read(&pcap_file(105, &[])).unwrap_err().to_string();
+        assert!(e.contains("link type 105 is not supported"), "{e}");
+        let whole = pcap_file(1, &[eth]);
+        let e = read(&whole[..whole.len() - 5]).unwrap_err().to_string();
+        assert!(e.contains("cut short"), "{e}");
     }
 }
