@@ -10,24 +10,19 @@ use crate::cli::ConfigArgs;
 use crate::config::{finish, from_file, validate_subnet, Settings};
 use crate::values::{parse_cidr, parse_duration, parse_range};
 
-/// The address and prefix of `interface`, from `ip -o -4 addr show dev IF`.
+/// The network (address and prefix) of `interface`'s first IPv4 address (getifaddrs).
 fn interface_network(interface: &str) -> Option<(Ipv4Addr, u8)> {
-    let out = std::process::Command::new("ip")
-        .args(["-o", "-4", "addr", "show", "dev", interface])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let cidr = text
-        .split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)?;
-    let (a, p) = parse_cidr(cidr).ok()?;
-    let mask = if p == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(p))
-    };
-    Some((Ipv4Addr::from(u32::from(a) & mask), p))
+    let addrs = nix::ifaddrs::getifaddrs().ok()?;
+    addrs
+        .filter(|a| a.interface_name == interface)
+        .find_map(|a| {
+            let addr = a.address?.as_sockaddr_in()?.ip();
+            let mask = u32::from(a.netmask?.as_sockaddr_in()?.ip());
+            Some((
+                Ipv4Addr::from(u32::from(addr) & mask),
+                mask.count_ones() as u8,
+            ))
+        })
 }
 
 /// Settings from the command line (the file, or the quick flags).
@@ -125,4 +120,26 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
         a.uefi_via_4011,
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loopback_interface_gives_its_network() {
+        assert_eq!(
+            interface_network("lo"),
+            Some((Ipv4Addr::new(127, 0, 0, 0), 8))
+        );
+        assert_eq!(interface_network("no-such-if0"), None);
+        let a = ConfigArgs {
+            interfaces: vec!["lo".into()],
+            range: Some("127.0.0.10-127.0.0.20".into()),
+            lease_file: Some("l".into()),
+            ..ConfigArgs::default()
+        };
+        let s = from_args(&a).unwrap();
+        assert_eq!(s.server.subnets[0].prefix_len, 8);
+    }
 }
