@@ -5,22 +5,23 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dhcp_server::Range;
+use ipnet::Ipv4Net;
 
-/// Parses `3600`, `600s`, `10m`, `12h`, `1d`.
+/// Parses a whole number of seconds (`3600`) or a `humantime` duration (`600s`,
+/// `10m`, `12h`, `1d`, `1w`, `1h 30m`); fractions of a second are refused.
 pub fn parse_duration(s: &str) -> Result<Duration> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| anyhow!("bad duration {s:?} (use 3600, 600s, 10m, 12h or 1d)"))?;
-    let mult = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => bail!("bad duration unit in {s:?} (s, m, h or d)"),
-    };
-    Ok(Duration::from_secs(n.saturating_mul(mult)))
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: u64 = s
+            .parse()
+            .map_err(|_| anyhow!("duration {s:?} is too long"))?;
+        return Ok(Duration::from_secs(n));
+    }
+    let d = humantime::parse_duration(s).map_err(|e| anyhow!("bad duration {s:?}: {e}"))?;
+    if d.subsec_nanos() != 0 {
+        bail!("duration {s:?} is not a whole number of seconds");
+    }
+    Ok(d)
 }
 
 /// Parses `A-B`.
@@ -42,22 +43,18 @@ pub fn parse_range(s: &str, bootp: bool) -> Result<Range> {
     Ok(Range { start, end, bootp })
 }
 
-/// Parses `192.0.2.0/24`.
+/// Parses `192.0.2.0/24` (`ipnet`); host bits may be set (`192.0.2.1/24`).
 pub fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8)> {
-    let (a, p) = s
-        .split_once('/')
-        .ok_or_else(|| anyhow!("network {s:?} is not ADDRESS/PREFIX"))?;
-    let a: Ipv4Addr = a
+    let net: Ipv4Net = s
+        .trim()
         .parse()
-        .with_context(|| format!("network {s:?}: bad address"))?;
-    let p: u8 = p
-        .parse()
-        .ok()
-        .filter(|p| *p <= 32)
-        .ok_or_else(|| anyhow!("network {s:?}: bad prefix length"))?;
-    Ok((a, p))
+        .map_err(|_| anyhow!("network {s:?} is not ADDRESS/PREFIX (prefix 0 to 32)"))?;
+    Ok((net.addr(), net.prefix_len()))
 }
 
+/// Six hex bytes, through the same reader as client ids and option bytes: every
+/// separator `parse_hex_bytes` skips is accepted (`52:54:00:12:34:56`,
+/// `52-54-00-12-34-56`, `5254.0012.3456`, `525400123456`).
 pub(crate) fn parse_mac(s: &str) -> Result<[u8; 6]> {
     let v = parse_hex_bytes(s)?;
     <[u8; 6]>::try_from(v.as_slice()).map_err(|_| anyhow!("MAC {s:?} is not six bytes"))
@@ -86,10 +83,22 @@ mod tests {
         assert_eq!(parse_duration("600").unwrap().as_secs(), 600);
         assert_eq!(parse_duration("10m").unwrap().as_secs(), 600);
         assert_eq!(parse_duration("1d").unwrap().as_secs(), 86400);
-        assert!(parse_duration("1w").is_err());
+        assert_eq!(parse_duration(" 600s ").unwrap().as_secs(), 600);
+        assert_eq!(parse_duration("1h 30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("1w").unwrap().as_secs(), 7 * 86400);
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("1500ms").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-5").is_err());
         assert!(parse_range("192.0.2.9-192.0.2.1", false).is_err());
         assert_eq!(parse_cidr("198.18.0.0/15").unwrap().1, 15);
         assert!(parse_cidr("198.18.0.0/33").is_err());
+        assert!(parse_cidr("198.18.0.0").is_err());
+        assert_eq!(
+            parse_cidr("192.0.2.1/24").unwrap(),
+            (Ipv4Addr::new(192, 0, 2, 1), 24)
+        );
+        assert_eq!(parse_mac("5254.0012.3456").unwrap()[0], 0x52);
         assert_eq!(parse_mac("52:54:00:12:34:56").unwrap()[5], 0x56);
         assert!(parse_hex_bytes("0g").is_err());
     }

@@ -65,7 +65,7 @@ fn a_bad_value_fails_the_check_at_its_line_and_column() {
     for (tail, want) in [
         (
             "lease_time = \"10x\"\n",
-            "9:14: subnet 192.0.2.0/24: bad duration unit in \"10x\"",
+            "9:14: subnet 192.0.2.0/24: bad duration \"10x\": unknown time unit",
         ),
         ("max_lease_time = -1\n", "9:18: "),
         (
