@@ -40,9 +40,10 @@ pub struct LeaseRow {
     pub ends: String,
     /// The configured subnet holding the address, when a configuration was given.
     pub subnet: Option<String>,
-    /// That subnet's lease time in seconds (Kea's `valid_lifetime`).
+    /// Kea's `valid_lifetime`: the subnet's lease time, else the time left at
+    /// `now` (Kea reads 0 as a deleted lease, so at least 1).
     #[serde(skip)]
-    lease_time: Option<u64>,
+    valid_lifetime: u64,
     /// That subnet's position in the configuration, from 1 (Kea's `subnet_id`).
     #[serde(skip)]
     subnet_id: usize,
@@ -96,7 +97,11 @@ impl LeaseRow {
                 Expiry::Never => "never".into(),
             },
             subnet: found.map(|(_, s)| format!("{}/{}", s.network, s.prefix_len)),
-            lease_time: found.map(|(_, s)| s.lease_time.as_secs()),
+            valid_lifetime: match (found, l.expires) {
+                (_, Expiry::Never) => KEA_INFINITE,
+                (Some((_, s)), Expiry::At(e)) => s.lease_time.as_secs().clamp(1, e.max(1)),
+                (None, Expiry::At(e)) => e.saturating_sub(now).max(1),
+            },
             subnet_id: found.map_or(0, |(i, _)| i + 1),
             journal_state: l.state,
         }
@@ -104,10 +109,7 @@ impl LeaseRow {
 
     /// The row as a line of Kea's memfile CSV ([`KEA_CSV_HEADER`]).
     pub fn kea_csv(&self) -> String {
-        let (valid, expire) = match self.expires {
-            Some(e) => (self.lease_time.unwrap_or(0).min(e), e),
-            None => (KEA_INFINITE, KEA_INFINITE),
-        };
+        let (valid, expire) = (self.valid_lifetime, self.expires.unwrap_or(KEA_INFINITE));
         // Kea: 0 default (assigned), 1 declined, 2 expired-reclaimed (free again).
         let state = match self.journal_state {
             LeaseState::Bound | LeaseState::Offered => 0,
@@ -255,8 +257,11 @@ mod tests {
             r.kea_csv(),
             "192.0.2.100,02:00:00:00:00:07,01:02:00:00:00:00:07,600,1900000000,1,0,0,,0,"
         );
+        // Without a configuration: the time left, never 0 (a deletion to Kea).
+        let r = LeaseRow::new(&l, 1_899_999_000, &[]);
+        assert_eq!((r.state, r.subnet_id, r.valid_lifetime), ("bound", 0, 1000));
         let r = LeaseRow::new(&l, 1_900_000_000, &[]);
-        assert_eq!((r.state, r.subnet_id, r.lease_time), ("expired", 0, None));
+        assert_eq!((r.state, r.subnet_id, r.valid_lifetime), ("expired", 0, 1));
         let l = lease(b"abc".to_vec(), LeaseState::Declined, Expiry::Never);
         let r = LeaseRow::new(&l, 0, &[]);
         assert_eq!((r.hwaddr.as_deref(), r.ends.as_str()), (None, "never"));

@@ -82,12 +82,24 @@ fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
         "{csv}"
     );
 
-    // Kea's lease-file cleanup reads the export with its own parser.
-    let dir = lab.dir.path();
-    std::fs::write(dir.join("kea.csv"), &csv).unwrap();
-    let lfc = which("kea-lfc").unwrap();
-    let out = Command::new(lfc)
-        .current_dir(dir)
+    // Kea's lease-file cleanup reads the export with its own parser and keeps the
+    // lease (a lifetime of 0 would be a deletion to it), with and without the
+    // configuration.
+    kea_keeps(&lab, "with-config", &csv, &addr);
+    let alone = leases(
+        &["--lease-file".into(), lease_file.display().to_string()],
+        "--csv",
+    );
+    kea_keeps(&lab, "journal-alone", &alone, &addr);
+}
+
+/// Runs kea-lfc on `csv`: it must read one lease without errors and keep `addr`.
+fn kea_keeps(lab: &Lab, name: &str, csv: &str, addr: &str) {
+    let dir = lab.dir.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("kea.csv"), csv).unwrap();
+    let out = Command::new(which("kea-lfc").unwrap())
+        .current_dir(&dir)
         .args([
             "-d", "-4", "-x", "prev.csv", "-i", "kea.csv", "-o", "out.csv",
         ])
@@ -95,16 +107,19 @@ fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
         .env("KEA_LOCKFILE_DIR", "none")
         .output()
         .unwrap();
-    let log =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let log = text(&out.stdout) + &text(&out.stderr);
+    assert!(out.status.success(), "{name}: {log}");
     assert!(
         log.contains("LFC_READ_STATS Leases: 1,") && log.contains("errors: 0"),
-        "{log}"
+        "{name}: {log}"
     );
     let kept = std::fs::read_to_string(dir.join("prev.csv")).unwrap();
     assert!(
         kept.lines().any(|l| l.starts_with(&format!("{addr},"))),
-        "{kept}"
+        "{name}: Kea dropped the lease:\n{kept}\n{csv}"
     );
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
