@@ -100,6 +100,7 @@ deb: export CARGO_PROFILE_RELEASE_DEBUG = false
 deb: export CARGO_PROFILE_RELEASE_STRIP = true
 deb: all clean-staging
 	$(MAKE) install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr SYSCONFDIR=/etc
+	gzip -9n $(DEB_ROOT)/usr/share/man/man*/*
 	$(CARGO) deb -p netboot-gen --no-build --no-strip
 
 clean-staging:
