@@ -212,3 +212,64 @@ fn config_page_lists_exactly_the_keys_the_loader_accepts() {
         "dhcpd-pxe.toml.5 misses {missing:?} and documents unknown {extra:?}"
     );
 }
+
+fn packaging_file(path: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+/// The value of `Key=` in a unit file (the first one).
+fn unit_value<'a>(unit: &'a str, key: &str) -> &'a str {
+    unit.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {key}= in the unit"))
+}
+
+#[test]
+fn packaged_dhcpd_config_loads_and_keeps_leases_in_the_state_directory() {
+    let unit = packaging_file("systemd/dhcpd-pxe.service");
+    let exec = unit_value(&unit, "ExecStart");
+    let config = exec
+        .split_whitespace()
+        .skip_while(|w| *w != "--config")
+        .nth(1)
+        .expect("ExecStart has --config FILE");
+    assert_eq!(config, "/etc/netboot/dhcpd-pxe.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../etc/dhcpd-pxe.toml");
+    let settings = dhcpd_pxe::config::from_file(&path).unwrap();
+    let state = format!("/var/lib/{}/", unit_value(&unit, "StateDirectory"));
+    let lease_file = settings.lease_file.expect("full mode has a lease file");
+    assert!(
+        lease_file.starts_with(&state),
+        "{} is outside {state}",
+        lease_file.display()
+    );
+}
+
+#[test]
+fn tftpd_unit_uses_every_variable_of_etc_default_tftpd() {
+    let unit = packaging_file("systemd/tftpd.service");
+    assert_eq!(unit_value(&unit, "EnvironmentFile"), "/etc/default/tftpd");
+    let exec = unit_value(&unit, "ExecStart");
+    let defaults = packaging_file("default/tftpd");
+    let vars: Vec<&str> = defaults
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            "TFTP_USERNAME",
+            "TFTP_DIRECTORY",
+            "TFTP_ADDRESS",
+            "TFTP_OPTIONS"
+        ]
+    );
+    for var in vars {
+        assert!(
+            exec.contains(&format!("${var}")) || exec.contains(&format!("${{{var}}}")),
+            "{var} unused: {exec}"
+        );
+    }
+}
