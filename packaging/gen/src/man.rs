@@ -42,6 +42,9 @@ pub fn pages(program: &Program) -> Result<Vec<(PathBuf, String)>> {
     if cmd.has_subcommands() {
         man.render_subcommands_section(&mut text)?;
     }
+    if cmd.get_after_help().is_some() || cmd.get_after_long_help().is_some() {
+        man.render_extra_section(&mut text)?;
+    }
     text.extend_from_slice(closing.trim_start_matches('\n').as_bytes());
     let mut out = vec![(dir.join(man.get_filename()), String::from_utf8(text)?)];
 
