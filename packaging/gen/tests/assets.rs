@@ -69,6 +69,14 @@ fn pages_hold_what_the_program_does_its_options_exit_status_files_and_see_also()
             .path()
             .join(format!("man/man{0}/{1}.{0}", program.section, program.name));
         let page = std::fs::read_to_string(&path).unwrap();
+        // Title, section, date, source, manual: none empty (roff drops empty
+        // arguments, which would shift the rest).
+        let th = page.lines().find(|l| l.starts_with(".TH ")).unwrap();
+        assert!(
+            th.starts_with(&format!(".TH {} {} 2", program.name, program.section))
+                && th.contains(" \"netboot "),
+            "{th}"
+        );
         for heading in [
             ".SH NAME",
             ".SH SYNOPSIS",
