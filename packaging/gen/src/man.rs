@@ -53,8 +53,9 @@ pub fn pages(program: &Program) -> Result<Vec<(PathBuf, String)>> {
         let mut text = Vec::new();
         man.render(&mut text)?;
         let mut text = String::from_utf8(text)?;
+        // Exit status and files are the program's: point there.
         text.push_str(&format!(
-            ".SH \"SEE ALSO\"\n.BR {} ({})\n",
+            ".SH \"EXIT STATUS\"\nAs for\n.BR {0} ({1}).\n.SH \"SEE ALSO\"\n.BR {0} ({1})\n",
             program.name, program.section
         ));
         out.push((dir.join(man.get_filename()), text));
