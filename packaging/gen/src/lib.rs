@@ -1,7 +1,8 @@
 //! The assets built from the programs' clap definitions: man pages and shell
-//! completions, written under one directory that the Debian package
-//! (`[package.metadata.deb]` in this crate's `Cargo.toml`) and the `Makefile`
-//! install from:
+//! completions, written under one directory (`make` writes
+//! `target/release/assets`) that `make install` installs from, and so the
+//! Debian package (`make deb`; `[package.metadata.deb]` in this crate's
+//! `Cargo.toml`):
 //!
 //! ```text
 //! OUT/man/man8/tftpd.8  dhcpd-pxe.8  dhcpd-pxe-SUBCOMMAND.8
