@@ -41,6 +41,11 @@ EXAMPLES := $(wildcard bins/dhcpd-pxe/examples/*.toml) docs/examples/xinetd-tftp
 # Settings files: installed when absent, removed by uninstall only when unedited.
 SETTINGS := packaging/default/tftpd:default/tftpd packaging/etc/dhcpd-pxe.toml:netboot/dhcpd-pxe.toml
 
+# Installed binaries are stripped, without debug info (the workspace's
+# release profile keeps line tables for profiling).
+export CARGO_PROFILE_RELEASE_DEBUG = false
+export CARGO_PROFILE_RELEASE_STRIP = true
+
 .PHONY: all build assets install uninstall deb clean-staging
 
 all: build assets
@@ -94,10 +99,6 @@ uninstall:
 	    elif [ -e "$$dest" ]; then echo "kept $$dest (edited)"; fi; done
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/netboot 2>/dev/null
 
-# Stripped binaries without debug info in the package (release keeps line
-# tables for profiling otherwise).
-deb: export CARGO_PROFILE_RELEASE_DEBUG = false
-deb: export CARGO_PROFILE_RELEASE_STRIP = true
 deb: all clean-staging
 	$(MAKE) install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr SYSCONFDIR=/etc
 	gzip -9n $(DEB_ROOT)/usr/share/man/man*/*
