@@ -37,6 +37,11 @@ fn init_logs(verbose: u8) {
         .try_init();
 }
 
+/// The clap definition of the command line (for man pages and completions).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Runs the program with `args` (the first is the program name).
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {

@@ -15,6 +15,11 @@ use std::process::ExitCode;
 
 use cli::{Cli, Command};
 
+/// The clap definition of the command line (for man pages and completions).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Run one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {

@@ -215,6 +215,11 @@ fn usage(message: impl Into<String>) -> UsageError {
     }
 }
 
+/// The clap definition of the command line (for man pages and completions).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 /// The `-V` text.
 pub fn version_text() -> String {
     format!(

@@ -38,7 +38,7 @@ pub mod daemon;
 pub mod sys;
 pub mod syslog;
 
-pub use cli::Config;
+pub use cli::{command, Config};
 
 /// Exit statuses, from `<sysexits.h>` as tftp-hpa uses them.
 pub mod exit {

@@ -267,6 +267,17 @@ pub fn stage(exp: &Expected<'_>, requests: &[Request], serial: &str, dhcp_log: &
             return Stage::TftpFile(format!("{f} not sent ({})", why_not(&f)));
         }
     }
+    if let Some(line) = serial
+        .lines()
+        .find(|l| l.contains("Failed to execute /init"))
+    {
+        // error -2 (ENOENT) for an ELF whose interpreter is not in the initrd.
+        return Stage::Kernel(format!(
+            "the initrd's /init did not run ({}): busybox is dynamic or missing \
+             (the initrd needs a static one, see src/busybox.rs)",
+            line.trim()
+        ));
+    }
     let started = serial.contains("Linux version");
     let tail: Vec<&str> = serial.lines().rev().take(5).collect();
     Stage::Kernel(format!(
@@ -393,6 +404,13 @@ mod tests {
         let s = stage(&EXP, &r, "Linux version 6.1\nKernel panic\n", "");
         assert!(
             matches!(&s, Stage::Kernel(w) if w.contains("kernel started")),
+            "{s}"
+        );
+        let serial = "Linux version 6.1\nRun /init as init process\n\
+                      Failed to execute /init (error -2)\nKernel panic\n";
+        let s = stage(&EXP, &r, serial, "");
+        assert!(
+            matches!(&s, Stage::Kernel(w) if w.contains("busybox is dynamic")),
             "{s}"
         );
     }

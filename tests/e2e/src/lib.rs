@@ -5,12 +5,14 @@
 //! `dhcpd-pxe` (or ISC dhcpd / dnsmasq as peers).
 //!
 //! The scenarios live in `tests/boot.rs`; this library holds the harness:
-//! [`machine`] (what the machine has, skip or fail when it lacks it), [`lab`]
+//! [`machine`] (what the machine has, skip or fail when it lacks it),
+//! [`busybox`] (the static busybox of the initrd), [`lab`]
 //! (namespaces, bridge, tap), [`tree`] (TFTP tree, initrd, inventory),
 //! [`daemon`] (processes killed by PID on drop), [`qemu`] (the boot and its
 //! deadline), [`diagnose`] (which stage broke, from the logs) and
 //! [`scenario`] (one run, start to teardown). See docs/e2e.md.
 
+pub mod busybox;
 pub mod daemon;
 pub mod diagnose;
 pub mod lab;

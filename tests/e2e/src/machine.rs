@@ -19,8 +19,6 @@ pub const BIOS_MODULES: &str = "/usr/lib/syslinux/modules/bios";
 pub const SYSLINUX_EFI64: &str = "/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi";
 /// x64 UEFI modules, `ldlinux.e64` among them (package syslinux-efi).
 pub const EFI64_MODULES: &str = "/usr/lib/syslinux/modules/efi64";
-/// Static busybox (package busybox-static).
-pub const BUSYBOX: &str = "/bin/busybox";
 /// Where scripts/install-e2e-peers unpacks the kernel package.
 pub const KERNEL_CACHE: &str = "/opt/netboot-e2e/kernel/boot";
 
@@ -42,6 +40,8 @@ pub struct Machine {
     pub pxecfg: PathBuf,
     /// The kernel (`vmlinuz-*` from a linux-image-*-amd64 package).
     pub kernel: PathBuf,
+    /// The static busybox of the test initrd ([`crate::busybox`]).
+    pub busybox: PathBuf,
 }
 
 impl Machine {
@@ -67,7 +67,6 @@ impl Machine {
             BIOS_MODULES,
             SYSLINUX_EFI64,
             EFI64_MODULES,
-            BUSYBOX,
         ] {
             if !Path::new(file).exists() {
                 return Err(Unmet(format!(
@@ -76,10 +75,12 @@ impl Machine {
             }
         }
         let kernel = find_kernel()?;
+        let busybox = crate::busybox::find()?;
         Ok(Self {
             tftpd: project_binary("tftpd", "tftpd")?,
             pxecfg: project_binary("pxecfg", "pxecfg")?,
             kernel,
+            busybox,
         })
     }
 

@@ -9,6 +9,7 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::busybox;
 use crate::machine::{self, Machine};
 
 /// The kernel's name in the tree.
@@ -106,7 +107,11 @@ pub fn build(root: &Path, m: &Machine, host_mac: Option<&str>, log: &Path) -> io
         )?;
     }
     copy(&m.kernel, &root.join(KERNEL))?;
-    make_initrd(&root.join(INITRD), &root.with_extension("initrd-src"))?;
+    make_initrd(
+        &m.busybox,
+        &root.join(INITRD),
+        &root.with_extension("initrd-src"),
+    )?;
     for name in [KERNEL, INITRD] {
         fs::hard_link(root.join(name), efi.join(name))?;
     }
@@ -156,12 +161,14 @@ fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
 }
 
 /// A gzipped newc cpio with `/bin/busybox`, `/init` ([`INIT`]), `/proc`, `/dev`.
-pub fn make_initrd(out: &Path, scratch: &Path) -> io::Result<()> {
+/// Refuses a `busybox` that is not static, saying so ([`busybox::check_static`]).
+pub fn make_initrd(busybox: &Path, out: &Path, scratch: &Path) -> io::Result<()> {
+    busybox::check_static(busybox).map_err(io::Error::other)?;
     let _ = fs::remove_dir_all(scratch);
     for dir in ["bin", "proc", "dev", "sys"] {
         fs::create_dir_all(scratch.join(dir))?;
     }
-    fs::copy(machine::BUSYBOX, scratch.join("bin/busybox"))?;
+    fs::copy(busybox, scratch.join("bin/busybox"))?;
     set_mode(&scratch.join("bin/busybox"), 0o755)?;
     fs::write(scratch.join("init"), INIT)?;
     set_mode(&scratch.join("init"), 0o755)?;
