@@ -64,9 +64,8 @@ impl DirectoryList {
             let mut config = template.clone();
             config.root = dir.clone();
             config.cache_size = share;
-            let root = DirectoryRoot::new(config).map_err(|err| {
-                io::Error::new(err.kind(), format!("{}: {err}", dir.display()))
-            })?;
+            let root = DirectoryRoot::new(config)
+                .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", dir.display())))?;
             out.push((prefix, root));
         }
         Ok(Self { dirs: out })
