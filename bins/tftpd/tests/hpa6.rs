@@ -237,3 +237,40 @@ fn systemd_flag_serves_the_activated_socket() {
         log()
     );
 }
+
+/// What `LISTEN_FDS` may not be: a descriptor that is not a UDP socket, a
+/// count that is not a number, descriptors meant for another process.
+#[test]
+fn bad_listen_fds_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &str| {
+        // `exec` keeps the shell's pid, so LISTEN_PID=$$ names tftpd.
+        let script =
+            format!("exec 3</dev/null; export {env}; exec \"$0\" --systemd -t 1 -s \"$1\"");
+        let run = peers::run_client(
+            {
+                let mut cmd = Command::new("sh");
+                cmd.args(["-c", &script, env!("CARGO_BIN_EXE_tftpd")])
+                    .arg(dir.path());
+                cmd
+            },
+            Duration::from_secs(20),
+        );
+        (run.code, run.output)
+    };
+    let (code, out) = run("LISTEN_PID=$$ LISTEN_FDS=1");
+    assert_eq!(code, Some(71), "{out}");
+    assert!(
+        out.contains("LISTEN_FDS: fd 3") && out.contains("not a socket"),
+        "{out}"
+    );
+    let (code, out) = run("LISTEN_PID=$$ LISTEN_FDS=abc");
+    assert_eq!(code, Some(71), "{out}");
+    assert!(out.contains("bad LISTEN_FDS: abc"), "{out}");
+    // Another process's descriptors (or none at all): --systemd has nothing.
+    for env in ["LISTEN_PID=1 LISTEN_FDS=1", "LISTEN_FDS=1"] {
+        let (code, out) = run(env);
+        assert_eq!(code, Some(66), "{env}: {out}");
+        assert!(out.contains("no file descriptors passed"), "{out}");
+    }
+}
