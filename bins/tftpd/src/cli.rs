@@ -1,4 +1,5 @@
-//! `in.tftpd` command line (tftp-hpa 5.2), parsed into a [`Config`].
+//! `in.tftpd` command line (tftp-hpa 5.2, and the options tftp-hpa 6.0
+//! added), parsed into a [`Config`].
 //!
 //! Short flags combine as with getopt (`-vvv`, `-sv /dir`, `-a127.0.0.1:69`),
 //! long forms take `--opt value` or `--opt=value` and may be abbreviated while
@@ -246,7 +247,7 @@ pub(crate) fn usage(message: impl Into<String>) -> UsageError {
 /// The `-V` text.
 pub fn version_text() -> String {
     format!(
-        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line), with remap, without tcpwrappers",
+        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line and 6.0's options), with remap, without tcpwrappers",
         env!("CARGO_PKG_VERSION")
     )
 }
