@@ -250,4 +250,25 @@ fn pid_file_is_removed_after_privileges_were_dropped() {
         .status();
     assert_eq!(wait_exit(&mut child, Duration::from_secs(10)), Some(0));
     assert_eq!(fs::read_to_string(&pidfile).unwrap(), "1\n");
+    fs::remove_file(&pidfile).unwrap();
+    // -l: the detached server (no child of ours) writes and removes it too.
+    let port = peers::free_udp_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+    cmd.args(["-l", "-a", &format!("127.0.0.1:{port}")])
+        .args(["-u", SERVER_USER, "-P"])
+        .arg(&pidfile)
+        .arg("-s")
+        .arg(&fx.root);
+    let run = peers::run_client(cmd, Duration::from_secs(30));
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let pid = fs::read_to_string(&pidfile).unwrap().trim().to_owned();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(
+        wait_gone(Path::new(&format!("/proc/{pid}")), Duration::from_secs(10)),
+        "-l server {pid} still running"
+    );
+    assert!(
+        wait_gone(&pidfile, Duration::from_secs(5)),
+        "-l: pid file left"
+    );
 }
