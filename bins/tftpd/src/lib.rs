@@ -234,7 +234,11 @@ pub fn file_source(config: &Config, root: &Path) -> Result<Arc<dyn FileSource>, 
                 .map_err(fail(exit::NOINPUT))?,
         )
     } else {
-        Arc::new(DirectoryList::new(&dc, &config.dirs).map_err(|e| fail(exit::NOINPUT)(e.into()))?)
+        Arc::new(
+            DirectoryList::new(&dc, &config.dirs)
+                .map_err(anyhow::Error::from)
+                .map_err(fail(exit::NOINPUT))?,
+        )
     };
     Ok(source)
 }

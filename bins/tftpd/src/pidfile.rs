@@ -39,7 +39,12 @@ impl PidFile {
     pub fn create(path: &Path, keep: bool) -> io::Result<Self> {
         let entry = sys::DirEntry::create(path)?;
         let keeper = match keep {
-            true => Some(start_keeper(&std::path::absolute(path)?)?),
+            true => std::path::absolute(path)
+                .and_then(|path| start_keeper(&path))
+                .map_err(|err| {
+                    tracing::warn!(error = %err, "cannot start the pid file keeper; the file may stay behind");
+                })
+                .ok(),
             false => None,
         };
         Ok(Self { entry, keeper })
