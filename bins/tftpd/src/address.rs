@@ -3,11 +3,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
+pub use tftp::packet::TFTP_PORT;
+
 use crate::cli::{usage, UsageError};
 use crate::exit;
-
-/// The TFTP port (RFC 1350), the `tftp` service.
-pub const TFTP_PORT: u16 = 69;
 
 /// Address families allowed by `-4` / `-6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

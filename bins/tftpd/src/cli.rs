@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
-use tftp::options::{DEFAULT_MAX_WINDOW_BYTES, MAX_BLKSIZE, OPTION_NAMES};
+use tftp::options::{DEFAULT_MAX_WINDOW_BYTES, MAX_BLKSIZE, OPTION_NAMES, UTIMEOUT_MICROS};
 use tftp::packet::DEFAULT_BLKSIZE;
 
 use crate::address::{default_listen, parse_port};
@@ -402,7 +402,7 @@ fn parse_umask(text: &str) -> Result<u32, UsageError> {
 
 fn parse_retransmit(text: &str) -> Result<Duration, UsageError> {
     match number(text, "timeout") {
-        Ok(us @ 10_000..=255_000_000) => Ok(Duration::from_micros(us)),
+        Ok(us) if UTIMEOUT_MICROS.contains(&us) => Ok(Duration::from_micros(us)),
         _ => Err(usage(format!("Bad timeout value: {text}"))),
     }
 }

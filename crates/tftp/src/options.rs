@@ -69,8 +69,8 @@ pub use crate::packet::Direction;
 
 /// `timeout` values in seconds (RFC 2349).
 const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=255;
-/// tftp-hpa's `utimeout` values in microseconds.
-const UTIMEOUT_MICROS: std::ops::RangeInclusive<u64> = 10_000..=255_000_000;
+/// tftp-hpa's `utimeout` values in microseconds (also the range of its `-T`).
+pub const UTIMEOUT_MICROS: std::ops::RangeInclusive<u64> = 10_000..=255_000_000;
 
 /// What block number follows 65535.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
