@@ -272,3 +272,77 @@ fn pid_file_is_removed_after_privileges_were_dropped() {
         "-l: pid file left"
     );
 }
+
+/// Without `-s` nothing is chrooted: only the path rules keep requests in.
+/// Traversal, symlinks out, byte-prefix neighbours and absolute names
+/// outside, RRQ and WRQ (with `-c`): not a byte outside the directory is
+/// read or written. Runs without root too (no `-u` then).
+#[test]
+fn without_s_nothing_outside_the_directories() {
+    let fx = Fixture::new();
+    let base = fx.root.parent().unwrap().to_path_buf();
+    // A neighbour whose name starts with the served directory's name.
+    let neighbour = base.join("rootx");
+    fs::create_dir(&neighbour).unwrap();
+    fs::write(neighbour.join("secret"), b"SECRET\n").unwrap();
+    fs::set_permissions(neighbour.join("secret"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::create_dir(fx.root.join("dir")).unwrap();
+    let user = peers::current_user();
+    let server = start_server("tftpd-nos", fx.tmp.path(), |port| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tftpd"));
+        cmd.args(["-L", "-a", &format!("127.0.0.1:{port}"), "-c", "-u", &user])
+            .arg(&fx.root);
+        cmd
+    });
+    let r = fx.root.to_str().unwrap();
+    let b = base.to_str().unwrap();
+    let names = [
+        format!("{r}/../outside/secret"),
+        format!("{r}//../outside/secret"),
+        format!("{r}/./../outside/secret"),
+        format!("{r}/dir/../../outside/secret"),
+        format!("{r}/.."),
+        format!("{r}/../"),
+        format!("{r}/link-out"),
+        format!("{r}/link-out/"),
+        format!("{r}x/secret"),
+        format!("{b}/rootx/secret"),
+        format!("{b}/outside/secret"),
+        format!("{b}/root/../rootx/secret"),
+        format!("/{b}/outside/secret"),
+        "../outside/secret".to_owned(),
+        "outside/secret".to_owned(),
+        format!("{r}\\..\\outside\\secret"),
+        format!("{r}/%2e%2e/outside/secret"),
+        format!("{r}/\u{2025}/outside/secret"),
+        format!("{r}/..\0/outside/secret"),
+    ];
+    let before = fs::read_dir(&fx.outside).unwrap().count();
+    for name in &names {
+        let got = client::get(server.addr, name.as_bytes(), &[]);
+        if let Outcome::Done { bytes, .. } = &got.outcome {
+            assert!(
+                !bytes.windows(6).any(|w| w == b"SECRET"),
+                "{name:?} served the secret"
+            );
+        }
+        let mut upload = b"UPLOAD-".to_vec();
+        upload.extend_from_slice(name.as_bytes());
+        let _ = client::put(server.addr, name.as_bytes(), &upload, &[]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(fs::read(fx.outside.join("secret")).unwrap(), b"SECRET\n");
+    assert_eq!(fs::read(neighbour.join("secret")).unwrap(), b"SECRET\n");
+    assert_eq!(fs::read_dir(&fx.outside).unwrap().count(), before);
+    assert_eq!(fs::read_dir(&neighbour).unwrap().count(), 1);
+    // And the directory itself still serves.
+    fx.put("ok.txt", b"fine\n");
+    let got = client::get(server.addr, format!("{r}/ok.txt").as_bytes(), &[]);
+    assert_eq!(
+        got.outcome,
+        Outcome::Done {
+            bytes: b"fine\n".to_vec(),
+            oack: vec![]
+        }
+    );
+}
