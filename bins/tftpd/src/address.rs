@@ -29,18 +29,56 @@ impl Family {
     }
 }
 
-/// A port as `-a …:PORT` or `-S PORT` give it: a number, or the service
-/// name `tftp`.
+/// The services database (`services(5)`).
+const SERVICES: &str = "/etc/services";
+
+/// A port as `-a …:PORT` or `-S PORT` give it: a number, or a service name
+/// looked up (UDP) in `/etc/services`; `tftp` is 69 even without that file.
 pub(crate) fn parse_port(text: &str) -> Result<u16, UsageError> {
-    match text {
-        "tftp" => Ok(TFTP_PORT),
-        p => match p.parse::<u16>() {
-            Ok(n @ 1..) => Ok(n),
-            _ => Err(UsageError {
-                message: format!("cannot resolve local bind port: {p}"),
-                code: exit::NOINPUT,
-            }),
-        },
+    let port = match text.parse::<u16>() {
+        Ok(n) => Some(n),
+        Err(_) => std::fs::read_to_string(SERVICES)
+            .ok()
+            .and_then(|db| service_port(&db, text))
+            .or((text == "tftp").then_some(TFTP_PORT)),
+    };
+    match port {
+        Some(n @ 1..) => Ok(n),
+        _ => Err(UsageError {
+            message: format!("cannot resolve local bind port: {text}"),
+            code: exit::NOINPUT,
+        }),
+    }
+}
+
+/// The UDP port of `name` (or an alias) in a `services(5)` text: lines of
+/// `name port/protocol [aliases...]`, `#` comments.
+fn service_port(db: &str, name: &str) -> Option<u16> {
+    db.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let first = words.next()?;
+        let (port, proto) = words.next()?.split_once('/')?;
+        let named = first == name || words.any(|alias| alias == name);
+        (named && proto == "udp")
+            .then(|| port.parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_looked_up_for_udp() {
+        let db = "# comment\ntftp\t\t69/udp\ndomain 53/tcp\ndomain 53/udp\nfoo 7/tcp\nbar 9/udp alt # x\n";
+        assert_eq!(service_port(db, "tftp"), Some(69));
+        assert_eq!(service_port(db, "domain"), Some(53));
+        assert_eq!(service_port(db, "alt"), Some(9));
+        assert_eq!(service_port(db, "foo"), None);
+        assert_eq!(service_port(db, "comment"), None);
+        assert_eq!(service_port(db, "x"), None);
     }
 }
 
@@ -56,7 +94,7 @@ pub(crate) fn default_listen(family: Family, port: u16) -> Vec<SocketAddr> {
 }
 
 /// Parses one `-a [addr][:port]` like tftp-hpa's `split_port`: IPv6 in
-/// brackets, the port after the last colon (a number or `tftp`; without one,
+/// brackets, the port after the last colon (a number or a service name; without one,
 /// `default_port`, which `-S` sets), a missing address means the wildcard of
 /// each allowed family, a host name is resolved (to all its addresses).
 pub fn listen_addrs(

@@ -124,7 +124,7 @@ struct Args {
     /// Serve on the sockets systemd passes (LISTEN_FDS); implies -L.
     #[arg(long = "systemd")]
     systemd: bool,
-    /// Port for `-a` addresses without one (a number or `tftp`).
+    /// Port for `-a` addresses without one (a number or a service name).
     #[arg(
         short = 'S',
         long = "service",
