@@ -66,22 +66,6 @@ fn service_port(db: &str, name: &str) -> Option<u16> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn services_are_looked_up_for_udp() {
-        let db = "# comment\ntftp\t\t69/udp\ndomain 53/tcp\ndomain 53/udp\nfoo 7/tcp\nbar 9/udp alt # x\n";
-        assert_eq!(service_port(db, "tftp"), Some(69));
-        assert_eq!(service_port(db, "domain"), Some(53));
-        assert_eq!(service_port(db, "alt"), Some(9));
-        assert_eq!(service_port(db, "foo"), None);
-        assert_eq!(service_port(db, "comment"), None);
-        assert_eq!(service_port(db, "x"), None);
-    }
-}
-
 pub(crate) fn default_listen(family: Family, port: u16) -> Vec<SocketAddr> {
     [
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -156,4 +140,20 @@ pub fn listen_addrs(
         )));
     }
     Ok(allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_looked_up_for_udp() {
+        let db = "# comment\ntftp\t\t69/udp\ndomain 53/tcp\ndomain 53/udp\nfoo 7/tcp\nbar 9/udp alt # x\n";
+        assert_eq!(service_port(db, "tftp"), Some(69));
+        assert_eq!(service_port(db, "domain"), Some(53));
+        assert_eq!(service_port(db, "alt"), Some(9));
+        assert_eq!(service_port(db, "foo"), None);
+        assert_eq!(service_port(db, "comment"), None);
+        assert_eq!(service_port(db, "x"), None);
+    }
 }
