@@ -1,4 +1,5 @@
-//! `in.tftpd` command line (tftp-hpa 5.2), parsed into a [`Config`].
+//! `in.tftpd` command line (tftp-hpa 5.2, and the options tftp-hpa 6.0
+//! added), parsed into a [`Config`].
 //!
 //! Short flags combine as with getopt (`-vvv`, `-sv /dir`, `-a127.0.0.1:69`),
 //! long forms take `--opt value` or `--opt=value` and may be abbreviated while
@@ -7,26 +8,21 @@
 //! uses for bad values; tftp-hpa itself only warns about an unknown flag).
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+use tftp::options::{DEFAULT_MAX_WINDOW_BYTES, MAX_BLKSIZE, OPTION_NAMES, UTIMEOUT_MICROS};
+use tftp::packet::DEFAULT_BLKSIZE;
 
+use crate::address::{default_listen, parse_port};
+pub use crate::address::{listen_addrs, Family};
 use crate::exit;
 
-/// tftp-hpa's `MAX_SEGSIZE`: the largest block size of RFC 2348.
-pub const MAX_BLKSIZE: u16 = 65464;
-/// Options `-r` may refuse: tftp-hpa's table, plus `windowsize` (RFC 7440).
-pub const REFUSABLE: &[&str] = &[
-    "blksize",
-    "blksize2",
-    "tsize",
-    "timeout",
-    "utimeout",
-    "rollover",
-    "windowsize",
-];
+/// tftp-hpa 6.0's largest `-W` (`MAX_MAX_WINDOWSIZE`); larger values are
+/// capped to it with a warning.
+pub const MAX_WINDOWSIZE_FLAG: u16 = 32768;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,14 +69,19 @@ struct Args {
     /// Largest block size granted (512-65464).
     #[arg(short = 'B', long = "blocksize", value_name = "max")]
     blocksize: Option<String>,
-    /// Largest window size granted (1-65535).
+    /// Largest window size granted (1-32768).
     #[arg(short = 'W', long = "windowsize", value_name = "max")]
     windowsize: Option<String>,
     /// Size of the shared file cache in MiB (0: off).
     #[arg(long = "cache-size", value_name = "MiB")]
     cache_size: Option<String>,
     /// Local port range for transfers, `lo:hi`.
-    #[arg(short = 'R', long = "port-range", value_name = "lo:hi")]
+    #[arg(
+        short = 'R',
+        long = "port-range",
+        visible_alias = "ports",
+        value_name = "lo:hi"
+    )]
     port_range: Option<String>,
     /// More logging; repeatable.
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
@@ -103,39 +104,43 @@ struct Args {
     /// Remap rules file.
     #[arg(short = 'm', long = "map-file", action = ArgAction::Append, value_name = "file")]
     map_file: Vec<PathBuf>,
-    /// Read `[G|P] [address] name` lines from stdin, print what each maps to (with -m).
-    #[arg(long = "map-test")]
-    map_test: bool,
+    /// Print what names map to (with -m): FILE of names (tftp-hpa 6.0), or
+    /// without FILE `[G|P] [address] name` lines from stdin.
+    #[arg(long = "map-test", value_name = "file", num_args = 0..=1, default_missing_value = "-")]
+    map_test: Option<PathBuf>,
     /// Transfers running at once at most (default 512).
     #[arg(long = "max-transfers", value_name = "n")]
     max_transfers: Option<String>,
     /// Print help.
-    #[arg(long = "help", action = ArgAction::Help)]
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
+    // tftp-hpa 6.0's additions (see docs/tftpd.md).
+    /// Largest window in bytes, blksize × windowsize (0: no cap; default 4 MiB).
+    #[arg(long = "window-bytes", value_name = "bytes")]
+    window_bytes: Option<String>,
+    /// Acknowledge no option at all: every transfer is plain RFC 1350.
+    #[arg(long = "reject-all")]
+    reject_all: bool,
+    /// Serve on the sockets systemd passes (LISTEN_FDS); implies -L.
+    #[arg(long = "systemd")]
+    systemd: bool,
+    /// Port for `-a` addresses without one (a number or a service name).
+    #[arg(
+        short = 'S',
+        long = "service",
+        visible_alias = "port",
+        value_name = "port"
+    )]
+    service: Option<String>,
+    /// Remap rule steps per request before it fails (default 4096).
+    #[arg(long = "map-steps", value_name = "steps")]
+    map_steps: Option<String>,
+    /// Log to stderr, never to syslog.
+    #[arg(long = "stderr")]
+    stderr: bool,
     /// Directory to serve.
     #[arg(value_name = "directory")]
     dirs: Vec<PathBuf>,
-}
-
-/// Address families allowed by `-4` / `-6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Neither flag: both.
-    Any,
-    /// `-4`.
-    V4,
-    /// `-6`.
-    V6,
-}
-
-impl Family {
-    fn allows(self, ip: IpAddr) -> bool {
-        match self {
-            Self::Any => true,
-            Self::V4 => ip.is_ipv4(),
-            Self::V6 => ip.is_ipv6(),
-        }
-    }
 }
 
 /// Everything the command line says, checked.
@@ -182,9 +187,33 @@ pub struct Config {
     /// `-m`.
     pub map_file: Option<PathBuf>,
     /// `--map-test`: print what names map to, do not serve.
-    pub map_test: bool,
+    pub map_test: Option<MapTest>,
     /// `--max-transfers`, when given.
     pub max_transfers: Option<usize>,
+    // tftp-hpa 6.0's additions.
+    /// `--window-bytes` (default 4 MiB); `None`: no cap (`--window-bytes 0`).
+    pub max_window_bytes: Option<u64>,
+    /// `--reject-all`: no option is acknowledged.
+    pub reject_all: bool,
+    /// `--systemd`: the sockets must come from `LISTEN_FDS`.
+    pub systemd: bool,
+    /// `--map-steps`, when given.
+    pub map_steps: Option<usize>,
+    /// `--stderr`: logs go to stderr in every mode.
+    pub stderr: bool,
+    /// Values accepted with a warning (tftp-hpa caps them), to print at start.
+    pub warnings: Vec<String>,
+}
+
+/// Where `--map-test` reads names from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapTest {
+    /// `--map-test FILE` (tftp-hpa 6.0): one name per line; `-c` tests
+    /// write requests, `-4`/`-6` the client's address family.
+    File(PathBuf),
+    /// `--map-test` alone (or `--map-test -`): `[G|P] [address] name` lines
+    /// on stdin.
+    Stdin,
 }
 
 /// What the command line asks for.
@@ -208,7 +237,7 @@ pub struct UsageError {
     pub code: u8,
 }
 
-fn usage(message: impl Into<String>) -> UsageError {
+pub(crate) fn usage(message: impl Into<String>) -> UsageError {
     UsageError {
         message: message.into(),
         code: exit::USAGE,
@@ -223,7 +252,7 @@ pub fn command() -> clap::Command {
 /// The `-V` text.
 pub fn version_text() -> String {
     format!(
-        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line), with remap, without tcpwrappers",
+        "tftpd (netboot) {}, in.tftpd compatible (tftp-hpa 5.2 command line and 6.0's options), with remap, without tcpwrappers",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -262,13 +291,24 @@ fn config(args: Args) -> Result<Config, UsageError> {
     if args.map_file.len() > 1 {
         return Err(usage("Multiple -m options"));
     }
+    if args.systemd && (args.listen || args.foreground || !args.address.is_empty()) {
+        return Err(usage(
+            "--systemd is mutually exclusive with the --address, --listen and --foreground options",
+        ));
+    }
+    let port = match args.service.as_deref() {
+        Some("") => return Err(usage("Missing service name")),
+        Some(service) => parse_port(service)?,
+        None => crate::address::TFTP_PORT,
+    };
     let mut listen = Vec::new();
     for spec in &args.address {
-        listen.extend(listen_addrs(spec, family)?);
+        listen.extend(listen_addrs(spec, family, port)?);
     }
     if args.address.is_empty() {
-        listen = default_listen(family, 69);
+        listen = default_listen(family, port);
     }
+    let mut warnings = Vec::new();
     Ok(Config {
         standalone: args.listen || args.foreground,
         foreground: args.foreground,
@@ -297,7 +337,7 @@ fn config(args: Args) -> Result<Config, UsageError> {
         max_windowsize: args
             .windowsize
             .as_deref()
-            .map(parse_windowsize)
+            .map(|w| parse_windowsize(w, &mut warnings))
             .transpose()?,
         cache_size: args
             .cache_size
@@ -317,12 +357,28 @@ fn config(args: Args) -> Result<Config, UsageError> {
         family,
         pidfile: args.pidfile,
         map_file: args.map_file.into_iter().next(),
-        map_test: args.map_test,
+        map_test: args.map_test.map(|file| match file.as_os_str() == "-" {
+            true => MapTest::Stdin,
+            false => MapTest::File(file),
+        }),
         max_transfers: args
             .max_transfers
             .as_deref()
             .map(parse_max_transfers)
             .transpose()?,
+        max_window_bytes: match args.window_bytes.as_deref() {
+            None => Some(DEFAULT_MAX_WINDOW_BYTES),
+            Some(text) => match text.parse::<u64>() {
+                Ok(0) => None,
+                Ok(n) => Some(n),
+                Err(_) => return Err(usage(format!("Bad window-bytes value: {text}"))),
+            },
+        },
+        reject_all: args.reject_all,
+        systemd: args.systemd,
+        map_steps: args.map_steps.as_deref().map(parse_map_steps).transpose()?,
+        stderr: args.stderr,
+        warnings,
     })
 }
 
@@ -351,27 +407,38 @@ fn parse_umask(text: &str) -> Result<u32, UsageError> {
 
 fn parse_retransmit(text: &str) -> Result<Duration, UsageError> {
     match number(text, "timeout") {
-        Ok(us @ 10_000..=255_000_000) => Ok(Duration::from_micros(us)),
+        Ok(us) if UTIMEOUT_MICROS.contains(&us) => Ok(Duration::from_micros(us)),
         _ => Err(usage(format!("Bad timeout value: {text}"))),
     }
 }
 
 fn parse_blksize(text: &str) -> Result<u16, UsageError> {
-    match text.parse::<u32>() {
-        Ok(n @ 512..=65464) => Ok(n as u16),
+    match text.parse::<u16>() {
+        Ok(n) if (DEFAULT_BLKSIZE..=MAX_BLKSIZE).contains(&n) => Ok(n),
         _ => Err(usage(format!(
-            "Bad maximum blocksize value (range 512-{MAX_BLKSIZE}): {text}"
+            "Bad maximum blocksize value (range {DEFAULT_BLKSIZE}-{MAX_BLKSIZE}): {text}"
         ))),
     }
 }
 
-fn parse_windowsize(text: &str) -> Result<u16, UsageError> {
-    match text.parse::<u16>() {
-        Ok(n @ 1..) => Ok(n),
-        _ => Err(usage(format!(
-            "Bad maximum window size (range 1-65535): {text}"
-        ))),
+/// tftp-hpa 6.0's `-W`: 0 counts as 1, above 32768 is capped with a warning.
+fn parse_windowsize(text: &str, warnings: &mut Vec<String>) -> Result<u16, UsageError> {
+    let n: u64 = text
+        .parse()
+        .map_err(|_| usage(format!("Invalid maximum windowsize value: {text}")))?;
+    if n > u64::from(MAX_WINDOWSIZE_FLAG) {
+        warnings.push(format!(
+            "Bad maximum windowsize value: {text} (valid range 1-{MAX_WINDOWSIZE_FLAG}, capping at {MAX_WINDOWSIZE_FLAG})"
+        ));
     }
+    Ok(n.clamp(1, u64::from(MAX_WINDOWSIZE_FLAG)) as u16)
+}
+
+fn parse_map_steps(text: &str) -> Result<usize, UsageError> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=i32::MAX as usize).contains(n))
+        .ok_or_else(|| usage(format!("Bad --map-steps option: {text}")))
 }
 
 fn parse_port_range(text: &str) -> Result<(u16, u16), UsageError> {
@@ -387,88 +454,9 @@ fn parse_port_range(text: &str) -> Result<(u16, u16), UsageError> {
 
 fn parse_refuse(text: &str) -> Result<String, UsageError> {
     let lower = text.to_ascii_lowercase();
-    if REFUSABLE.contains(&lower.as_str()) {
+    if OPTION_NAMES.contains(&lower.as_str()) {
         Ok(lower)
     } else {
         Err(usage(format!("Unknown option: {text}")))
     }
-}
-
-fn default_listen(family: Family, port: u16) -> Vec<SocketAddr> {
-    [
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    ]
-    .into_iter()
-    .filter(|ip| family.allows(*ip))
-    .map(|ip| SocketAddr::new(ip, port))
-    .collect()
-}
-
-/// Parses one `-a [addr][:port]` like tftp-hpa's `split_port`: IPv6 in
-/// brackets, the port after the last colon (a number or `tftp`), a missing
-/// address means the wildcard of each allowed family, a host name is resolved.
-pub fn listen_addrs(spec: &str, family: Family) -> Result<Vec<SocketAddr>, UsageError> {
-    let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| usage(format!("Bad address: {spec}")))?;
-        match after {
-            "" => (host, None),
-            _ => match after.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => return Err(usage(format!("Bad address: {spec}"))),
-            },
-        }
-    } else if spec.matches(':').count() > 1 {
-        return Err(usage("Numeric IPv6 addresses need to be enclosed in []"));
-    } else {
-        match spec.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (spec, None),
-        }
-    };
-    let port = match port {
-        None | Some("") | Some("tftp") => 69,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n @ 1..) => n,
-            _ => {
-                return Err(UsageError {
-                    message: format!("cannot resolve local bind port: {p}"),
-                    code: exit::NOINPUT,
-                })
-            }
-        },
-    };
-    if host.is_empty() {
-        return Ok(default_listen(family, port));
-    }
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) if spec.starts_with('[') => return Err(usage(format!("Bad IPv6 address: {host}"))),
-        Err(_) => (host, port)
-            .to_socket_addrs()
-            .map_err(|err| UsageError {
-                message: format!("cannot resolve local bind address: {host}, {err}"),
-                code: exit::NOINPUT,
-            })?
-            .collect(),
-    };
-    let mut allowed: Vec<SocketAddr> = Vec::new();
-    for addr in addrs {
-        if family.allows(addr.ip()) && !allowed.contains(&addr) {
-            allowed.push(addr);
-        }
-    }
-    if allowed.is_empty() {
-        let fam = if family == Family::V4 {
-            "AF_INET"
-        } else {
-            "AF_INET6"
-        };
-        return Err(usage(format!(
-            "Address {host} is not in address family {fam}"
-        )));
-    }
-    Ok(allowed)
 }

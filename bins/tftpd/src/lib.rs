@@ -5,19 +5,17 @@
 //!
 //! Three ways to get the sockets, as in.tftpd: standalone (`-l`/`-L`, bind
 //! `-a` addresses), inetd (no `-l`/`-L`/`-a`: fd 0 is the bound socket, exit
-//! after `-t` idle seconds), and systemd socket activation (`LISTEN_FDS`).
-//! After the sockets: `-s` chroots (when root), `-u` drops privileges (when
-//! root), then the server runs; SIGHUP reloads the `-m` rules.
+//! after `-t` idle seconds), and systemd socket activation (`LISTEN_FDS`,
+//! required with `--systemd`). After the sockets: the pid file ([`pidfile`]),
+//! `-s` chroots (when root), `-u` drops privileges (when root), then the
+//! server runs; SIGHUP reloads the `-m` rules.
 //!
-//! # What is not there
-//! - without `-s`, tftp-hpa serves absolute names below the directory
-//!   arguments; that mode exits with status 69;
-//! - `-l` detaches by re-running itself ([`daemon`]), not by `fork`.
+//! With `-s` the one directory is the root; without it the directories are
+//! the allowed prefixes of absolute names (`tftp::source::DirectoryList`).
+//! `-l` detaches by re-running itself ([`daemon`]), not by `fork`.
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
-use std::io::BufRead;
-use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,16 +23,19 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tftp::accept::AdmissionConfig;
+use tftp::options::OPTION_NAMES;
 use tftp::remap::{RemapRules, SharedRules};
 use tftp::server::{Server, ServerConfig};
-use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource};
-use tftp::Direction;
+use tftp::source::{DirectoryConfig, DirectoryList, DirectoryRoot, FileSource};
 use tokio::net::UdpSocket;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
+pub mod address;
 pub mod cli;
 pub mod daemon;
+pub mod maptest;
+pub mod pidfile;
 pub mod sys;
 pub mod syslog;
 
@@ -46,10 +47,10 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Bad command line (`EX_USAGE`).
     pub const USAGE: u8 = 64;
+    /// A directory argument that is not a usable path (`EX_DATAERR`).
+    pub const DATAERR: u8 = 65;
     /// A directory or address that cannot be used (`EX_NOINPUT`).
     pub const NOINPUT: u8 = 66;
-    /// A feature this build does not have yet (`EX_UNAVAILABLE`).
-    pub const UNAVAILABLE: u8 = 69;
     /// No such user for `-u` (`EX_NOUSER`).
     pub const NOUSER: u8 = 67;
     /// Sockets, runtime, signals (`EX_OSERR`).
@@ -75,6 +76,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    if let Some(code) = pidfile::keeper_main() {
+        return ExitCode::from(code);
+    }
     let config = match cli::parse(argv) {
         Ok(cli::Command::Run(config)) => config,
         Ok(cli::Command::Version(text) | cli::Command::Help(text)) => {
@@ -86,11 +90,18 @@ where
             return ExitCode::from(err.code);
         }
     };
-    if config.map_test {
-        return ExitCode::from(map_test(&config));
+    for warning in &config.warnings {
+        eprintln!("tftpd: {warning}");
+    }
+    if config.map_test.is_some() {
+        return ExitCode::from(maptest::run(&config));
     }
     let sockets = match netio::inherit::listen_fds() {
         Ok(Some(fds)) => Sockets::Activated(fds),
+        Ok(None) if config.systemd => {
+            eprintln!("tftpd: --systemd specified, but no file descriptors passed");
+            return ExitCode::from(exit::NOINPUT);
+        }
         Ok(None) if config.standalone => Sockets::Bind,
         Ok(None) => Sockets::Inetd,
         Err(err) => {
@@ -102,21 +113,25 @@ where
     // in.tftpd logs to syslog unless it runs in the foreground; under
     // systemd stderr goes to the journal. In inetd mode stderr is the
     // client's socket, so start-up errors must reach syslog too.
-    let to_syslog = detach || matches!(sockets, Sockets::Inetd);
-    let early = |failure: Failure| {
+    let to_syslog = !config.stderr && (detach || matches!(sockets, Sockets::Inetd));
+    // Each failure is reported once per destination: syslog when logs go
+    // there, and stderr (where the logs are otherwise).
+    let report = |failure: Failure, logging_ready: bool| {
         if to_syslog {
-            init_logging(config.verbosity, true);
+            if !logging_ready {
+                init_logging(config.verbosity, true);
+            }
             tracing::error!("{:#}", failure.error);
         }
         eprintln!("tftpd: {:#}", failure.error);
         ExitCode::from(failure.code)
     };
-    if let Err(failure) = check_supported(&config) {
-        return early(failure);
+    if let Err(failure) = check_directories(&config) {
+        return report(failure, false);
     }
     let rules = match load_rules(&config) {
         Ok(rules) => rules,
-        Err(failure) => return early(failure),
+        Err(failure) => return report(failure, false),
     };
     if detach && !daemon::is_child() {
         return ExitCode::from(daemon::detach());
@@ -124,11 +139,7 @@ where
     init_logging(config.verbosity, to_syslog);
     match run(&config, sockets, rules) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            tracing::error!("{:#}", failure.error);
-            eprintln!("tftpd: {:#}", failure.error);
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => report(failure, true),
     }
 }
 
@@ -178,44 +189,58 @@ fn init_logging(verbosity: u8, to_syslog: bool) {
     }
 }
 
-/// Checks the parts this build cannot do yet, before anything is bound.
-pub fn check_supported(config: &Config) -> Result<(), Failure> {
-    let unavailable = |what: &str| Failure {
-        code: exit::UNAVAILABLE,
-        error: anyhow::anyhow!("{what} is not supported yet"),
-    };
-    if !config.secure {
-        return Err(unavailable(
-            "serving without -s (absolute file names below the directory arguments); use -s DIR",
+/// Checks the directory arguments before anything is bound: with `-s`
+/// exactly one existing directory; without, at least one, each absolute
+/// and existing (tftp-hpa 6.0's rules and exit statuses).
+pub fn check_directories(config: &Config) -> Result<(), Failure> {
+    let failure = |code, error| Failure { code, error };
+    if config.dirs.is_empty() {
+        return Err(failure(
+            exit::USAGE,
+            anyhow::anyhow!("directory list not specified"),
         ));
+    }
+    for dir in &config.dirs {
+        if !config.secure && !dir.is_absolute() {
+            return Err(failure(
+                exit::DATAERR,
+                anyhow::anyhow!("invalid path: {} (absolute without -s)", dir.display()),
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(failure(
+                exit::NOINPUT,
+                anyhow::anyhow!("{}: not a directory", dir.display()),
+            ));
+        }
     }
     Ok(())
 }
 
-/// The file source for `config`: `DirectoryRoot` over the `-s` directory.
-pub fn directory_source(config: &Config) -> Result<DirectoryRoot, Failure> {
-    let dir = serve_dir(config)?;
-    directory_source_at(config, &dir)
-}
-
-fn serve_dir(config: &Config) -> Result<PathBuf, Failure> {
-    config.dirs.first().cloned().ok_or_else(|| Failure {
-        code: exit::USAGE,
-        error: anyhow::anyhow!("no -s directory"),
-    })
-}
-
-fn directory_source_at(config: &Config, dir: &Path) -> Result<DirectoryRoot, Failure> {
-    let mut dc = DirectoryConfig::new(dir);
+/// What is served: with `-s` one [`DirectoryRoot`] at `root` (the directory,
+/// or `/` after the chroot); without, a [`DirectoryList`] of the directories.
+pub fn file_source(config: &Config, root: &Path) -> Result<Arc<dyn FileSource>, Failure> {
+    let mut dc = DirectoryConfig::new(root);
     dc.permissive = config.permissive;
     dc.allow_create = config.create;
     dc.umask = config.umask.unwrap_or(0);
     if let Some(size) = config.cache_size {
         dc.cache_size = size;
     }
-    DirectoryRoot::new(dc)
-        .with_context(|| format!("{}", dir.display()))
-        .map_err(fail(exit::NOINPUT))
+    let source: Arc<dyn FileSource> = if config.secure {
+        Arc::new(
+            DirectoryRoot::new(dc)
+                .with_context(|| format!("{}", root.display()))
+                .map_err(fail(exit::NOINPUT))?,
+        )
+    } else {
+        Arc::new(
+            DirectoryList::new(&dc, &config.dirs)
+                .map_err(anyhow::Error::from)
+                .map_err(fail(exit::NOINPUT))?,
+        )
+    };
+    Ok(source)
 }
 
 /// The server settings for `config`.
@@ -227,7 +252,12 @@ pub fn server_config(config: &Config) -> ServerConfig {
     if let Some(max) = config.max_windowsize {
         sc.negotiation.max_windowsize = max;
     }
+    sc.negotiation.max_window_bytes = config.max_window_bytes;
     sc.negotiation.refused = config.refuse.clone();
+    if config.reject_all {
+        // tftp-hpa 6.0's --reject-all: no option at all, plain RFC 1350.
+        sc.negotiation.refused = OPTION_NAMES.iter().map(|&o| o.to_owned()).collect();
+    }
     if let Some(t) = config.retransmit {
         sc.retransmit = t;
     }
@@ -243,70 +273,21 @@ pub fn load_rules(config: &Config) -> Result<Option<RemapRules>, Failure> {
     let Some(path) = &config.map_file else {
         return Ok(None);
     };
-    RemapRules::load(path).map(Some).map_err(|e| Failure {
+    let mut rules = RemapRules::load(path).map_err(|e| Failure {
         code: exit::CONFIG,
         error: anyhow::anyhow!("remap: {e}"),
-    })
-}
-
-/// `--map-test`: reads lines `[G|P] [ADDRESS] NAME` from stdin and prints
-/// what each name maps to, or `refused: MESSAGE`. Returns the exit status.
-pub fn map_test(config: &Config) -> u8 {
-    let rules = match load_rules(config) {
-        Ok(Some(rules)) => rules,
-        Ok(None) => {
-            eprintln!("tftpd: --map-test needs -m FILE");
-            return exit::USAGE;
-        }
-        Err(failure) => {
-            eprintln!("tftpd: {:#}", failure.error);
-            return failure.code;
-        }
-    };
-    let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        let mut words = line.split_whitespace().peekable();
-        let mut direction = Direction::Read;
-        if let Some(&w) = words.peek() {
-            if w == "G" || w == "P" {
-                direction = if w == "P" {
-                    Direction::Write
-                } else {
-                    Direction::Read
-                };
-                words.next();
-            }
-        }
-        let mut client = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        if let Some(ip) = words.peek().and_then(|w| w.parse::<IpAddr>().ok()) {
-            client = ip;
-            words.next();
-        }
-        let name: Vec<&str> = words.collect();
-        if name.is_empty() {
-            continue;
-        }
-        let name = name.join(" ");
-        match rules.apply(name.as_bytes(), client, direction) {
-            Ok(mapped) => println!("{}", String::from_utf8_lossy(&mapped)),
-            Err(refused) => println!("refused: {}", refused.message),
-        }
+    })?;
+    if let Some(steps) = config.map_steps {
+        rules.max_steps = steps;
     }
-    exit::OK
+    Ok(Some(rules))
 }
 
 /// Runs the server for `config` on `sockets` until SIGTERM or SIGINT (or,
 /// in inetd and socket-activated mode, until `-t` idle seconds passed).
 pub fn run(config: &Config, sockets: Sockets, rules: Option<RemapRules>) -> Result<(), Failure> {
-    check_supported(config)?;
-    let dir = serve_dir(config)?;
-    if !dir.is_dir() {
-        return Err(Failure {
-            code: exit::NOINPUT,
-            error: anyhow::anyhow!("{}: not a directory", dir.display()),
-        });
-    }
+    check_directories(config)?;
+    let dir = config.dirs[0].clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -377,24 +358,47 @@ async fn serve(
     }
     let pidfile = match &config.pidfile {
         // tftp-hpa logs a pid file it cannot write and goes on.
-        Some(path) => sys::DirEntry::create(path)
+        Some(path) => pidfile::PidFile::create(path, drops_privileges(config))
             .map_err(|err| warn!(path = %path.display(), error = %err, "cannot write pid file"))
             .ok(),
         None => None,
     };
-    let root = confine(config, dir)?;
-    let source = directory_source_at(config, &root)?;
-    info!(root = %dir.display(), chroot = (root != dir), "serving");
-    let source: Arc<dyn FileSource> = Arc::new(source);
-    let server = Server::from_sockets(sc, source, socks);
-    daemon::notify_ready();
-    let result = server.run(stop).await;
-    if let Some(p) = &pidfile {
+    let served = confine(config, dir).and_then(|root| {
+        let source = file_source(config, &root)?;
+        Ok((root, source))
+    });
+    let result = match served {
+        Ok((root, source)) => {
+            match config.secure {
+                true => info!(root = %dir.display(), chroot = (root != dir), "serving"),
+                false => info!(directories = ?config.dirs, "serving absolute names below"),
+            }
+            let server = Server::from_sockets(sc, source, socks);
+            daemon::notify_ready();
+            server
+                .run(stop)
+                .await
+                .context("server")
+                .map_err(fail(exit::OSERR))
+        }
+        Err(failure) => Err(failure),
+    };
+    if let Some(p) = pidfile {
         if let Err(err) = p.remove() {
             warn!(error = %err, "cannot remove pid file");
         }
     }
-    result.context("server").map_err(fail(exit::OSERR))
+    result
+}
+
+/// Whether [`confine`] will give up root (and so, likely, the right to
+/// remove the pid file).
+fn drops_privileges(config: &Config) -> bool {
+    sys::euid() == 0
+        && sys::lookup_user(config.user.as_deref().unwrap_or("nobody"))
+            .ok()
+            .flatten()
+            .is_some_and(|user| user.uid != 0)
 }
 
 /// `-s` (when root): chroot into the directory; then `-u` (when root): drop

@@ -1,27 +1,27 @@
 //! The few operating-system calls std does not offer, apart from sockets
 //! (those are netio's, inherited ones included): user lookup, privilege
-//! drop, and reading or removing a file through a directory handle after
-//! `chroot`. All `unsafe` of the binary is here.
-#![allow(unsafe_code)]
+//! drop, reading or removing a file through a directory handle after
+//! `chroot`, and blocking the termination signals (the pid file keeper).
+//! All through `nix`'s safe wrappers: the binary has no `unsafe`.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::Path;
 
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::{self, Gid, Uid, UnlinkatFlags};
+
+fn os(err: Errno) -> io::Error {
+    io::Error::from(err)
 }
 
 /// The effective user id.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    unistd::geteuid().as_raw()
 }
 
 /// A user from the password database.
@@ -38,59 +38,41 @@ pub struct User {
 /// Looks `name` up (`getpwnam_r`); a number is taken as a uid.
 pub fn lookup_user(name: &str) -> io::Result<Option<User>> {
     let cname = CString::new(name).map_err(|_| io::Error::other("user name with NUL"))?;
-    // SAFETY: all-zero is a valid passwd value; it is only read after a
-    // successful getpwnam_r filled it.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0u8; 16384];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer refers to a live local with the length given;
-    // getpwnam_r writes strings only into `buf`.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    if result.is_null() {
-        return Ok(name.parse::<u32>().ok().map(|uid| User {
+    match unistd::User::from_name(name).map_err(os)? {
+        Some(pw) => Ok(Some(User {
+            name: CString::new(pw.name).map_err(|_| io::Error::other("user name with NUL"))?,
+            uid: pw.uid.as_raw(),
+            gid: pw.gid.as_raw(),
+        })),
+        None => Ok(name.parse::<u32>().ok().map(|uid| User {
             name: cname,
             uid,
             gid: uid,
-        }));
+        })),
     }
-    // SAFETY: getpwnam_r succeeded, so pw_name points to a NUL-terminated
-    // string inside `buf`, which is still alive.
-    let login = unsafe { CStr::from_ptr(pwd.pw_name) }.to_owned();
-    Ok(Some(User {
-        name: login,
-        uid: pwd.pw_uid,
-        gid: pwd.pw_gid,
-    }))
 }
 
 /// Sets the supplementary groups (`initgroups`), the group and then the
-/// user, and checks that root cannot be regained.
+/// user, and checks that root cannot be regained. glibc applies each call to
+/// every thread of the process.
 pub fn drop_privileges(user: &User) -> io::Result<()> {
-    // SAFETY: the name is a valid C string; initgroups reads the group
-    // database and sets this process's supplementary groups (glibc applies
-    // it to every thread).
-    check(unsafe { libc::initgroups(user.name.as_ptr(), user.gid as libc::gid_t) })?;
-    // SAFETY: plain system calls on this process's credentials; glibc
-    // applies them to every thread.
-    check(unsafe { libc::setgid(user.gid as libc::gid_t) })?;
-    // SAFETY: as above.
-    check(unsafe { libc::setuid(user.uid as libc::uid_t) })?;
-    // SAFETY: as above; this must fail once root was given up.
-    if user.uid != 0 && unsafe { libc::setuid(0) } == 0 {
+    let gid = Gid::from_raw(user.gid);
+    unistd::initgroups(&user.name, gid).map_err(os)?;
+    unistd::setgid(gid).map_err(os)?;
+    unistd::setuid(Uid::from_raw(user.uid)).map_err(os)?;
+    if user.uid != 0 && unistd::setuid(Uid::from_raw(0)).is_ok() {
         return Err(io::Error::other("could regain root after setuid"));
     }
     Ok(())
+}
+
+/// Blocks SIGTERM and SIGINT for the calling thread (the pid file keeper
+/// runs single-threaded): they stay pending and never end the process.
+pub fn ignore_termination_signals() -> io::Result<()> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    set.thread_block().map_err(os)
 }
 
 /// A file reached through a handle on its directory, so it can still be
@@ -125,29 +107,20 @@ impl DirEntry {
 
     /// Reads the whole file again (a file replaced by rename is seen).
     pub fn read(&self) -> io::Result<Vec<u8>> {
-        // SAFETY: `dir` is an open directory and `name` a C string; openat
-        // returns a new descriptor or -1.
-        let fd = unsafe {
-            libc::openat(
-                self.dir.as_raw_fd(),
-                self.name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just returned by openat and is owned by nobody else.
-        let mut file = unsafe { File::from_raw_fd(fd) };
+        let fd = openat(
+            &self.dir,
+            self.name.as_c_str(),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(os)?;
         let mut data = Vec::new();
-        io::Read::read_to_end(&mut file, &mut data)?;
+        io::Read::read_to_end(&mut File::from(fd), &mut data)?;
         Ok(data)
     }
 
     /// Removes the file (works after `chroot` when permissions allow).
     pub fn remove(&self) -> io::Result<()> {
-        // SAFETY: `dir` is an open directory and `name` a C string; unlinkat
-        // only reads them.
-        check(unsafe { libc::unlinkat(self.dir.as_raw_fd(), self.name.as_ptr(), 0) })
+        unistd::unlinkat(&self.dir, self.name.as_c_str(), UnlinkatFlags::NoRemoveDir).map_err(os)
     }
 }

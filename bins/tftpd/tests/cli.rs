@@ -194,7 +194,7 @@ fn valued_options() {
         (c.retransmit, c.port_range),
         (Some(Duration::from_millis(10)), Some((1, 1)))
     );
-    for opt in cli::REFUSABLE {
+    for opt in tftp::options::OPTION_NAMES {
         assert_eq!(parse(&["-r", opt]).refuse, [*opt]);
     }
 }
@@ -210,8 +210,8 @@ fn bad_values_are_usage_errors() {
         &["-B", "511"],
         &["-B", "65465"],
         &["-B", "big"],
-        &["-W", "0"],
-        &["-W", "65536"],
+        &["-W", "-1"],
+        &["-W", "many"],
         &["-R", "5:4"],
         &["-R", "1:65535"],
         &["-R", "1-2"],
@@ -258,9 +258,11 @@ fn version_and_help() {
             other => panic!("{other:?}"),
         }
     }
-    match cli::parse(["tftpd", "--help"]) {
-        Ok(Command::Help(text)) => assert!(text.contains("--port-range"), "{text}"),
-        other => panic!("{other:?}"),
+    for args in [["tftpd", "--help"], ["tftpd", "-h"]] {
+        match cli::parse(args) {
+            Ok(Command::Help(text)) => assert!(text.contains("--port-range"), "{text}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
 
@@ -298,6 +300,9 @@ fn binary_exit_statuses() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("tftpd"), "{out}");
     assert_eq!(status(&["--help"]).0, 0);
+    let (code, out) = status(&["-h"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Usage:") && out.contains("--secure"), "{out}");
     let (code, out) = status(&["-Z", "-L", "-s", d]);
     assert_eq!(code, 64, "{out}");
     assert!(out.contains("-Z"), "{out}");
@@ -310,10 +315,19 @@ fn binary_exit_statuses() {
     let (code, out) = status(&["-L", "-m", "/nonexistent", "-s", d]);
     assert_eq!(code, 78, "{out}");
     assert!(out.contains("/nonexistent:0: cannot read"), "{out}");
-    // Not implemented: serving without -s.
-    assert_eq!(status(&["-L", "-a", "127.0.0.1:6", d]).0, 69);
-    // The directory must exist.
+    // The directory must exist; said once.
     let missing = format!("{d}/missing");
     let (code, out) = status(&["-L", "-a", "127.0.0.1:6", "-s", &missing]);
     assert_eq!(code, 66, "{out}");
+    assert_eq!(out.matches("not a directory").count(), 1, "{out}");
+    // Without -s: at least one directory, each absolute (tftp-hpa 6.0).
+    let (code, out) = status(&["-L", "-a", "127.0.0.1:6"]);
+    assert_eq!(code, 64, "{out}");
+    assert!(out.contains("directory list not specified"), "{out}");
+    let (code, out) = status(&["-L", "-a", "127.0.0.1:6", "relative/dir"]);
+    assert_eq!(code, 65, "{out}");
+    assert_eq!(out.matches("invalid path").count(), 1, "{out}");
+    let (code, out) = status(&["-L", "-a", "127.0.0.1:6", d, &missing]);
+    assert_eq!(code, 66, "{out}");
+    assert_eq!(out.matches("not a directory").count(), 1, "{out}");
 }

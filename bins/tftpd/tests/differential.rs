@@ -7,6 +7,10 @@
 //!
 //! Needs root (in.tftpd's `-s` is a real chroot): without root the test
 //! prints `SKIPPED` and returns; under `CI=true` it must run.
+//!
+//! Rows in.tftpd 5.2 cannot be the reference for (tftp-hpa 6.0's options,
+//! checked against its man page) are in `hpa6.rs`; serving without `-s`
+//! against in.tftpd is in `dropin.rs`.
 
 #[path = "support/client.rs"]
 mod client;

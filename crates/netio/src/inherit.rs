@@ -1,60 +1,51 @@
 //! Sockets a process is handed instead of binding them: inetd's fd 0
-//! (xinetd `wait = yes`) and systemd's `LISTEN_FDS` (from fd 3).
-#![allow(unsafe_code)]
+//! (xinetd `wait = yes`) and systemd's `LISTEN_FDS` (from fd 3, taken over
+//! through the `listenfd` crate). No `unsafe` here: `listenfd` and socket2
+//! own the descriptors.
 
 use std::io;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
+use listenfd::ListenFd;
 use socket2::{Socket, Type};
 use tokio::net::UdpSocket;
 
 use crate::bind::enable_pktinfo;
 
-/// systemd's first passed descriptor (`SD_LISTEN_FDS_START`).
-const LISTEN_FDS_START: RawFd = 3;
+/// Most descriptors taken from `LISTEN_FDS`; a larger count is an error.
+const MAX_LISTEN_FDS: usize = 64;
 
 /// Sockets passed by systemd (`LISTEN_PID` is this process, `LISTEN_FDS`
 /// of them from fd 3), or `None` when this process was not socket-activated.
-/// The variables are removed so children do not see them, and each
-/// descriptor gets `FD_CLOEXEC`.
+/// The variables are removed so children do not see them, each descriptor
+/// must be a UDP socket, and each gets `FD_CLOEXEC`.
+///
+/// Stricter than `listenfd` alone, as `sd_listen_fds(3)` is: a missing
+/// `LISTEN_PID` means the descriptors were meant for another process.
 pub fn listen_fds() -> io::Result<Option<Vec<OwnedFd>>> {
-    let pid = std::env::var("LISTEN_PID").ok();
-    let count = std::env::var("LISTEN_FDS").ok();
-    let (Some(pid), Some(count)) = (pid, count) else {
+    let (Ok(pid), Ok(count)) = (std::env::var("LISTEN_PID"), std::env::var("LISTEN_FDS")) else {
         return Ok(None);
     };
     if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
         return Ok(None);
     }
-    let count: RawFd = count
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=64).contains(n))
-        .ok_or_else(|| io::Error::other(format!("bad LISTEN_FDS: {count}")))?;
-    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
-        std::env::remove_var(var);
+    let bad = || io::Error::other(format!("bad LISTEN_FDS: {count}"));
+    let n: usize = count.trim().parse().map_err(|_| bad())?;
+    if !(1..=MAX_LISTEN_FDS).contains(&n) {
+        return Err(bad());
     }
-    let mut fds = Vec::new();
-    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
-        // SAFETY: F_GETFD only reads the descriptor flags of a number; one
-        // that is not open gives EBADF, checked before taking ownership.
-        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-        if flags < 0 {
-            return Err(io::Error::other(format!(
-                "LISTEN_FDS: fd {fd} is not open: {}",
-                io::Error::last_os_error()
-            )));
-        }
-        // SAFETY: systemd's protocol hands these descriptors to this process
-        // (LISTEN_PID matched) and F_GETFD showed each is open; nothing else
-        // in the process owns them, and each is taken exactly once.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: setting FD_CLOEXEC on a descriptor this process owns.
-        if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        fds.push(owned);
+    std::env::remove_var("LISTEN_FDNAMES");
+    // Reads and removes LISTEN_PID and LISTEN_FDS.
+    let mut passed = ListenFd::from_env();
+    let mut fds = Vec::with_capacity(n);
+    for index in 0..passed.len() {
+        let sock = passed
+            .take_udp_socket(index)
+            .map_err(|e| io::Error::new(e.kind(), format!("LISTEN_FDS: fd {}: {e}", 3 + index)))?
+            .ok_or_else(|| io::Error::other(format!("LISTEN_FDS: fd {} taken twice", 3 + index)))?;
+        let sock = Socket::from(sock);
+        sock.set_cloexec(true)?;
+        fds.push(OwnedFd::from(sock));
     }
     Ok(Some(fds))
 }

@@ -9,7 +9,7 @@
 //!   address and interface (`IP_PKTINFO` / `IPV6_RECVPKTINFO`), replies from a
 //!   chosen source address and interface;
 //! - [`inherit`]: descriptors handed over by inetd (fd 0) and systemd
-//!   (`LISTEN_FDS`);
+//!   (`LISTEN_FDS`, taken over by the `listenfd` crate);
 //! - [`TransferSocket`]: one transfer's socket, `connect`ed to its peer,
 //!   with batched sends ([`TransferSocket::send_batch`]: UDP GSO, else
 //!   `sendmmsg`, else one `sendmsg` per datagram, see [`Capabilities`]) and
@@ -18,10 +18,10 @@
 //!   address, and interface names.
 //!
 //! `nix` and `socket2` make the calls where they cover them; what they do not
-//! cover (the ARP ioctl, taking over inherited descriptors, `IPV6_MTU`,
-//! registering a descriptor with tokio's poller for one interest) is the only
-//! `unsafe` code, in [`arp`], [`inherit`], `batch.rs` and `transfer.rs`, each
-//! block with its SAFETY note. Linux only, as the rest of the workspace.
+//! cover (the ARP ioctl, `IPV6_MTU`, registering a descriptor with tokio's
+//! poller for one interest) is the only `unsafe` code, in [`arp`],
+//! `batch.rs` and `transfer.rs`, each block with its SAFETY note. Linux only,
+//! as the rest of the workspace.
 
 pub mod arp;
 mod batch;

@@ -15,6 +15,20 @@ use crate::packet::{OptionList, DEFAULT_BLKSIZE};
 pub const MAX_BLKSIZE: u16 = 65464;
 /// Smallest blksize of RFC 2348.
 pub const MIN_BLKSIZE: u16 = 8;
+/// Every option [`negotiate`] knows, lower case: RFC 2348/2349/7440 and
+/// tftp-hpa's `blksize2`, `utimeout`, `rollover`. These are the names
+/// [`Limits::refused`] can name (`in.tftpd -r`).
+pub const OPTION_NAMES: &[&str] = &[
+    "blksize",
+    "blksize2",
+    "tsize",
+    "timeout",
+    "utimeout",
+    "rollover",
+    "windowsize",
+];
+/// tftp-hpa 6.0's default cap on window bytes (`--window-bytes`, 4 MiB).
+pub const DEFAULT_MAX_WINDOW_BYTES: u64 = 4 << 20;
 
 /// What the server allows; set from the command line (`-B`, `-W`, `-r`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +37,10 @@ pub struct Limits {
     pub max_blksize: u16,
     /// Largest window granted (`-W`).
     pub max_windowsize: u16,
+    /// Largest window in bytes, blksize × windowsize (tftp-hpa 6.0's
+    /// `--window-bytes`); `None`: no cap. Applied after both options are
+    /// negotiated, whatever their order in the request.
+    pub max_window_bytes: Option<u64>,
     /// Option names never acknowledged (`-r`), lower case.
     pub refused: Vec<String>,
     /// Largest file a WRQ may announce with `tsize`; larger ones get ERROR 3.
@@ -34,6 +52,7 @@ impl Default for Limits {
         Self {
             max_blksize: MAX_BLKSIZE,
             max_windowsize: 64,
+            max_window_bytes: None,
             refused: Vec::new(),
             max_tsize_write: None,
         }
@@ -50,8 +69,8 @@ pub use crate::packet::Direction;
 
 /// `timeout` values in seconds (RFC 2349).
 const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=255;
-/// tftp-hpa's `utimeout` values in microseconds.
-const UTIMEOUT_MICROS: std::ops::RangeInclusive<u64> = 10_000..=255_000_000;
+/// tftp-hpa's `utimeout` values in microseconds (also the range of its `-T`).
+pub const UTIMEOUT_MICROS: std::ops::RangeInclusive<u64> = 10_000..=255_000_000;
 
 /// What block number follows 65535.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -249,7 +268,33 @@ pub fn negotiate(
             out.oack.push((spelled.to_owned(), v.to_string()));
         }
     }
+    cap_window(&mut out, limits);
     Ok(out)
+}
+
+/// The byte cap on the window (`--window-bytes`), then tftp-hpa 6.0's rule
+/// that a window of one block is not acknowledged at all: the transfer is
+/// plain lockstep and the OACK leaves `windowsize` out.
+fn cap_window(out: &mut Negotiated, limits: &Limits) {
+    if let Some(cap) = limits.max_window_bytes {
+        let fit = cap / u64::from(out.blksize);
+        if fit < u64::from(out.windowsize) {
+            out.windowsize = fit.max(1) as u16;
+        }
+    }
+    let Some(at) = out
+        .oack
+        .iter()
+        .position(|(name, _)| name.eq_ignore_ascii_case("windowsize"))
+    else {
+        return;
+    };
+    if out.windowsize < 2 {
+        out.windowsize = 1;
+        out.oack.remove(at);
+    } else {
+        out.oack[at].1 = out.windowsize.to_string();
+    }
 }
 
 /// What a client asks for in its request.
@@ -436,6 +481,35 @@ mod tests {
         assert!(check(&opts(b"\x00\x06blksize\x000\x00"), &refusing).is_ok());
         let e = check(&opts(b"\x00\x06Timeout\x00300\x00"), &l).unwrap_err();
         assert_eq!((e.name.as_str(), e.value.as_str()), ("Timeout", "300"));
+    }
+
+    #[test]
+    fn window_bytes_cap_applies_whatever_the_option_order() {
+        let limits = Limits {
+            max_windowsize: 256,
+            max_window_bytes: Some(16 * 1468),
+            ..Limits::default()
+        };
+        // windowsize before blksize: the cap needs the final blksize.
+        let o = opts(b"\x00\x06windowsize\x00200\x00blksize\x001468\x00");
+        let n = negotiate(&o, Direction::Read, None, &limits).unwrap();
+        assert_eq!((n.blksize, n.windowsize), (1468, 16));
+        assert_eq!(
+            n.oack,
+            vec![
+                ("windowsize".to_owned(), "16".to_owned()),
+                ("blksize".to_owned(), "1468".to_owned())
+            ]
+        );
+        // A cap that fits one block: lockstep, windowsize left out.
+        let o = opts(b"\x00\x06blksize\x0065464\x00windowsize\x008\x00");
+        let n = negotiate(&o, Direction::Read, None, &limits).unwrap();
+        assert_eq!((n.blksize, n.windowsize), (65464, 1));
+        assert_eq!(n.oack, vec![("blksize".to_owned(), "65464".to_owned())]);
+        // A window of one block is never acknowledged (tftp-hpa 6.0).
+        let o = opts(b"\x00\x06windowsize\x001\x00");
+        let n = negotiate(&o, Direction::Read, None, &Limits::default()).unwrap();
+        assert_eq!((n.windowsize, n.oack.len()), (1, 0));
     }
 
     #[test]

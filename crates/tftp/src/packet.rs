@@ -26,6 +26,9 @@ pub const DATA_HEADER_LEN: usize = 4;
 /// Default block size of RFC 1350.
 pub const DEFAULT_BLKSIZE: u16 = 512;
 
+/// The server's well-known port, the `tftp` service (RFC 1350 §4).
+pub const TFTP_PORT: u16 = 69;
+
 /// Opcode, the first two bytes of every packet (RFC 1350 §5, RFC 2347).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u16)]

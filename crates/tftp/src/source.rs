@@ -10,6 +10,8 @@
 //! - [`DirectoryRoot`]: a directory on disk with tftp-hpa's `-s`/`-p`/`-c`/`-U`
 //!   rules; files are read once into a shared cache (large ones streamed);
 //!   uploads are atomic where the directory is writable.
+//! - [`DirectoryList`]: absolute names below several such directories, as
+//!   `in.tftpd DIR...` serves without `-s`.
 //! - [`MemorySource`]: a fixed, read-only map of names to bytes.
 //! - [`FnSource`]: a closure that produces the bytes of a file on request, for
 //!   embedders that generate files (per-client configs and the like).
@@ -24,6 +26,7 @@ use bytes::Bytes;
 mod cache;
 mod data;
 mod directory;
+mod prefixes;
 mod resolve;
 mod sink;
 mod stream;
@@ -31,6 +34,7 @@ mod stream;
 pub use cache::DEFAULT_CACHE_SIZE;
 pub use data::FileData;
 pub use directory::{DirectoryConfig, DirectoryRoot};
+pub use prefixes::DirectoryList;
 
 /// A place files are read from (RRQ) and written to (WRQ).
 ///
