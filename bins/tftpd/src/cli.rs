@@ -109,6 +109,9 @@ struct Args {
     /// Transfers running at once at most (default 512).
     #[arg(long = "max-transfers", value_name = "n")]
     max_transfers: Option<String>,
+    /// Serve the counters for Prometheus on http://ADDR/metrics (long option only).
+    #[arg(long = "metrics", value_name = "addr:port")]
+    metrics: Option<SocketAddr>,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -185,6 +188,8 @@ pub struct Config {
     pub map_test: bool,
     /// `--max-transfers`, when given.
     pub max_transfers: Option<usize>,
+    /// `--metrics`: the address of the Prometheus endpoint.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// What the command line asks for.
@@ -318,6 +323,7 @@ fn config(args: Args) -> Result<Config, UsageError> {
             .as_deref()
             .map(parse_max_transfers)
             .transpose()?,
+        metrics: args.metrics,
     })
 }
 

@@ -31,12 +31,11 @@ use tftp::source::{DirectoryConfig, DirectoryRoot, FileSource};
 use tftp::Direction;
 use tokio::net::UdpSocket;
 use tracing::{info, warn};
-use tracing_subscriber::EnvFilter;
 
 pub mod cli;
 pub mod daemon;
+pub mod metrics;
 pub mod sys;
-pub mod syslog;
 
 pub use cli::Config;
 
@@ -105,7 +104,7 @@ where
     let to_syslog = detach || matches!(sockets, Sockets::Inetd);
     let early = |failure: Failure| {
         if to_syslog {
-            init_logging(config.verbosity, true);
+            init_logging(config.verbosity, Logs::Inetd);
             tracing::error!("{:#}", failure.error);
         }
         eprintln!("tftpd: {:#}", failure.error);
@@ -121,7 +120,14 @@ where
     if detach && !daemon::is_child() {
         return ExitCode::from(daemon::detach());
     }
-    init_logging(config.verbosity, to_syslog);
+    init_logging(
+        config.verbosity,
+        match sockets {
+            _ if detach => Logs::Detached,
+            Sockets::Inetd => Logs::Inetd,
+            _ => Logs::Stderr,
+        },
+    );
     match run(&config, sockets, rules) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -155,26 +161,59 @@ pub fn log_filter(verbosity: u8) -> &'static str {
     }
 }
 
-fn init_logging(verbosity: u8, to_syslog: bool) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(log_filter(verbosity)));
+/// Where a start's log lines go (in.tftpd logs to syslog unless it runs in
+/// the foreground).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logs {
+    /// Foreground or socket-activated: stderr, or the journal under systemd.
+    Stderr,
+    /// `-l`: syslog; stderr (with one warning) when there is no syslog socket.
+    Detached,
+    /// inetd: syslog; stderr is the client's socket, so without a syslog
+    /// socket lines are dropped.
+    Inetd,
+}
+
+/// The syslog socket; `TFTPD_SYSLOG_SOCKET` overrides `/dev/log` (tests).
+fn syslog_path() -> PathBuf {
+    std::env::var_os("TFTPD_SYSLOG_SOCKET")
+        .map_or_else(|| PathBuf::from(observe::syslog::DEV_LOG), PathBuf::from)
+}
+
+fn init_logging(verbosity: u8, logs: Logs) {
+    use observe::logs::{init, Output};
+    use observe::syslog::Syslog;
     // TFTPD_LOG_STDERR=1 keeps logs on stderr (tests, debugging under xinetd).
-    let to_syslog = to_syslog && std::env::var_os("TFTPD_LOG_STDERR").is_none();
-    if to_syslog {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(syslog::Syslog::new())
-            .with_ansi(false)
-            .without_time()
-            .with_level(false)
-            .with_target(false)
-            .with_env_filter(filter)
-            .try_init();
-    } else {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_env_filter(filter)
-            .try_init();
+    let logs = match std::env::var_os("TFTPD_LOG_STDERR") {
+        Some(_) => Logs::Stderr,
+        None => logs,
+    };
+    let filter = log_filter(verbosity);
+    let path = syslog_path();
+    match logs {
+        Logs::Stderr => {
+            init("tftpd", filter, Output::Stderr);
+        }
+        Logs::Inetd => {
+            init(
+                "tftpd",
+                filter,
+                Output::Syslog(Syslog::lazy("tftpd", path).info_as_notice()),
+            );
+        }
+        Logs::Detached => match Syslog::connect("tftpd", &path) {
+            Ok(s) => {
+                init("tftpd", filter, Output::Syslog(s.info_as_notice()));
+            }
+            Err(err) => {
+                init("tftpd", filter, Output::Stderr);
+                warn!(
+                    socket = %path.display(),
+                    error = %err,
+                    "no syslog socket; logging to stderr"
+                );
+            }
+        },
     }
 }
 
@@ -368,6 +407,17 @@ async fn serve(
         .await
         .context("signal handlers")
         .map_err(fail(exit::OSERR))?;
+    // SIGUSR1 logs the counters (and never kills); `--metrics` serves them.
+    let counters = Arc::new(metrics::TftpMetrics(sc.counters.clone()));
+    observe::signal::log_on_usr1(counters.clone())
+        .context("SIGUSR1 handler")
+        .map_err(fail(exit::OSERR))?;
+    if let Some(addr) = config.metrics {
+        observe::endpoint::serve(addr, counters.clone())
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(fail(exit::OSERR))?;
+    }
     if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
         // Reached through its directory: SIGHUP comes after the chroot.
         let entry = sys::DirEntry::at(&path)
@@ -389,6 +439,7 @@ async fn serve(
     let server = Server::from_sockets(sc, source, socks);
     daemon::notify_ready();
     let result = server.run(stop).await;
+    observe::signal::log_statistics(&counters.metrics());
     if let Some(p) = &pidfile {
         if let Err(err) = p.remove() {
             warn!(error = %err, "cannot remove pid file");

@@ -54,11 +54,14 @@ pub enum Chosen {
 }
 
 /// Installs the global subscriber: `output`, `default_filter` unless
-/// `RUST_LOG` is set, `ident` as the journal's `SYSLOG_IDENTIFIER`. A
-/// second call changes nothing (the first subscriber stays).
+/// `RUST_LOG` is set (this crate's own lines, the statistics and the metrics
+/// endpoint, at info at least), `ident` as the journal's
+/// `SYSLOG_IDENTIFIER`. A second call changes nothing (the first subscriber
+/// stays).
 pub fn init(ident: &str, default_filter: &str, output: Output) -> Chosen {
     let filter = || {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter))
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new(format!("{default_filter},observe=info")))
     };
     let plain = || {
         tracing_subscriber::fmt::layer()

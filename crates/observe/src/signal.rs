@@ -9,15 +9,22 @@ use tokio::signal::unix::{signal, SignalKind};
 use tracing::info;
 
 use crate::endpoint::Source;
+use crate::metrics::Metrics;
+
+/// Logs `statistics KEY=VALUE …` at info level. The target is this crate's,
+/// which [`crate::logs::init`] lets through at info whatever the daemon's
+/// default level: an operator who sends SIGUSR1 wants to see the answer.
+pub fn log_statistics(metrics: &Metrics) {
+    info!("statistics {}", metrics.key_values());
+}
 
 /// Installs the SIGUSR1 handler on the current tokio runtime; each signal
-/// logs `statistics KEY=VALUE …` at info level.
+/// logs the statistics line ([`log_statistics`]).
 pub fn log_on_usr1<S: Source>(source: Arc<S>) -> io::Result<()> {
     let mut usr1 = signal(SignalKind::user_defined1())?;
     tokio::spawn(async move {
         while usr1.recv().await.is_some() {
-            let line = source.collect().await.key_values();
-            info!("statistics {line}");
+            log_statistics(&source.collect().await);
         }
     });
     Ok(())
