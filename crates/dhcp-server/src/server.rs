@@ -140,8 +140,14 @@ pub struct Stats {
     pub bootp_not_served: u64,
     /// Replies queued.
     pub replies: u64,
+    /// OFFERs among them (proxy OFFERs included).
+    pub offers: u64,
+    /// ACKs among them (to REQUEST and INFORM, port-4011 ACKs included).
+    pub acks: u64,
     /// NAKs among them.
     pub naks: u64,
+    /// BOOTREPLYs among them (answers to BOOTP clients).
+    pub bootreplies: u64,
     /// Requests answered with silence (not for us, no address, not PXE…).
     pub silent: u64,
     /// ACKs dropped because their lease could not be written, or was written
@@ -153,6 +159,21 @@ pub struct Stats {
     pub committed_records: u64,
     /// Log events dropped because the driver did not collect them.
     pub events_dropped: u64,
+}
+
+/// Lease records by state ([`Server::lease_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeaseCounts {
+    /// Offered, not yet requested.
+    pub offered: u64,
+    /// Bound and not past their end.
+    pub bound: u64,
+    /// Bound, past their end, not reused yet.
+    pub expired: u64,
+    /// Given back (DHCPRELEASE).
+    pub released: u64,
+    /// Quarantined after a DHCPDECLINE.
+    pub declined: u64,
 }
 
 /// How important a log event is.
@@ -314,6 +335,24 @@ impl Server {
         self.stats
     }
 
+    /// The lease records by state at `now` (a bound lease past its end counts
+    /// as expired until it is reused).
+    pub fn lease_counts(&self, now: SystemTime) -> LeaseCounts {
+        let now = unix(now);
+        let mut c = LeaseCounts::default();
+        for l in self.leases.iter() {
+            let n = match l.state {
+                LeaseState::Offered => &mut c.offered,
+                LeaseState::Bound if l.expires.unix().is_some_and(|t| t <= now) => &mut c.expired,
+                LeaseState::Bound => &mut c.bound,
+                LeaseState::Released => &mut c.released,
+                LeaseState::Declined => &mut c.declined,
+            };
+            *n += 1;
+        }
+        c
+    }
+
     /// Handles one datagram. Then call [`poll_transmit`](Self::poll_transmit),
     /// [`poll_commit`](Self::poll_commit) and [`poll_timeout`](Self::poll_timeout).
     pub fn handle(&mut self, now: SystemTime, d: &Datagram<'_>) {
@@ -335,10 +374,18 @@ impl Server {
                 if self.next_summary.is_none() {
                     self.next_summary = Some(later(now, DROP_SUMMARY_EVERY));
                 }
-                self.log(Level::Debug, ex.log_line());
+                for line in crate::logtext::isc_lines(&ex, d.interface) {
+                    self.log(Level::Debug, line);
+                }
             }
-            None => self.log(Level::Info, ex.log_line()),
+            None => {
+                for line in crate::logtext::isc_lines(&ex, d.interface) {
+                    self.log(Level::Info, line);
+                }
+            }
         }
+        // The whole decision (xid, client key, class, reply, file) for -v.
+        self.log(Level::Debug, ex.log_line());
         self.stats.silent += u64::from(ex.reply.is_none());
         for r in &ex.records {
             if let Some(t) = timer(r) {
@@ -356,6 +403,12 @@ impl Server {
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
+            match out.message.message_type() {
+                Some(dhcp_pxe::wire::message::MessageType::Offer) => self.stats.offers += 1,
+                Some(dhcp_pxe::wire::message::MessageType::Ack) => self.stats.acks += 1,
+                Some(_) => {}
+                None => self.stats.bootreplies += 1,
+            }
             self.stats.naks += u64::from(out.nak);
             let t = Transmit {
                 ifindex: d.ifindex,
