@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod explain;
+pub mod metrics;
 pub mod packet;
 pub mod quick;
 pub mod values;
@@ -17,22 +18,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
 
+/// stderr, or the journal with priorities under systemd ([`observe::logs`]).
 fn init_logs(verbose: u8) {
     let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    observe::logs::init("dhcpd-pxe", level, observe::logs::Output::Stderr);
 }
 
 /// Runs the program with `args` (the first is the program name).
@@ -68,6 +64,6 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", explain::explain(&settings, &packets, a.local));
             Ok(())
         }
-        None => daemon::serve(&cli.config),
+        None => daemon::serve(&cli.config, cli.metrics),
     }
 }

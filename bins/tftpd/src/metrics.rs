@@ -17,8 +17,20 @@ impl TftpMetrics {
         let c = self.0.snapshot();
         let mut m = Metrics::new("tftp");
         let requests = "Requests received on a listening port";
-        m.labelled(Kind::Counter, "requests", requests, ("type", "rrq"), c.read_requests)
-            .labelled(Kind::Counter, "requests", requests, ("type", "wrq"), c.write_requests);
+        m.labelled(
+            Kind::Counter,
+            "requests",
+            requests,
+            ("type", "rrq"),
+            c.read_requests,
+        )
+        .labelled(
+            Kind::Counter,
+            "requests",
+            requests,
+            ("type", "wrq"),
+            c.write_requests,
+        );
         for o in TransferOutcome::ALL {
             m.labelled(
                 Kind::Counter,
@@ -29,8 +41,16 @@ impl TftpMetrics {
             );
         }
         m.gauge("transfers_active", "Transfers running now", c.active)
-            .bytes("sent", "File bytes delivered to clients (RRQ)", c.sent_bytes)
-            .bytes("received", "File bytes accepted from clients (WRQ)", c.received_bytes)
+            .bytes(
+                "sent",
+                "File bytes delivered to clients (RRQ)",
+                c.sent_bytes,
+            )
+            .bytes(
+                "received",
+                "File bytes accepted from clients (WRQ)",
+                c.received_bytes,
+            )
             .counter(
                 "retransmissions",
                 "Packets sent again after a timeout or a gap",
@@ -38,18 +58,30 @@ impl TftpMetrics {
             )
             .counter("timeouts", "Retransmission timeouts that fired", c.timeouts);
         let busy = "Requests refused for lack of a transfer slot";
-        m.labelled(Kind::Counter, "busy", busy, ("action", "replied"), c.busy_replied)
-            .labelled(Kind::Counter, "busy", busy, ("action", "dropped"), c.busy_dropped)
-            .counter(
-                "malformed_requests",
-                "Malformed requests (answered ERROR 4)",
-                c.malformed,
-            )
-            .counter(
-                "ignored_datagrams",
-                "Datagrams on a listening port that are not requests",
-                c.not_requests,
-            );
+        m.labelled(
+            Kind::Counter,
+            "busy",
+            busy,
+            ("action", "replied"),
+            c.busy_replied,
+        )
+        .labelled(
+            Kind::Counter,
+            "busy",
+            busy,
+            ("action", "dropped"),
+            c.busy_dropped,
+        )
+        .counter(
+            "malformed_requests",
+            "Malformed requests (answered ERROR 4)",
+            c.malformed,
+        )
+        .counter(
+            "ignored_datagrams",
+            "Datagrams on a listening port that are not requests",
+            c.not_requests,
+        );
         m
     }
 }

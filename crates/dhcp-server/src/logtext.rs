@@ -76,7 +76,10 @@ impl fmt::Display for Escaped<'_> {
 /// datagram gives its reason alone.
 pub fn isc_lines(ex: &Exchange, interface: Option<&str>) -> Vec<String> {
     let Some(m) = &ex.message else {
-        return vec![ex.reason.clone().unwrap_or_else(|| "malformed datagram".into())];
+        return vec![ex
+            .reason
+            .clone()
+            .unwrap_or_else(|| "malformed datagram".into())];
     };
     let mac = Mac(m);
     let host = m
@@ -85,7 +88,10 @@ pub fn isc_lines(ex: &Exchange, interface: Option<&str>) -> Vec<String> {
         .map(|h| format!(" ({})", Escaped::new(h)))
         .unwrap_or_default();
     let via = if m.giaddr.is_unspecified() {
-        interface.map_or_else(|| "?".to_string(), |i| Escaped::new(i.as_bytes()).to_string())
+        interface.map_or_else(
+            || "?".to_string(),
+            |i| Escaped::new(i.as_bytes()).to_string(),
+        )
     } else {
         m.giaddr.to_string()
     };
@@ -105,7 +111,9 @@ pub fn isc_lines(ex: &Exchange, interface: Option<&str>) -> Vec<String> {
             let _ = write!(s, " from {mac}{host} via {via}");
             s
         }
-        Some(MessageType::Release) => format!("DHCPRELEASE of {} from {mac}{host} via {via}", m.ciaddr),
+        Some(MessageType::Release) => {
+            format!("DHCPRELEASE of {} from {mac}{host} via {via}", m.ciaddr)
+        }
         Some(MessageType::Decline) => format!(
             "DHCPDECLINE of {} from {mac}{host} via {via}",
             requested.unwrap_or(Ipv4Addr::UNSPECIFIED)

@@ -73,7 +73,9 @@ impl Metrics {
 
     /// A counter without labels.
     pub fn counter(&mut self, name: &'static str, help: &'static str, value: u64) -> &mut Self {
-        self.entry(name, help, Kind::Counter).samples.push((None, value));
+        self.entry(name, help, Kind::Counter)
+            .samples
+            .push((None, value));
         self
     }
 
@@ -87,7 +89,9 @@ impl Metrics {
 
     /// A gauge without labels.
     pub fn gauge(&mut self, name: &'static str, help: &'static str, value: u64) -> &mut Self {
-        self.entry(name, help, Kind::Gauge).samples.push((None, value));
+        self.entry(name, help, Kind::Gauge)
+            .samples
+            .push((None, value));
         self
     }
 
@@ -146,7 +150,9 @@ impl Metrics {
                 (Kind::Gauge, Some(name)) => {
                     let family = Family::<Vec<(String, String)>, Gauge>::default();
                     for (label, value) in &m.samples {
-                        family.get_or_create(&labels(name, *label)).set(gauge(*value));
+                        family
+                            .get_or_create(&labels(name, *label))
+                            .set(gauge(*value));
                     }
                     register(&mut registry, m, unit, family);
                 }

@@ -348,8 +348,14 @@ fn exchange_log_lines() {
     assert_eq!(info.len(), 4, "{info:?}");
     assert!(info[0].starts_with("DHCPDISCOVER from "), "{info:?}");
     assert!(info[0].ends_with(" via veth0"), "{info:?}");
-    assert!(info[1].starts_with("DHCPOFFER on 192.0.2.100 to "), "{info:?}");
-    assert!(info[2].starts_with("DHCPREQUEST for 192.0.2.100 ("), "{info:?}");
+    assert!(
+        info[1].starts_with("DHCPOFFER on 192.0.2.100 to "),
+        "{info:?}"
+    );
+    assert!(
+        info[2].starts_with("DHCPREQUEST for 192.0.2.100 ("),
+        "{info:?}"
+    );
     assert!(
         info[3].starts_with("DHCPACK on 192.0.2.100 to ")
             && info[3].ends_with("file \"pxelinux.0\""),

@@ -251,10 +251,7 @@ fn client_text_in_log_lines_is_escaped_and_capped() {
     h.send(&d);
     let events: Vec<_> = std::iter::from_fn(|| h.server.poll_event()).collect();
     // The ISC-style lines show the host name escaped too.
-    assert!(
-        events.iter().all(|e| !e.text.contains('\n')),
-        "{events:?}"
-    );
+    assert!(events.iter().all(|e| !e.text.contains('\n')), "{events:?}");
     assert!(events[0].text.contains("(pc\\x0a2026"), "{events:?}");
     let line = events.last().unwrap().text.clone();
     assert!(!line.contains('\n'), "{line}");
