@@ -46,7 +46,7 @@ pub async fn serve<S: Source>(addr: SocketAddr, source: Arc<S>) -> io::Result<So
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("metrics endpoint {addr}: {e}")))?;
     let local = listener.local_addr()?;
-    info!(addr = %local, "metrics endpoint listening (GET /metrics)");
+    info!(addr = %local, "serving metrics (GET /metrics)");
     tokio::spawn(accept_loop(listener, source));
     Ok(local)
 }
