@@ -15,6 +15,7 @@ mod skip;
 mod clients;
 mod hostile;
 mod isc;
+mod observe;
 mod perf;
 
 use std::io::Read;

@@ -1,0 +1,128 @@
+//! What an operator sees of a running server: ISC-style lines per exchange,
+//! the Prometheus endpoint scraped with curl before and after a real
+//! client's DORA, SIGUSR1's `key=value` line (the daemon keeps running), and
+//! the stop line as `key=value`, never debug text.
+
+use std::time::Duration;
+
+use super::clients::udhcpc;
+use super::{can_run, Lab};
+
+const METRICS: &str = "127.0.0.1:9167";
+
+fn sample(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn scrape(lab: &Lab) -> String {
+    lab.sh_ok(
+        &lab.server_ns,
+        &format!("curl -sS --max-time 5 http://{METRICS}/metrics"),
+    )
+}
+
+#[test]
+fn metrics_sigusr1_and_isc_lines_during_a_real_exchange() {
+    let test = "metrics_sigusr1_and_isc_lines_during_a_real_exchange";
+    if !can_run(test, &["udhcpc", "curl"]) {
+        return;
+    }
+    let mut lab = Lab::new(1);
+    let leases = lab.path("leases");
+    let args = [
+        "--interface",
+        "br0",
+        "--range",
+        "192.0.2.100-192.0.2.110",
+        "--boot-file",
+        "pxelinux.0",
+        "--tftp-server",
+        "192.0.2.1",
+        "--lease-file",
+        leases.to_str().unwrap(),
+        "--metrics",
+        METRICS,
+    ];
+    lab.start_server("server", &args);
+    let before = scrape(&lab);
+    assert_eq!(
+        sample(&before, "dhcp_replies_total{type=\"offer\"}"),
+        Some(0),
+        "{before}"
+    );
+    assert_eq!(
+        sample(&before, "dhcp_leases{state=\"bound\"}"),
+        Some(0),
+        "{before}"
+    );
+
+    let (addr, _, _) =
+        udhcpc(&mut lab, 0, false).unwrap_or_else(|| panic!("no lease: {}", lab.log("server")));
+    let after = scrape(&lab);
+    assert_eq!(
+        sample(&after, "dhcp_replies_total{type=\"offer\"}"),
+        Some(1),
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "dhcp_replies_total{type=\"ack\"}"),
+        Some(1),
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "dhcp_leases{state=\"bound\"}"),
+        Some(1),
+        "{after}"
+    );
+    assert!(
+        sample(&after, "dhcp_received_total").unwrap_or(0) >= 2,
+        "{after}"
+    );
+
+    let log = lab.log("server");
+    for line in [
+        "DHCPDISCOVER from 02:00:00:00:".to_string(),
+        format!("DHCPOFFER on {addr} to 02:00:00:00:"),
+        format!("DHCPREQUEST for {addr} (192.0.2.1) from 02:00:00:00:"),
+        format!("DHCPACK on {addr} to 02:00:00:00:"),
+    ] {
+        assert!(log.contains(&line), "{line:?} not in the log:\n{log}");
+    }
+    assert!(log.contains(" via br0"), "{log}");
+
+    let pid = lab.pid("server").unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-USR1", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert!(
+        lab.wait_log("server", "statistics received=", Duration::from_secs(5)),
+        "no statistics line after SIGUSR1:\n{}",
+        lab.log("server")
+    );
+    let log = lab.log("server");
+    let line = log
+        .lines()
+        .find(|l| l.contains("statistics received="))
+        .unwrap();
+    for kv in [
+        "replies_offer=1",
+        "replies_ack=1",
+        "leases_bound=1",
+        "malformed=0",
+    ] {
+        assert!(line.contains(kv), "{kv} missing: {line}");
+    }
+    assert!(lab.alive("server"), "SIGUSR1 killed the server:\n{log}");
+    // Still serving: the endpoint answers after the signal.
+    assert!(scrape(&lab).contains("dhcp_replies_total"));
+
+    let status = lab.stop("server", "TERM").expect("the server did not stop");
+    assert!(status.success(), "{}", lab.log("server"));
+    let log = lab.log("server");
+    assert_eq!(log.matches("statistics received=").count(), 2, "{log}");
+    assert!(!log.contains("Stats {"), "debug text in the log:\n{log}");
+}
