@@ -7,11 +7,13 @@
 //! `dhcp_`), base units in the name (`_bytes`), `_total` on counters (added
 //! by the encoder), one label for what varies (`outcome`, `type`, `state`).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 /// What a metric measures.
@@ -122,42 +124,11 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition (OpenMetrics 1.0 text, which
-    /// Prometheus reads; ends with `# EOF`).
+    /// Prometheus reads; ends with `# EOF`), in the order the metrics and
+    /// samples were added.
     pub fn prometheus(&self) -> String {
         let mut registry = Registry::with_prefix(self.prefix);
-        for m in &self.metrics {
-            let unit = m.bytes.then_some(Unit::Bytes);
-            let total: u64 = m.samples.iter().map(|(_, v)| *v).sum();
-            let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-            match (m.kind, m.label) {
-                (Kind::Counter, None) => {
-                    let c = Counter::<u64>::default();
-                    c.inc_by(total);
-                    register(&mut registry, m, unit, c);
-                }
-                (Kind::Gauge, None) => {
-                    let g = Gauge::<i64>::default();
-                    g.set(gauge(total));
-                    register(&mut registry, m, unit, g);
-                }
-                (Kind::Counter, Some(name)) => {
-                    let family = Family::<Vec<(String, String)>, Counter>::default();
-                    for (label, value) in &m.samples {
-                        family.get_or_create(&labels(name, *label)).inc_by(*value);
-                    }
-                    register(&mut registry, m, unit, family);
-                }
-                (Kind::Gauge, Some(name)) => {
-                    let family = Family::<Vec<(String, String)>, Gauge>::default();
-                    for (label, value) in &m.samples {
-                        family
-                            .get_or_create(&labels(name, *label))
-                            .set(gauge(*value));
-                    }
-                    register(&mut registry, m, unit, family);
-                }
-            }
-        }
+        registry.register_collector(Box::new(self.clone()));
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
@@ -188,17 +159,33 @@ impl Metrics {
     }
 }
 
-fn labels(name: &str, value: Option<&str>) -> Vec<(String, String)> {
-    vec![(name.to_owned(), value.unwrap_or_default().to_owned())]
+fn encode_value(kind: Kind, value: u64, to: MetricEncoder<'_>) -> Result<(), fmt::Error> {
+    match kind {
+        Kind::Counter => ConstCounter::new(value).encode(to),
+        Kind::Gauge => ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX)).encode(to),
+    }
 }
 
-fn register<M>(registry: &mut Registry, m: &Metric, unit: Option<Unit>, metric: M)
-where
-    M: prometheus_client::registry::Metric,
-{
-    match unit {
-        Some(u) => registry.register_with_unit(m.name, m.help, u, metric),
-        None => registry.register(m.name, m.help, metric),
+impl Collector for Metrics {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), fmt::Error> {
+        for m in &self.metrics {
+            let unit = m.bytes.then_some(Unit::Bytes);
+            let ty = match m.kind {
+                Kind::Counter => MetricType::Counter,
+                Kind::Gauge => MetricType::Gauge,
+            };
+            let mut family = encoder.encode_descriptor(m.name, m.help, unit.as_ref(), ty)?;
+            let Some(label) = m.label else {
+                let total = m.samples.iter().map(|(_, v)| *v).sum();
+                encode_value(m.kind, total, family)?;
+                continue;
+            };
+            for (value_label, value) in &m.samples {
+                let labels = [(label, value_label.unwrap_or_default())];
+                encode_value(m.kind, *value, family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -242,6 +229,17 @@ mod tests {
         assert!(text.contains("# TYPE tftp_sent_bytes counter"), "{text}");
         assert!(text.contains("tftp_transfers_active 2"), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
+        // In the order added, label values included.
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert!(
+            at("outcome=\"complete\"") < at("outcome=\"timed_out\""),
+            "{text}"
+        );
+        assert!(
+            at("tftp_sent_bytes_total") < at("tftp_transfers_active"),
+            "{text}"
+        );
+        assert!(text.contains("# UNIT tftp_sent_bytes bytes"), "{text}");
     }
 
     #[test]
