@@ -134,9 +134,10 @@ pub fn isc_lines(ex: &Exchange, interface: Option<&str>) -> Vec<String> {
             "DHCPNAK on {} to {mac} via {via}",
             requested.unwrap_or(m.ciaddr)
         ),
-        Some(MessageType::Ack) if yiaddr.is_unspecified() && !m.ciaddr.is_unspecified() => {
+        Some(MessageType::Ack) if m.message_type() == Some(MessageType::Inform) => {
             format!("DHCPACK to {} ({mac}) via {via}", m.ciaddr)
         }
+        // proxyDHCP: boot information only, no address (port 67 OFFER, port 4011 ACK).
         Some(t) if yiaddr.is_unspecified() => {
             format!("DHCP{} (proxy) to {mac} via {via}", type_name(t))
         }
