@@ -102,3 +102,71 @@ async fn answer<S: Source>(req: &Request<Incoming>, source: &S) -> Response<Full
     *resp.status_mut() = status;
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// Counts its scrapes.
+    #[derive(Debug, Default)]
+    struct Scrapes(AtomicU64);
+
+    impl Source for Scrapes {
+        async fn collect(&self) -> Metrics {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            let mut m = Metrics::new("test");
+            m.counter("scrapes", "Scrapes so far", n);
+            m
+        }
+    }
+
+    async fn exchange(addr: SocketAddr, request: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn get_metrics_is_served_and_anything_else_refused() {
+        let addr = serve("127.0.0.1:0".parse().unwrap(), Arc::new(Scrapes::default()))
+            .await
+            .unwrap();
+        let close = "Connection: close\r\n\r\n";
+        for n in 1..=2 {
+            let r = exchange(
+                addr,
+                &format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{close}"),
+            )
+            .await;
+            assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+            assert!(
+                r.contains("content-type: application/openmetrics-text"),
+                "{r}"
+            );
+            assert!(r.contains(&format!("test_scrapes_total {n}\n")), "{r}");
+        }
+        let r = exchange(
+            addr,
+            &format!("POST /metrics HTTP/1.1\r\nHost: x\r\n{close}"),
+        )
+        .await;
+        assert!(r.starts_with("HTTP/1.1 405"), "{r}");
+        let r = exchange(addr, &format!("GET /other HTTP/1.1\r\nHost: x\r\n{close}")).await;
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        // Not HTTP at all: an error answer or a closed connection, and the
+        // endpoint keeps serving.
+        let _ = exchange(addr, "\x16\x03\x01 garbage\r\n\r\n").await;
+        let r = exchange(
+            addr,
+            &format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{close}"),
+        )
+        .await;
+        assert!(r.contains("test_scrapes_total 3\n"), "{r}");
+    }
+}
