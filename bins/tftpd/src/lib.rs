@@ -439,7 +439,8 @@ async fn serve(
     let server = Server::from_sockets(sc, source, socks);
     daemon::notify_ready();
     let result = server.run(stop).await;
-    observe::signal::log_statistics(&counters.metrics());
+    // At exit only with -v: inetd starts one server per burst of requests.
+    info!("statistics {}", counters.metrics().key_values());
     if let Some(p) = &pidfile {
         if let Err(err) = p.remove() {
             warn!(error = %err, "cannot remove pid file");
