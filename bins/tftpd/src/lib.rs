@@ -128,6 +128,7 @@ where
         match sockets {
             _ if detach => Logs::Detached,
             Sockets::Inetd => Logs::Inetd,
+            _ if config.secure && sys::euid() == 0 => Logs::StderrChrooted,
             _ => Logs::Stderr,
         },
     );

@@ -23,6 +23,9 @@ pub fn log_filter(verbosity: u8) -> &'static str {
 pub(crate) enum Logs {
     /// Foreground or socket-activated: stderr, or the journal under systemd.
     Stderr,
+    /// The same for a server that will chroot (`-s` as root): the
+    /// journal's stream, not its socket (whose path the chroot hides).
+    StderrChrooted,
     /// `-l`: syslog; stderr (with one warning) when there is no syslog socket.
     Detached,
     /// inetd: syslog; stderr is the client's socket, so without a syslog
@@ -42,7 +45,7 @@ pub(crate) fn init_logging(verbosity: u8, logs: Logs) {
     use observe::syslog::Syslog;
     // TFTPD_LOG_STDERR=1 keeps logs on stderr (tests, debugging under xinetd).
     let logs = match std::env::var_os("TFTPD_LOG_STDERR") {
-        Some(_) => Logs::Stderr,
+        Some(_) => Logs::StderrChrooted,
         None => logs,
     };
     let filter = log_filter(verbosity);
@@ -50,6 +53,9 @@ pub(crate) fn init_logging(verbosity: u8, logs: Logs) {
     match logs {
         Logs::Stderr => {
             init("tftpd", filter, Output::Stderr);
+        }
+        Logs::StderrChrooted => {
+            init("tftpd", filter, Output::StderrChrooted);
         }
         Logs::Inetd => {
             init(

@@ -337,8 +337,9 @@ fn under_systemd_lines_carry_a_priority_and_no_timestamp() {
         std::thread::sleep(Duration::from_millis(20));
         text = fs::read_to_string(&err_path).unwrap();
     }
-    if Path::new("/run/systemd/journal/socket").exists() {
-        // journald is here: lines go through its native protocol, none to stderr.
+    if Path::new("/run/systemd/journal/socket").exists() && !is_root() {
+        // journald is here and no chroot follows: lines go through its native
+        // protocol, none to stderr.
         assert!(!text.contains("RRQ from"), "{text}");
         return;
     }
@@ -365,6 +366,91 @@ fn under_systemd_lines_carry_a_priority_and_no_timestamp() {
     assert!(
         !text.contains("Z  INFO") && !text.contains(" INFO "),
         "{text}"
+    );
+}
+
+/// Whether this process runs as root.
+fn is_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        == Some("0")
+}
+
+#[test]
+fn under_journald_a_chrooted_server_keeps_its_lines_on_the_journal_stream() {
+    let test = "under_journald_a_chrooted_server_keeps_its_lines_on_the_journal_stream";
+    if !is_root() {
+        peers::skip::skip(test, "needs root for chroot and a private mount namespace");
+        return;
+    }
+    let Some(unshare) = peers::require_tool("unshare") else {
+        return;
+    };
+    let fx = Fixture::new();
+    fx.put("ok.bin", b"ok");
+    // journald's socket, at /run/systemd/journal/socket in the server's own
+    // mount namespace only (a bind mount over /run there). After its chroot
+    // the server could not reach that path: it must not use it at all.
+    let run = fx.tmp.path().join("run");
+    fs::create_dir_all(run.join("systemd/journal")).unwrap();
+    let journal =
+        std::os::unix::net::UnixDatagram::bind(run.join("systemd/journal/socket")).unwrap();
+    journal
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let err_path = fx.tmp.path().join("stderr.log");
+    let stderr = fs::File::create(&err_path).unwrap();
+    let meta = stderr.metadata().unwrap();
+    let port = peers::free_udp_port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut cmd = Command::new(unshare);
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount --bind \"$0\" /run && exec \"$@\"")
+        .arg(&run)
+        .arg(env!("CARGO_BIN_EXE_tftpd"))
+        .args(["-L", "-v", "-a", &addr.to_string(), "-u", "root", "-s"])
+        .arg(&fx.root)
+        .env_remove("RUST_LOG")
+        .env_remove("TFTPD_LOG_STDERR")
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    let _child = ChildGuard::from_child("tftpd-journald", cmd.spawn().unwrap());
+    assert!(
+        peers::wait_bound(addr, Duration::from_secs(10)),
+        "tftpd did not start: {}",
+        fs::read_to_string(&err_path).unwrap_or_default()
+    );
+    let ok = client::get(addr, b"ok.bin", &[]);
+    assert!(
+        matches!(ok.outcome, Outcome::Done { .. }),
+        "{:?}",
+        ok.outcome
+    );
+    let _ = client::get(addr, b"../outside/secret", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while Instant::now() < deadline && !text.contains("code=2") {
+        std::thread::sleep(Duration::from_millis(20));
+        text = fs::read_to_string(&err_path).unwrap();
+    }
+    assert!(
+        text.contains("<6>RRQ from 127.0.0.1 filename ok.bin"),
+        "a line lost after the chroot:\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("<4>") && l.contains("code=2")),
+        "{text}"
+    );
+    let mut buf = [0u8; 4096];
+    assert!(
+        journal.recv(&mut buf).is_err(),
+        "a datagram to journald's socket"
     );
 }
 

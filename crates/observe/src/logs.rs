@@ -5,10 +5,12 @@
 //! - **the journal** when stderr is the journal (systemd sets
 //!   `JOURNAL_STREAM` to the `DEVICE:INODE` of the stream it connected):
 //!   journald's native protocol through `tracing-journald` (priority,
-//!   fields, `SYSLOG_IDENTIFIER`), or, when its socket cannot be reached,
-//!   stderr lines prefixed `<N>` (sd-daemon(3)) without a timestamp, which
-//!   journald reads as the priority. Either way `journalctl -p warning`
-//!   filters and the journal's own timestamp is the only one;
+//!   fields, `SYSLOG_IDENTIFIER`), or, when its socket cannot be reached or
+//!   the process will chroot (the crate sends to the socket's path with
+//!   each event, and the path is gone after a chroot), stderr lines
+//!   prefixed `<N>` (sd-daemon(3)) without a timestamp, which journald reads
+//!   as the priority. Either way `journalctl -p warning` filters and the
+//!   journal's own timestamp is the only one;
 //! - **syslog** ([`Syslog`]), as in.tftpd and ISC dhcpd in the background;
 //! - **nowhere** (inetd mode without a syslog socket: stderr is the client's
 //!   socket there).
@@ -20,6 +22,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 
 use tracing::{Level, Metadata};
+use tracing_journald::{Priority, PriorityMappings};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -32,6 +35,9 @@ use crate::syslog::Syslog;
 pub enum Output {
     /// stderr, or the journal when stderr is the journal.
     Stderr,
+    /// As [`Output::Stderr`], for a process that will chroot: under systemd
+    /// the journal's stream format, never its socket.
+    StderrChrooted,
     /// The local syslog daemon.
     Syslog(Syslog),
     /// Nowhere.
@@ -85,15 +91,19 @@ pub fn init(ident: &str, default_filter: &str, output: Output) -> Chosen {
                 .try_init();
             Chosen::Syslog
         }
-        Output::Stderr if stderr_is_journal() => match tracing_journald::layer() {
-            Ok(layer) => {
+        Output::Stderr | Output::StderrChrooted if stderr_is_journal() => match native(&output) {
+            Some(layer) => {
                 let _ = tracing_subscriber::registry()
                     .with(filter())
-                    .with(layer.with_syslog_identifier(ident.to_owned()))
+                    .with(
+                        layer
+                            .with_syslog_identifier(ident.to_owned())
+                            .with_priority_mappings(journal_priorities()),
+                    )
                     .try_init();
                 Chosen::JournalNative
             }
-            Err(_) => {
+            None => {
                 let _ = tracing_subscriber::registry()
                     .with(filter())
                     .with(plain().with_writer(Prefixed))
@@ -101,7 +111,7 @@ pub fn init(ident: &str, default_filter: &str, output: Output) -> Chosen {
                 Chosen::JournalStream
             }
         },
-        Output::Stderr => {
+        Output::Stderr | Output::StderrChrooted => {
             let _ = tracing_subscriber::registry()
                 .with(filter())
                 .with(
@@ -112,6 +122,14 @@ pub fn init(ident: &str, default_filter: &str, output: Output) -> Chosen {
                 .try_init();
             Chosen::Stderr
         }
+    }
+}
+
+/// journald's socket, unless `output` chroots or the socket is not there.
+fn native(output: &Output) -> Option<tracing_journald::Layer> {
+    match output {
+        Output::StderrChrooted => None,
+        _ => tracing_journald::layer().ok(),
     }
 }
 
@@ -143,6 +161,18 @@ pub fn priority(level: &Level) -> u8 {
         Level::WARN => 4,
         Level::INFO => 6,
         _ => 7,
+    }
+}
+
+/// The journal's priorities: those of [`priority`] (the crate's default
+/// puts info at notice and debug at info).
+fn journal_priorities() -> PriorityMappings {
+    PriorityMappings {
+        error: Priority::Error,
+        warn: Priority::Warning,
+        info: Priority::Informational,
+        debug: Priority::Debug,
+        trace: Priority::Debug,
     }
 }
 
