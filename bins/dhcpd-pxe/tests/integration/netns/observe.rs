@@ -186,3 +186,140 @@ fn under_systemd_lines_carry_a_priority_and_no_timestamp() {
         "a timestamp and level of our own:\n{text}"
     );
 }
+
+/// The fields of one journald native-protocol datagram: `KEY=value\n`, or
+/// `KEY\n` + 64-bit little-endian length + value + `\n`.
+fn journal_fields(mut d: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while let Some(nl) = d.iter().position(|b| *b == b'\n') {
+        let line = &d[..nl];
+        if let Some(eq) = line.iter().position(|b| *b == b'=') {
+            let key = String::from_utf8_lossy(&line[..eq]).into_owned();
+            out.push((key, String::from_utf8_lossy(&line[eq + 1..]).into_owned()));
+            d = &d[nl + 1..];
+            continue;
+        }
+        let key = String::from_utf8_lossy(line).into_owned();
+        let rest = &d[nl + 1..];
+        let Some(len) = rest
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+        else {
+            break;
+        };
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let Some(value) = rest.get(8..8usize.saturating_add(len)) else {
+            break;
+        };
+        out.push((key, String::from_utf8_lossy(value).into_owned()));
+        d = rest.get(8 + len + 1..).unwrap_or_default();
+    }
+    out
+}
+
+#[test]
+fn with_journald_lines_use_its_native_protocol() {
+    let test = "with_journald_lines_use_its_native_protocol";
+    if !can_run(test, &["udhcpc", "unshare"]) {
+        return;
+    }
+    let mut lab = Lab::new(1);
+    // journald's socket at /run/systemd/journal/socket in the server's own
+    // mount namespace only (a bind mount over /run there).
+    let run = lab.path("run");
+    std::fs::create_dir_all(run.join("systemd/journal")).unwrap();
+    let journal =
+        std::os::unix::net::UnixDatagram::bind(run.join("systemd/journal/socket")).unwrap();
+    journal
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // stderr is the lab's log file, created now to know its inode.
+    let meta = std::fs::File::create(lab.path("native.log"))
+        .unwrap()
+        .metadata()
+        .unwrap();
+    let stream = {
+        use std::os::unix::fs::MetadataExt;
+        format!("JOURNAL_STREAM={}:{}", meta.dev(), meta.ino())
+    };
+    let leases = lab.path("leases");
+    let (run, leases) = (run.to_str().unwrap(), leases.to_str().unwrap());
+    let ns = lab.server_ns.clone();
+    let script = "mount --bind \"$0\" /run && exec \"$@\"";
+    let server = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        run,
+        "env",
+        &stream,
+        env!("CARGO_BIN_EXE_dhcpd-pxe"),
+        "--interface",
+        "br0",
+        "--range",
+        "192.0.2.100-192.0.2.110",
+        "--boot-file",
+        "pxelinux.0",
+        "--lease-file",
+        leases,
+    ];
+    let pid = lab.spawn("native", &ns, &server);
+    let mut entries: Vec<Vec<(String, String)>> = Vec::new();
+    let mut receive = |entries: &mut Vec<_>, until: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut buf = vec![0u8; 65536];
+        while std::time::Instant::now() < deadline && entries.len() < 200 {
+            if let Ok(n) = journal.recv(&mut buf) {
+                entries.push(journal_fields(&buf[..n]));
+            }
+            let found = entries.iter().any(|e: &Vec<(String, String)>| {
+                e.iter()
+                    .any(|(k, v)| k == "MESSAGE" && v.starts_with(until))
+            });
+            if found {
+                return;
+            }
+        }
+    };
+    receive(&mut entries, "listening");
+    let (addr, _, _) = udhcpc(&mut lab, 0, false)
+        .unwrap_or_else(|| panic!("no lease: {entries:?} {}", lab.log("native")));
+    receive(&mut entries, "DHCPACK on ");
+    let sent = std::process::Command::new("kill")
+        .args(["-USR1", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    receive(&mut entries, "statistics ");
+    let field = |e: &[(String, String)], key: &str| {
+        e.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let ack = entries
+        .iter()
+        .find(|e| field(e, "MESSAGE").starts_with(&format!("DHCPACK on {addr} to ")))
+        .unwrap_or_else(|| panic!("no ACK entry among {entries:#?}"));
+    assert_eq!(field(ack, "PRIORITY"), "6", "{ack:?}");
+    assert_eq!(field(ack, "SYSLOG_IDENTIFIER"), "dhcpd-pxe", "{ack:?}");
+    let stats = entries
+        .iter()
+        .find(|e| field(e, "MESSAGE").starts_with("statistics "))
+        .unwrap_or_else(|| panic!("no statistics entry among {entries:#?}"));
+    assert!(
+        field(stats, "MESSAGE").contains("replies_ack=1"),
+        "{stats:?}"
+    );
+    assert!(lab.alive("native"), "SIGUSR1 killed the server");
+    // Nothing on stderr: the journal has it all.
+    assert!(
+        !lab.log("native").contains("DHCPACK"),
+        "{}",
+        lab.log("native")
+    );
+}
