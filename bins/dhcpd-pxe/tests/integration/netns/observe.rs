@@ -269,7 +269,7 @@ fn with_journald_lines_use_its_native_protocol() {
     ];
     let pid = lab.spawn("native", &ns, &server);
     let mut entries: Vec<Vec<(String, String)>> = Vec::new();
-    let mut receive = |entries: &mut Vec<_>, until: &str| {
+    let receive = |entries: &mut Vec<_>, until: &str| {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let mut buf = vec![0u8; 65536];
         while std::time::Instant::now() < deadline && entries.len() < 200 {
