@@ -21,14 +21,24 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
-/// stderr, or the journal with priorities under systemd ([`observe::logs`]).
+/// stderr, or the journal with priorities under systemd; syslog (facility
+/// daemon, as ISC dhcpd) when stderr is `/dev/null` and a syslog socket is
+/// there ([`observe::logs`]). `DHCPD_PXE_SYSLOG_SOCKET` names another socket
+/// than `/dev/log` (tests).
 fn init_logs(verbose: u8) {
+    use observe::logs::{init, stderr_is_null, Output};
     let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
     };
-    observe::logs::init("dhcpd-pxe", level, observe::logs::Output::Stderr);
+    let path = std::env::var_os("DHCPD_PXE_SYSLOG_SOCKET")
+        .unwrap_or_else(|| observe::syslog::DEV_LOG.into());
+    let syslog = stderr_is_null()
+        .then(|| observe::syslog::Syslog::connect("dhcpd-pxe", &path).ok())
+        .flatten();
+    let output = syslog.map_or(Output::Stderr, Output::Syslog);
+    init("dhcpd-pxe", level, output);
 }
 
 /// Runs the program with `args` (the first is the program name).

@@ -164,6 +164,24 @@ pub fn priority(level: &Level) -> u8 {
     }
 }
 
+/// Whether stderr is `/dev/null` (a daemon started in the background by an
+/// init script): lines written there are lost, syslog is the place.
+pub fn stderr_is_null() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let (Ok(err), Ok(null)) = (
+        std::fs::File::from(fd).metadata(),
+        std::fs::metadata("/dev/null"),
+    ) else {
+        return false;
+    };
+    err.file_type().is_char_device()
+        && null.file_type().is_char_device()
+        && err.rdev() == null.rdev()
+}
+
 /// The journal's priorities: those of [`priority`] (the crate's default
 /// puts info at notice and debug at info).
 fn journal_priorities() -> PriorityMappings {

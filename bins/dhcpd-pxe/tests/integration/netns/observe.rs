@@ -323,3 +323,57 @@ fn with_journald_lines_use_its_native_protocol() {
         lab.log("native")
     );
 }
+
+#[test]
+fn with_stderr_on_dev_null_lines_go_to_syslog() {
+    let test = "with_stderr_on_dev_null_lines_go_to_syslog";
+    if !can_run(test, &["udhcpc"]) {
+        return;
+    }
+    let mut lab = Lab::new(1);
+    let socket = lab.path("log.sock");
+    let syslog = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let leases = lab.path("leases");
+    // As an init script starts a daemon in the background: stderr is /dev/null.
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.server_ns])
+        .arg(env!("CARGO_BIN_EXE_dhcpd-pxe"))
+        .args(["--interface", "br0", "--range", "192.0.2.100-192.0.2.110"])
+        .args(["--boot-file", "pxelinux.0", "--lease-file"])
+        .arg(&leases)
+        .env("DHCPD_PXE_SYSLOG_SOCKET", &socket)
+        .env_remove("RUST_LOG")
+        .env_remove("JOURNAL_STREAM")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    lab.children.push(("syslog".into(), child));
+    let mut lines: Vec<String> = Vec::new();
+    let receive = |lines: &mut Vec<String>, until: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut buf = [0u8; 4096];
+        while std::time::Instant::now() < deadline && lines.len() < 200 {
+            if let Ok(n) = syslog.recv(&mut buf) {
+                lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+            if lines.iter().any(|l| l.contains(until)) {
+                return;
+            }
+        }
+    };
+    receive(&mut lines, "listening");
+    let (addr, _, _) = udhcpc(&mut lab, 0, false).unwrap_or_else(|| panic!("no lease: {lines:#?}"));
+    receive(&mut lines, "DHCPACK on ");
+    // Facility daemon (3), severity info (6): <30>.
+    let want = format!("<30>dhcpd-pxe[{pid}]: DHCPACK on {addr} to 02:00:00:00:");
+    assert!(
+        lines.iter().any(|l| l.starts_with(&want)),
+        "{want:?} not among {lines:#?}"
+    );
+}
