@@ -1,4 +1,8 @@
-//! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
+//! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads,
+//! SIGUSR1 logs the counters), the metrics endpoint, the driver.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use dhcp_server::driver::{run, Control};
@@ -9,19 +13,24 @@ use tracing::{error, info, warn};
 
 use crate::cli::ConfigArgs;
 use crate::config::Settings;
+use crate::metrics::DriverMetrics;
 use crate::quick::from_args;
 
-/// Serves until SIGTERM or SIGINT.
-pub fn serve(args: &ConfigArgs) -> Result<()> {
+/// Serves until SIGTERM or SIGINT; `metrics`: the Prometheus endpoint's address.
+pub fn serve(args: &ConfigArgs, metrics: Option<SocketAddr>) -> Result<()> {
     let settings = from_args(args)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    rt.block_on(serve_async(args.clone(), settings))
+    rt.block_on(serve_async(args.clone(), settings, metrics))
 }
 
-async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
+async fn serve_async(
+    args: ConfigArgs,
+    settings: Settings,
+    metrics: Option<SocketAddr>,
+) -> Result<()> {
     let mut server = Server::new(settings.server.clone());
     let store: Box<dyn LeaseStore> = match settings.required_lease_file()? {
         Some(path) => {
@@ -36,6 +45,11 @@ async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let source = Arc::new(DriverMetrics(ctl.clone()));
+    observe::signal::log_on_usr1(source.clone()).context("installing the SIGUSR1 handler")?;
+    if let Some(addr) = metrics {
+        observe::endpoint::serve(addr, source).await?;
+    }
     let listen = settings.listen.clone();
     let mode = settings.server.mode;
     let driver = tokio::spawn(async move { run(server, store, &listen, rx).await });
@@ -43,8 +57,9 @@ async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
     loop {
         tokio::select! {
             r = &mut driver => {
-                let stats = r.context("the server task failed")??;
-                info!(?stats, "stopped");
+                let report = r.context("the server task failed")??;
+                info!("stopped");
+                observe::signal::log_statistics(&crate::metrics::metrics(&report));
                 return Ok(());
             }
             _ = term.recv() => { info!("SIGTERM: stopping"); let _ = ctl.send(Control::Shutdown); }

@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod explain;
 pub mod leases;
 pub mod location;
+pub mod metrics;
 pub mod packet;
 pub mod quick;
 pub mod values;
@@ -19,22 +20,27 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
 
+/// stderr, or the journal with priorities under systemd; syslog (facility
+/// daemon, as ISC dhcpd) when stderr is `/dev/null` and a syslog socket is
+/// there ([`observe::logs`]). `DHCPD_PXE_SYSLOG_SOCKET` names another socket
+/// than `/dev/log` (tests).
 fn init_logs(verbose: u8) {
+    use observe::logs::{init, stderr_is_null, Output};
     let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    let path = std::env::var_os("DHCPD_PXE_SYSLOG_SOCKET")
+        .unwrap_or_else(|| observe::syslog::DEV_LOG.into());
+    let syslog = stderr_is_null()
+        .then(|| observe::syslog::Syslog::connect("dhcpd-pxe", &path).ok())
+        .flatten();
+    let output = syslog.map_or(Output::Stderr, Output::Syslog);
+    init("dhcpd-pxe", level, output);
 }
 
 /// The clap definition of the command line (for man pages and completions).
@@ -91,6 +97,6 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", leases::run(&a)?);
             Ok(())
         }
-        None => daemon::serve(&cli.config),
+        None => daemon::serve(&cli.config, cli.metrics),
     }
 }

@@ -111,6 +111,9 @@ struct Args {
     /// Transfers running at once at most (default 512).
     #[arg(long = "max-transfers", value_name = "n")]
     max_transfers: Option<String>,
+    /// Serve the counters for Prometheus on http://ADDR/metrics (long option only).
+    #[arg(long = "metrics", value_name = "addr:port")]
+    metrics: Option<SocketAddr>,
     /// Print help.
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -203,6 +206,8 @@ pub struct Config {
     pub stderr: bool,
     /// Values accepted with a warning (tftp-hpa caps them), to print at start.
     pub warnings: Vec<String>,
+    /// `--metrics`: the address of the Prometheus endpoint.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Where `--map-test` reads names from.
@@ -379,6 +384,7 @@ fn config(args: Args) -> Result<Config, UsageError> {
         map_steps: args.map_steps.as_deref().map(parse_map_steps).transpose()?,
         stderr: args.stderr,
         warnings,
+        metrics: args.metrics,
     })
 }
 

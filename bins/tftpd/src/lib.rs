@@ -29,17 +29,19 @@ use tftp::server::{Server, ServerConfig};
 use tftp::source::{DirectoryConfig, DirectoryList, DirectoryRoot, FileSource};
 use tokio::net::UdpSocket;
 use tracing::{info, warn};
-use tracing_subscriber::EnvFilter;
 
 pub mod address;
 pub mod cli;
 pub mod daemon;
+pub mod logs;
 pub mod maptest;
+pub mod metrics;
 pub mod pidfile;
 pub mod sys;
-pub mod syslog;
 
 pub use cli::{command, Config};
+pub use logs::log_filter;
+use logs::{init_logging, Logs};
 
 /// Exit statuses, from `<sysexits.h>` as tftp-hpa uses them.
 pub mod exit {
@@ -116,30 +118,40 @@ where
     let to_syslog = !config.stderr && (detach || matches!(sockets, Sockets::Inetd));
     // Each failure is reported once per destination: syslog when logs go
     // there, and stderr (where the logs are otherwise).
-    let report = |failure: Failure, logging_ready: bool| {
-        if to_syslog {
-            if !logging_ready {
-                init_logging(config.verbosity, true);
-            }
+    let report = |failure: Failure, on_syslog: Option<bool>| {
+        // Before the log set-up (`None`) syslog is set up for this line;
+        // after it, the line goes there only if the logs really reach
+        // syslog (with `-l` and no syslog socket they are on stderr).
+        let on_syslog =
+            on_syslog.unwrap_or_else(|| to_syslog && init_logging(config.verbosity, Logs::Inetd));
+        if to_syslog && on_syslog {
             tracing::error!("{:#}", failure.error);
         }
         eprintln!("tftpd: {:#}", failure.error);
         ExitCode::from(failure.code)
     };
     if let Err(failure) = check_directories(&config) {
-        return report(failure, false);
+        return report(failure, None);
     }
     let rules = match load_rules(&config) {
         Ok(rules) => rules,
-        Err(failure) => return report(failure, false),
+        Err(failure) => return report(failure, None),
     };
     if detach && !daemon::is_child() {
         return ExitCode::from(daemon::detach());
     }
-    init_logging(config.verbosity, to_syslog);
+    let on_syslog = init_logging(
+        config.verbosity,
+        match sockets {
+            _ if !to_syslog && config.secure && sys::euid() == 0 => Logs::StderrChrooted,
+            _ if !to_syslog => Logs::Stderr,
+            _ if detach => Logs::Detached,
+            _ => Logs::Inetd,
+        },
+    );
     match run(&config, sockets, rules) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => report(failure, true),
+        Err(failure) => report(failure, Some(on_syslog)),
     }
 }
 
@@ -154,39 +166,6 @@ pub struct Failure {
 
 fn fail(code: u8) -> impl FnOnce(anyhow::Error) -> Failure {
     move |error| Failure { code, error }
-}
-
-/// `-v` count to a default log filter; `RUST_LOG` overrides it.
-pub fn log_filter(verbosity: u8) -> &'static str {
-    match verbosity {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    }
-}
-
-fn init_logging(verbosity: u8, to_syslog: bool) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(log_filter(verbosity)));
-    // TFTPD_LOG_STDERR=1 keeps logs on stderr (tests, debugging under xinetd).
-    let to_syslog = to_syslog && std::env::var_os("TFTPD_LOG_STDERR").is_none();
-    if to_syslog {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(syslog::Syslog::new())
-            .with_ansi(false)
-            .without_time()
-            .with_level(false)
-            .with_target(false)
-            .with_env_filter(filter)
-            .try_init();
-    } else {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_env_filter(filter)
-            .try_init();
-    }
 }
 
 /// Checks the directory arguments before anything is bound: with `-s`
@@ -349,6 +328,17 @@ async fn serve(
         .await
         .context("signal handlers")
         .map_err(fail(exit::OSERR))?;
+    // SIGUSR1 logs the counters (and never kills); `--metrics` serves them.
+    let counters = Arc::new(metrics::TftpMetrics(sc.counters.clone()));
+    observe::signal::log_on_usr1(counters.clone())
+        .context("SIGUSR1 handler")
+        .map_err(fail(exit::OSERR))?;
+    if let Some(addr) = config.metrics {
+        observe::endpoint::serve(addr, counters.clone())
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(fail(exit::OSERR))?;
+    }
     if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
         // Reached through its directory: SIGHUP comes after the chroot.
         let entry = sys::DirEntry::at(&path)
@@ -383,6 +373,8 @@ async fn serve(
         }
         Err(failure) => Err(failure),
     };
+    // At exit only with -v: inetd starts one server per burst of requests.
+    info!("statistics {}", counters.metrics().key_values());
     if let Some(p) = pidfile {
         if let Err(err) = p.remove() {
             warn!(error = %err, "cannot remove pid file");

@@ -25,6 +25,7 @@ use crate::addressing::Destination;
 use crate::exchange::{Dropped, Exchange};
 use crate::lease::{Lease, LeaseState, LeaseTable, UnixTime};
 use crate::ratelimit::{RateLimit, RateLimiter};
+pub use crate::stats::{LeaseCounts, Stats};
 use crate::subnet::Subnet;
 
 /// How often at most the summary of dropped datagrams is logged at `info`.
@@ -118,41 +119,6 @@ pub struct CommitBatch {
     pub id: u64,
     /// The records, in order.
     pub records: Vec<Lease>,
-}
-
-/// Counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Datagrams handled.
-    pub received: u64,
-    /// Datagrams that are not DHCP messages, or DHCP messages with a malformed
-    /// option 53 (e.g. twice), dropped.
-    pub malformed: u64,
-    /// Requests over a client's rate limit (dropped).
-    pub rate_limited: u64,
-    /// Requests over the total rate limit (dropped).
-    pub total_rate_limited: u64,
-    /// Requests refused because a lease cap (fresh or BOOTP leases) was reached.
-    pub capped: u64,
-    /// BOOTP requests answered with an address.
-    pub bootp: u64,
-    /// BOOTP requests where the subnet serves no BOOTP (dropped).
-    pub bootp_not_served: u64,
-    /// Replies queued.
-    pub replies: u64,
-    /// NAKs among them.
-    pub naks: u64,
-    /// Requests answered with silence (not for us, no address, not PXE…).
-    pub silent: u64,
-    /// ACKs dropped because their lease could not be written, or was written
-    /// only after it had ended.
-    pub commit_failures: u64,
-    /// Batches handed out by `poll_commit` (one fsync each in the driver).
-    pub commit_batches: u64,
-    /// Lease records in those batches.
-    pub committed_records: u64,
-    /// Log events dropped because the driver did not collect them.
-    pub events_dropped: u64,
 }
 
 /// How important a log event is.
@@ -309,11 +275,6 @@ impl Server {
         self.expiries.len()
     }
 
-    /// Counters.
-    pub fn stats(&self) -> Stats {
-        self.stats
-    }
-
     /// Handles one datagram. Then call [`poll_transmit`](Self::poll_transmit),
     /// [`poll_commit`](Self::poll_commit) and [`poll_timeout`](Self::poll_timeout).
     pub fn handle(&mut self, now: SystemTime, d: &Datagram<'_>) {
@@ -335,10 +296,18 @@ impl Server {
                 if self.next_summary.is_none() {
                     self.next_summary = Some(later(now, DROP_SUMMARY_EVERY));
                 }
-                self.log(Level::Debug, ex.log_line());
+                for line in crate::logtext::isc_lines(&ex, d.interface) {
+                    self.log(Level::Debug, line);
+                }
             }
-            None => self.log(Level::Info, ex.log_line()),
+            None => {
+                for line in crate::logtext::isc_lines(&ex, d.interface) {
+                    self.log(Level::Info, line);
+                }
+            }
         }
+        // The whole decision (xid, client key, class, reply, file) for -v.
+        self.log(Level::Debug, ex.log_line());
         self.stats.silent += u64::from(ex.reply.is_none());
         for r in &ex.records {
             if let Some(t) = timer(r) {
@@ -356,6 +325,12 @@ impl Server {
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
+            match out.message.message_type() {
+                Some(dhcp_pxe::wire::message::MessageType::Offer) => self.stats.offers += 1,
+                Some(dhcp_pxe::wire::message::MessageType::Ack) => self.stats.acks += 1,
+                Some(_) => {}
+                None => self.stats.bootreplies += 1,
+            }
             self.stats.naks += u64::from(out.nak);
             let t = Transmit {
                 ifindex: d.ifindex,

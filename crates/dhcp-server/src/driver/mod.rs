@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -15,7 +16,7 @@ use tracing::{info, warn};
 use crate::addressing::{Destination, CLIENT_PORT, PXE_PORT, SERVER_PORT};
 use crate::error::Error;
 use crate::lease::LeaseState;
-use crate::server::{CommitBatch, Datagram, Server, ServerConfig, Stats, Transmit};
+use crate::server::{CommitBatch, Datagram, LeaseCounts, Server, ServerConfig, Stats, Transmit};
 use crate::store::LeaseStore;
 
 /// Where to listen.
@@ -50,6 +51,20 @@ pub enum Control {
     Reload(Box<ServerConfig>),
     /// Finish the lease write in progress, send its ACKs, and return.
     Shutdown,
+    /// Answer the counters now (metrics endpoint, SIGUSR1).
+    Report(tokio::sync::oneshot::Sender<Report>),
+}
+
+/// The counters of a running (or stopped) driver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The server's counters.
+    pub stats: Stats,
+    /// Lease records by state.
+    pub leases: LeaseCounts,
+    /// Datagrams dropped before the server saw them: the receive queue was
+    /// full (the clients retry).
+    pub queue_dropped: u64,
 }
 
 struct Listener {
@@ -122,14 +137,16 @@ pub async fn run(
     store: Box<dyn LeaseStore>,
     listen: &Listen,
     mut control: mpsc::UnboundedReceiver<Control>,
-) -> Result<Stats, Error> {
+) -> Result<Report, Error> {
     let listeners = bind_all(listen)?;
     info!(sockets = listeners.len(), mode = ?server.config().mode, "listening");
     let (tx, mut rx) = mpsc::channel::<Incoming>(4096);
+    let queue_dropped = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, l) in listeners.iter().enumerate() {
         let sock = l.sock.clone();
         let tx = tx.clone();
+        let dropped = queue_dropped.clone();
         tasks.spawn(async move {
             let mut buf = vec![0u8; 1500];
             loop {
@@ -137,11 +154,14 @@ pub async fn run(
                     Ok(meta) => {
                         let bytes = buf[..meta.len].to_vec();
                         // A full queue drops the datagram: memory stays bounded, DHCP retries.
-                        let _ = tx.try_send(Incoming {
+                        let queued = tx.try_send(Incoming {
                             listener: i,
                             meta,
                             bytes,
                         });
+                        if queued.is_err() {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     Err(e) => warn!(error = %e, "receive failed"),
                 }
@@ -197,6 +217,9 @@ pub async fn run(
                     server.reconfigure(*cfg);
                     info!("configuration reloaded");
                 }
+                Some(Control::Report(answer)) => {
+                    let _ = answer.send(report(&server, &queue_dropped));
+                }
                 Some(Control::Shutdown) | None => stopping = true,
             },
             d = done_rx.recv() => match d {
@@ -244,7 +267,15 @@ pub async fn run(
     tasks.abort_all();
     drop(job_tx);
     let _ = writer.join();
-    Ok(server.stats())
+    Ok(report(&server, &queue_dropped))
+}
+
+fn report(server: &Server, queue_dropped: &AtomicU64) -> Report {
+    Report {
+        stats: server.stats(),
+        leases: server.lease_counts(SystemTime::now()),
+        queue_dropped: queue_dropped.load(Ordering::Relaxed),
+    }
 }
 
 fn handle(

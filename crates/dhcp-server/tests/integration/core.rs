@@ -338,18 +338,48 @@ fn a_flooding_client_is_rate_limited_alone() {
 fn exchange_log_lines() {
     let mut h = Harness::full();
     h.dora(1);
-    let lines: Vec<String> = std::iter::from_fn(|| h.server.poll_event())
-        .map(|e| e.text)
+    let events: Vec<_> = std::iter::from_fn(|| h.server.poll_event()).collect();
+    let info: Vec<&str> = events
+        .iter()
+        .filter(|e| e.level == dhcp_server::Level::Info)
+        .map(|e| e.text.as_str())
         .collect();
-    assert_eq!(lines.len(), 2);
+    // ISC dhcpd's four lines.
+    assert_eq!(info.len(), 4, "{info:?}");
+    assert!(info[0].starts_with("DHCPDISCOVER from "), "{info:?}");
+    assert!(info[0].ends_with(" via veth0"), "{info:?}");
     assert!(
-        lines[0].starts_with("DISCOVER") && lines[0].contains("-> OFFER 192.0.2.100"),
-        "{lines:?}"
+        info[1].starts_with("DHCPOFFER on 192.0.2.100 to "),
+        "{info:?}"
     );
     assert!(
-        lines[1].contains("-> ACK 192.0.2.100 file \"pxelinux.0\""),
-        "{lines:?}"
+        info[2].starts_with("DHCPREQUEST for 192.0.2.100 ("),
+        "{info:?}"
     );
+    assert!(
+        info[3].starts_with("DHCPACK on 192.0.2.100 to ")
+            && info[3].ends_with("file \"pxelinux.0\""),
+        "{info:?}"
+    );
+    // The whole decision of each exchange at debug.
+    let debug: Vec<&str> = events
+        .iter()
+        .filter(|e| e.level == dhcp_server::Level::Debug)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(debug.len(), 2, "{debug:?}");
+    assert!(
+        debug[0].starts_with("DISCOVER") && debug[0].contains("-> OFFER 192.0.2.100"),
+        "{debug:?}"
+    );
+    assert!(
+        debug[1].contains("-> ACK 192.0.2.100 file \"pxelinux.0\""),
+        "{debug:?}"
+    );
+    let st = h.server.stats();
+    assert_eq!((st.offers, st.acks, st.naks, st.replies), (1, 1, 0, 2));
+    let leases = h.server.lease_counts(h.now);
+    assert_eq!((leases.bound, leases.offered), (1, 0), "{leases:?}");
 }
 
 #[test]

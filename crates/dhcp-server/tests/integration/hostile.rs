@@ -249,7 +249,11 @@ fn client_text_in_log_lines_is_escaped_and_capped() {
     d.options.insert(60, vec![b'A'; 120]);
     d.options.insert(61, vec![0xee; 100]);
     h.send(&d);
-    let line = h.server.poll_event().unwrap().text;
+    let events: Vec<_> = std::iter::from_fn(|| h.server.poll_event()).collect();
+    // The ISC-style lines show the host name escaped too.
+    assert!(events.iter().all(|e| !e.text.contains('\n')), "{events:?}");
+    assert!(events[0].text.contains("(pc\\x0a2026"), "{events:?}");
+    let line = events.last().unwrap().text.clone();
     assert!(!line.contains('\n'), "{line}");
     assert!(line.contains("host \"pc\\x0a2026"), "{line}");
     assert!(line.contains("…(+56 bytes)"), "{line}");

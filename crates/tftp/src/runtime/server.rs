@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use gate::{summaries, Gate};
-use report::{log_request, log_summary, log_transfer};
+use report::{log_request, log_summary, log_transfer, Ended};
 
 use super::driver::{drive, Until};
 use super::workers::Workers;
@@ -32,8 +32,11 @@ use crate::source::FileSource;
 use crate::transfer::retry::RetryPolicy;
 use crate::transfer::Transfer;
 
+mod counters;
 mod gate;
 mod report;
+
+pub use counters::{CounterSnapshot, Counters, TransferOutcome};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -63,6 +66,9 @@ pub struct ServerConfig {
     pub idle_exit: Option<Duration>,
     /// File-name remapping (`-m`), applied before the source sees a name.
     pub remap: Option<Arc<dyn Remap>>,
+    /// Where the server counts requests, transfers and bytes; keep a clone
+    /// to read them while it runs.
+    pub counters: Arc<Counters>,
 }
 
 impl ServerConfig {
@@ -81,6 +87,7 @@ impl ServerConfig {
             workers: std::thread::available_parallelism().map_or(1, usize::from),
             idle_exit: None,
             remap: None,
+            counters: Arc::default(),
         }
     }
 
@@ -288,11 +295,13 @@ impl Listener {
             let peer = plain_ipv4(meta.peer);
             // Never answer anything but a request from a listening port: an
             // ERROR answered here could bounce between two servers forever.
-            if Direction::of_request(datagram).is_none() {
+            let Some(direction) = Direction::of_request(datagram) else {
                 self.gate.lock().admission.not_request();
+                self.config.counters.not_request();
                 debug!(%peer, len = datagram.len(), "ignored: not a request");
                 continue;
-            }
+            };
+            self.config.counters.request(direction);
             let local_ip = meta
                 .dst
                 .or(local.map(|a| a.ip()))
@@ -302,6 +311,7 @@ impl Listener {
             let (slot, abort) = match self.gate.admit(peer) {
                 Ok(admitted) => admitted,
                 Err(reply) => {
+                    self.config.counters.busy(reply);
                     debug!(%peer, reply, "too many transfers; request refused");
                     if reply {
                         refuse_busy(&self.sock, peer).await;
@@ -410,9 +420,12 @@ impl Job {
             transfer: mut t,
             refusal,
         } = accepted;
+        let counters = self.config.counters.clone();
+        let _active = counters.started();
         let malformed = refusal.as_ref().is_some_and(|r| r.malformed);
         if malformed {
             self.gate.lock().admission.malformed();
+            counters.malformed();
         }
         log_request(
             direction,
@@ -439,9 +452,15 @@ impl Job {
         } else {
             self.supervise(&mut sock, &mut t).await
         };
-        log_transfer(
-            &t, direction, file, self.peer, started, &result, cut, malformed,
-        );
+        let outcome = TransferOutcome::of(&t, &result, cut);
+        counters.finished(&t, direction, outcome);
+        let ended = Ended {
+            result: &result,
+            cut,
+            outcome,
+            malformed,
+        };
+        log_transfer(&t, direction, file, self.peer, started, &ended);
         self.done();
     }
 

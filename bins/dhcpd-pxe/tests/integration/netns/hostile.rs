@@ -137,13 +137,13 @@ fn a_journal_with_an_infinite_bootp_lease_restarts_cleanly() {
     start(&mut lab, "first", &bootp);
     send_from_server_ns(&mut lab, "bootp");
     assert!(
-        lab.wait_log("first", "-> BOOTREPLY 192.0.2.", Duration::from_secs(10)),
+        lab.wait_log("first", "BOOTREPLY for 192.0.2.", Duration::from_secs(10)),
         "no BOOTP lease: {}",
         lab.log("first")
     );
     let log = lab.log("first");
     let held = log
-        .split("-> BOOTREPLY ")
+        .split("BOOTREPLY for ")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .unwrap()

@@ -283,7 +283,7 @@ fn beside_isc(test: &str, same_host: bool) {
     );
     // The proxy stayed silent to ISC's REQUEST (and handed out nothing).
     assert!(
-        lab.log("proxy").contains("REQUEST") && !lab.log("proxy").contains("-> ACK 192"),
+        lab.log("proxy").contains("DHCPREQUEST") && !lab.log("proxy").contains("DHCPACK on 192"),
         "{}",
         ctx()
     );

@@ -16,6 +16,7 @@ mod clients;
 mod hostile;
 mod isc;
 mod leases;
+mod observe;
 mod perf;
 
 use std::io::Read;

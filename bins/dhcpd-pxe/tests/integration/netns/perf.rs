@@ -83,15 +83,15 @@ fn perfdhcp_relay_load_gives_no_duplicate_addresses_and_no_crash() {
     );
     // From the server's own log: every address acknowledged to one client only.
     let mut owner: HashMap<String, String> = HashMap::new();
-    for l in log.lines().filter(|l| l.contains("-> ACK ")) {
+    for l in log.lines().filter(|l| l.contains("DHCPACK on ")) {
         let client = l
-            .split(" from ")
+            .split(" to ")
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
             .unwrap()
             .to_string();
         let addr = l
-            .split("-> ACK ")
+            .split("DHCPACK on ")
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
             .unwrap()

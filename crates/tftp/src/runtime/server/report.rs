@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tracing::{debug, info, warn};
 
-use super::Cut;
+use super::{Cut, TransferOutcome};
 use crate::accept::{LogText, Summary};
 use crate::packet::Direction;
 use crate::transfer::{Outcome, Transfer};
@@ -36,17 +36,36 @@ pub(super) fn log_request(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a transfer ended, for its log line.
+pub(super) struct Ended<'a> {
+    /// What the driver returned.
+    pub(super) result: &'a io::Result<()>,
+    /// Cut short by the full-server policy.
+    pub(super) cut: Option<Cut>,
+    /// As counted.
+    pub(super) outcome: TransferOutcome,
+    /// The request was malformed.
+    pub(super) malformed: bool,
+}
+
+/// One line per finished transfer: at info when it did what the client
+/// wanted or the file does not exist (PXELINUX looks up a dozen names that
+/// mostly are not there; in.tftpd does not log those), at debug when the
+/// refusal summary counts it, else at warn.
 pub(super) fn log_transfer(
     t: &Transfer,
     direction: Direction,
     file: &[u8],
     peer: SocketAddr,
     started: Instant,
-    io: &io::Result<()>,
-    cut: Option<Cut>,
-    malformed: bool,
+    ended: &Ended<'_>,
 ) {
+    let Ended {
+        result: io,
+        cut,
+        outcome: counted,
+        malformed,
+    } = *ended;
     let s = t.stats();
     let n = t.negotiated();
     let kind = direction.request_name();
@@ -82,7 +101,6 @@ pub(super) fn log_transfer(
     let oack: Vec<String> = n.oack.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let options = oack.join(",");
     let options = LogText::str(&options);
-    let ok = matches!(t.outcome(), Some(Outcome::Complete | Outcome::SizeProbe)) && io.is_ok();
     let srtt_us = s.srtt.map_or(0, |d| d.as_micros() as u64);
     let pacing_us = s.pacing.map_or(0, |d| d.as_micros() as u64);
     macro_rules! line {
@@ -95,7 +113,11 @@ pub(super) fn log_transfer(
             )
         };
     }
-    if ok && cut.is_none() {
+    let expected = matches!(
+        counted,
+        TransferOutcome::Complete | TransferOutcome::SizeProbe | TransferOutcome::NotFound
+    );
+    if expected && !malformed {
         line!(info);
     } else if malformed || cut.is_some() {
         // Counted in the refusal summary; one line each only at debug.
