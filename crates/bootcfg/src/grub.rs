@@ -9,7 +9,9 @@ use crate::model::{bootif, hotkey, Action, Menu, Source};
 
 /// The configuration for `menu`; `header` becomes the comment on line 1.
 /// With `direct`, only the default entry is written and it boots at once.
-/// `BOOTIF=` needs `mac`: GRUB has no variable with the MAC in PXELINUX's form.
+/// `BOOTIF=` is written literally with `mac`; without, it is built from
+/// `$net_default_mac` (`52:54:…`) with `regexp`, as GRUB has no variable with
+/// the MAC in PXELINUX's form.
 pub fn write(
     menu: &Menu,
     src: &Source,
@@ -32,6 +34,12 @@ pub fn write(
     };
     if entries.is_empty() {
         return Err(format!("no entry `{default}`"));
+    }
+    let needs_bootif = entries
+        .iter()
+        .any(|e| matches!(e.action, Action::Linux { bootif: true, .. }));
+    if needs_bootif && mac.is_none() {
+        out.push_str(BOOTIF_FROM_MAC);
     }
     out.push_str(&format!("set default={}\n", word(default)?));
     let timeout = if direct {
@@ -65,12 +73,11 @@ pub fn write(
                     line.push_str(&word(w)?);
                 }
                 if *with_bootif {
-                    let m = mac.ok_or(
-                        "ipappend = 2 needs the host's MAC in grub.cfg (GRUB has no BOOTIF variable); \
-                         write the menu per host or drop ipappend",
-                    )?;
                     line.push(' ');
-                    line.push_str(&bootif(m));
+                    match mac {
+                        Some(m) => line.push_str(&bootif(m)),
+                        None => line.push_str("BOOTIF=01-${bootif_mac}"),
+                    }
                 }
                 out.push_str(&line);
                 out.push('\n');
@@ -89,6 +96,12 @@ pub fn write(
     }
     Ok(out)
 }
+
+/// Sets `bootif_mac` to `$net_default_mac` with dashes (`52-54-00-…`).
+const BOOTIF_FROM_MAC: &str = "regexp --set=1:m1 --set=2:m2 --set=3:m3 --set=4:m4 --set=5:m5 --set=6:m6 \
+'^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$' \"$net_default_mac\"
+set bootif_mac=\"${m1}-${m2}-${m3}-${m4}-${m5}-${m6}\"
+";
 
 /// A word as GRUB's shell reads it back unchanged: bare when it has only
 /// plain characters, else in single quotes.
@@ -181,7 +194,9 @@ mod tests {
         if let Action::Linux { bootif, .. } = &mut m.entries[0].action {
             *bootif = true;
         }
-        assert!(write(&m, &src, "h", None, false).is_err());
+        let g = write(&m, &src, "h", None, false).unwrap();
+        assert!(g.contains("\"$net_default_mac\"\nset bootif_mac="), "{g}");
+        assert!(g.contains(" BOOTIF=01-${bootif_mac}\n"), "{g}");
         let mac: Mac = "52:54:00:12:34:56".parse().unwrap();
         let g = write(&m, &src, "h", Some(&mac), false).unwrap();
         assert!(g.contains("\tlinux (http,192.0.2.1)/b/d/linux"), "{g}");
