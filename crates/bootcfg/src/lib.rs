@@ -33,6 +33,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod commands;
 pub mod grub;
 pub mod ipxe;
 pub mod lint;
