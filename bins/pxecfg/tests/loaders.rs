@@ -253,7 +253,12 @@ fn grubs_own_parser_accepts_every_generated_grub_cfg() {
     let dir = tempfile::tempdir().unwrap();
     // The checker does reject a broken file (so this test can fail).
     let broken = write(dir.path(), "broken.cfg", "menuentry 'x' {\n\tlinux /k 'a\n");
-    assert!(!Command::new(check).arg(&broken).output().unwrap().status.success());
+    assert!(!Command::new(check)
+        .arg(&broken)
+        .output()
+        .unwrap()
+        .status
+        .success());
     for base in ["", "base_url = \"http://192.0.2.1/boot/\"\n"] {
         let inv = write(
             dir.path(),
