@@ -457,6 +457,11 @@ fn lint_reports_hand_written_ipxe_and_grub_files() {
     // Text output: file:line:col, severity, code and name.
     let o = pxecfg(&["lint", "--root", r, &grub]);
     assert!(text(&o).contains("grub.cfg-01-52-54-00-12-34-5G:4:9: error[PXL041 missing-initrd]: `k/none.gz` does not exist under the root"), "{}", text(&o));
+    // `fmt` leaves them alone (it formats pxelinux.cfg only).
+    let before = std::fs::read(&grub).unwrap();
+    let o = pxecfg(&["fmt", &grub]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(std::fs::read(&grub).unwrap(), before);
     // A clean hand-written script passes.
     let ok = write(
         root,
