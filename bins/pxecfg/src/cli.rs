@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Lint, format, explain and generate pxelinux.cfg files.
+use crate::inventory::Format;
+
+/// Lint, format, explain and generate pxelinux.cfg files; generate and lint iPXE scripts and grub.cfg.
 #[derive(Debug, Parser)]
 #[command(name = "pxecfg", version, about)]
 pub struct Cli {
@@ -53,7 +55,8 @@ pub struct ClientArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check configuration files; exit 1 on errors (or warnings with --deny-warnings).
+    /// Check pxelinux.cfg files, iPXE scripts (`#!ipxe`, `*.ipxe`) and grub.cfg
+    /// files (`grub.cfg`, `grub.cfg-*`); exit 1 on errors (or warnings with --deny-warnings).
     Lint {
         /// The TFTP root: also check every file the configuration names.
         #[arg(long)]
@@ -104,12 +107,19 @@ pub enum Command {
         #[command(flatten)]
         prefix: PrefixArgs,
     },
-    /// Write pxelinux.cfg/default and per-host files from an inventory (TOML).
+    /// Write default and per-host files for PXELINUX, iPXE and GRUB from an inventory (TOML).
     Generate {
         /// The inventory file.
         inventory: PathBuf,
-        /// The output directory (files go to OUT/pxelinux.cfg/).
+        /// The output directory (files go to OUT/pxelinux.cfg/, OUT/ipxe/, OUT/grub/).
         #[arg(long)]
         out: PathBuf,
+        /// The loaders to write for, comma-separated (default: the inventory's
+        /// `[output] formats`, else pxelinux).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        format: Option<Vec<Format>>,
+        /// Print what would be written, replaced and removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }

@@ -19,6 +19,12 @@ pub fn run(check: bool, files: &[String]) -> anyhow::Result<ExitCode> {
         } else {
             std::fs::read(file).with_context(|| format!("{file}: cannot read"))?
         };
+        let base = file.rsplit('/').next().unwrap_or(file);
+        if file != "-" && bootcfg::lint::detect(base, &input).is_some() {
+            anyhow::bail!(
+                "{file}: an iPXE script or grub.cfg; `fmt` formats pxelinux.cfg files only"
+            );
+        }
         let output = format_bytes(&input);
         if check {
             if output != input {

@@ -19,6 +19,52 @@ pub struct Inventory {
     /// Machines that get their own file.
     #[serde(default)]
     pub hosts: Vec<Spanned<Host>>,
+    /// Which boot loaders to write for, and where their files come from.
+    #[serde(default)]
+    pub output: OutputSpec,
+}
+
+/// A boot loader `generate` writes configurations for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `pxelinux.cfg/default` and `pxelinux.cfg/<host>`.
+    Pxelinux,
+    /// `ipxe/boot.ipxe` and `ipxe/<host>.ipxe`.
+    Ipxe,
+    /// `grub/grub.cfg` and `grub/grub.cfg-<host>`.
+    Grub,
+}
+
+/// The `[output]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Loaders to write for (default: pxelinux); `--format` overrides it.
+    pub formats: Option<Vec<Format>>,
+    /// URL iPXE and GRUB fetch kernels and initrds from (`http://host/dir/`);
+    /// default: the TFTP server they booted from.
+    pub base_url: Option<String>,
+    /// The PXELINUX prefix relative to the TFTP root: where iPXE and GRUB
+    /// find the kernel and initrd paths (relative to it) on the TFTP server.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+/// `[menu.serial]`: a serial console for the boot menu.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialSpec {
+    /// Port number, 0 (COM1, ttyS0) by default.
+    #[serde(default)]
+    pub port: u8,
+    /// Bits per second, 115200 by default.
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+}
+
+fn default_baud() -> u32 {
+    115_200
 }
 
 /// The menu of `pxelinux.cfg/default` (and of hosts that list `entries`).
@@ -37,6 +83,8 @@ pub struct MenuSpec {
     pub default: Option<Spanned<String>>,
     /// Profiles shown, in order (default: all, sorted by name).
     pub entries: Option<Vec<Spanned<String>>>,
+    /// A serial console for the menu (PXELINUX `SERIAL`, GRUB `serial`).
+    pub serial: Option<SerialSpec>,
 }
 
 impl Default for MenuSpec {
@@ -47,6 +95,7 @@ impl Default for MenuSpec {
             timeout: default_timeout(),
             default: None,
             entries: None,
+            serial: None,
         }
     }
 }

@@ -1,14 +1,16 @@
-//! The `pxecfg` command: a thin layer over the [`pxelinux`] crate.
+//! The `pxecfg` command: a thin layer over the [`pxelinux`] and [`bootcfg`] crates.
 //!
 //! Exit statuses: 0 success, 1 findings / not formatted / nothing found,
 //! 2 usage or I/O errors.
 #![warn(missing_docs)]
 
+pub mod apply;
 pub mod cli;
 pub mod fmt;
 pub mod generate;
 pub mod inventory;
 pub mod lint;
+pub mod loaders;
 pub mod lookup;
 
 use std::process::ExitCode;
@@ -41,7 +43,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             client,
             prefix,
         } => lookup::explain(&root, &client, &prefix),
-        Command::Generate { inventory, out } => generate::run(&inventory, &out),
+        Command::Generate {
+            inventory,
+            out,
+            format,
+            dry_run,
+        } => apply::run(&inventory, &out, format, dry_run),
     }
 }
 

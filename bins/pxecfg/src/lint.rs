@@ -1,4 +1,5 @@
-//! `pxecfg lint`.
+//! `pxecfg lint`: pxelinux.cfg files through the [`pxelinux`] lint, iPXE
+//! scripts and grub.cfg files through [`bootcfg::lint`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,19 @@ pub fn lint_file(root: Option<&Path>, prefix: &PrefixArgs, file: &Path) -> Vec<F
             )];
         }
     };
+    let base = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(kind) = bootcfg::lint::detect(&base, &bytes) {
+        let tree = root.map(|r| Tree::new(r, ""));
+        let dir = root.map(|r| dir_under(r, file)).unwrap_or_default();
+        let ctx = bootcfg::lint::Context {
+            tree: tree.as_ref(),
+            dir: &dir,
+        };
+        return bootcfg::lint::lint(kind, &name, &bytes, ctx);
+    }
     let tree = root.map(|r| {
         let p = crate::prefix_of(prefix)
             .or_else(|| infer_prefix(r, file))
@@ -97,6 +111,28 @@ pub fn lint_file(root: Option<&Path>, prefix: &PrefixArgs, file: &Path) -> Vec<F
         tree.as_ref(),
     );
     lint(&set, &LintOptions { tree, config_name })
+}
+
+/// The file's directory relative to the root (`""` or ending in `/`); `""` if
+/// the file is not under the root.
+fn dir_under(root: &Path, file: &Path) -> String {
+    let (Ok(root), Some(Ok(dir))) = (
+        std::fs::canonicalize(root),
+        file.parent().map(|d| {
+            std::fs::canonicalize(if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            })
+        }),
+    ) else {
+        return String::new();
+    };
+    match dir.strip_prefix(&root) {
+        Ok(rel) if rel.as_os_str().is_empty() => String::new(),
+        Ok(rel) => format!("{}/", rel.to_string_lossy()),
+        Err(_) => String::new(),
+    }
 }
 
 fn to_json(f: &Finding) -> serde_json::Value {

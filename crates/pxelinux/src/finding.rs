@@ -101,6 +101,11 @@ codes! {
     OutsideRoot = "PXL048", "outside-root", Error, "A file name that leads outside the TFTP root (`..`, or a symlink out of it); the TFTP server refuses it and it is not read.";
     RefusedName = "PXL049", "refused-name", Error, "A file name the TFTP server refuses: a control character, or no name left; it is not read.";
     IncludeLimit = "PXL050", "include-limit", Warning, "INCLUDEs nested too deep, or too many lines in all: the rest is not read or checked.";
+    UnknownCommand = "BCF001", "unknown-command", Warning, "An iPXE script or grub.cfg runs a command neither loader knows (a typo, or a command not built in).";
+    ScriptSyntax = "BCF002", "script-syntax", Error, "An iPXE script without `#!ipxe` on line 1, or a grub.cfg with an unclosed quote or brace: the loader rejects the file.";
+    EntryTargetMissing = "BCF012", "entry-target-missing", Error, "iPXE `goto` or `choose --default`, or GRUB `set default=`, names no label, item or menu entry.";
+    LoaderFileName = "BCF034", "loader-file-name", Warning, "A per-host file name the loader never requests (`grub.cfg-01-` with a malformed MAC, lower-case hex IP; an iPXE script named by MAC in another form).";
+    MissingChained = "BCF043", "missing-chained", Error, "A script, configuration or image that iPXE `chain` or GRUB `configfile` / `source` / `chainloader` loads does not exist under the root.";
 }
 
 impl fmt::Display for Code {
