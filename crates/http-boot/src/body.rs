@@ -30,8 +30,8 @@ pub(crate) const CHUNK: u64 = 512 * 1024;
 #[derive(Debug)]
 pub(crate) struct Access {
     pub(crate) peer: SocketAddr,
-    /// `GET` or `HEAD`.
-    pub(crate) kind: &'static str,
+    /// The method (`GET`, `HEAD`, or the one refused).
+    pub(crate) kind: String,
     /// The name served (after remapping).
     pub(crate) file: Vec<u8>,
     /// The name asked for, when the remap rules changed it.
@@ -193,7 +193,7 @@ impl Drop for FileBody {
     fn drop(&mut self) {
         let a = &self.access;
         let peer = a.peer;
-        let kind = a.kind;
+        let kind = LogText::str(&a.kind);
         let file = LogText(&a.file);
         let requested = a.requested.as_deref().map(LogText);
         let status = a.status;
@@ -210,7 +210,7 @@ impl Drop for FileBody {
         macro_rules! line {
             ($level:ident) => {
                 $level!(
-                    %peer, kind, ?file, requested = requested.map(tracing::field::debug),
+                    %peer, ?kind, ?file, requested = requested.map(tracing::field::debug),
                     bytes, secs, status, range, outcome, reason, "transfer"
                 )
             };

@@ -21,7 +21,7 @@ pub enum Refusal {
     BadRequest(&'static str),
     /// 403: the path rules refuse the name (the source's reason).
     Forbidden(String),
-    /// 404: no such file (directories included: nothing is listed).
+    /// 404: no such file (directories and `/` included: nothing is listed).
     NotFound,
     /// 405: a method other than `GET` and `HEAD`.
     MethodNotAllowed,
@@ -44,12 +44,13 @@ impl Refusal {
     /// The source's refusal in HTTP terms: "not found" (and a directory) is
     /// 404, a path-rule refusal 403 (outside the root, a symlink out, not
     /// world-readable, `..`, not a regular file), permission denied by the
-    /// OS 403, an illegal name 400, anything else 500.
+    /// OS 403, a name the source finds illegal (only the empty name `/` is
+    /// left after [`crate::name`]) 404, anything else 500.
     pub fn from_source(err: &SourceError) -> Self {
         match err {
             SourceError::NotFound => Self::NotFound,
             SourceError::AccessViolation(why) => Self::Forbidden(why.clone()),
-            SourceError::IllegalName(_) => Self::BadRequest("illegal file name"),
+            SourceError::IllegalName(_) => Self::NotFound,
             SourceError::Io(e) => match e.raw_os_error() {
                 Some(libc::EISDIR) => Self::NotFound,
                 Some(libc::EACCES) => Self::Forbidden(err.message()),

@@ -190,9 +190,6 @@ async fn answer(
         reason: None,
         started,
     };
-    if !matches!(*req.method(), hyper::Method::GET | hyper::Method::HEAD) {
-        access.kind = "other";
-    }
     let wanted = match decide(head) {
         Ok(w) => w,
         Err(refusal) => return refused(&refusal, access, head.method == hyper::Method::HEAD),
@@ -226,6 +223,9 @@ fn reply(data: tftp::source::FileData, wanted: &Wanted, mut access: Access) -> R
     let plan = wanted.reply(data.len());
     access.status = plan.status.as_u16();
     access.range.clone_from(&plan.content_range);
+    if plan.status == StatusCode::RANGE_NOT_SATISFIABLE {
+        access.reason = Some("range not satisfiable".to_owned());
+    }
     let content_type = match plan.status {
         StatusCode::RANGE_NOT_SATISFIABLE => content_type::DEFAULT,
         _ => content_type::for_name(&access.file),
