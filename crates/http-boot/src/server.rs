@@ -178,11 +178,7 @@ async fn answer(
     };
     let mut access = Access {
         peer,
-        kind: if req.method() == hyper::Method::HEAD {
-            "HEAD"
-        } else {
-            "GET"
-        },
+        kind: req.method().to_string(),
         file: target.as_bytes().to_vec(),
         requested: None,
         status: 0,
