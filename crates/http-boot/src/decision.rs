@@ -232,10 +232,8 @@ mod tests {
         assert_eq!(map(SourceError::NotFound), StatusCode::NOT_FOUND);
         let outside = SourceError::AccessViolation("Path leaves the root directory".into());
         assert_eq!(map(outside), StatusCode::FORBIDDEN);
-        assert_eq!(
-            map(SourceError::IllegalName("x".into())),
-            StatusCode::BAD_REQUEST
-        );
+        let empty = SourceError::IllegalName("empty file name".into());
+        assert_eq!(map(empty), StatusCode::NOT_FOUND);
         let os = |n| SourceError::Io(io::Error::from_raw_os_error(n));
         assert_eq!(map(os(libc::EISDIR)), StatusCode::NOT_FOUND);
         assert_eq!(map(os(libc::EACCES)), StatusCode::FORBIDDEN);
