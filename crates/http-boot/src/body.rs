@@ -23,6 +23,8 @@ use tftp::source::FileData;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use crate::timeouts::InFlight;
+
 /// Bytes read from disk per step for a streamed file.
 pub(crate) const CHUNK: u64 = 512 * 1024;
 
@@ -42,6 +44,8 @@ pub(crate) struct Access {
     /// Why a request was refused.
     pub(crate) reason: Option<String>,
     pub(crate) started: Instant,
+    /// Keeps the connection's idle timer off until the reply ends.
+    pub(crate) _in_flight: InFlight,
 }
 
 type Job = JoinHandle<(FileData, io::Result<Bytes>)>;

@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +24,7 @@ use tracing::{debug, info, warn};
 use crate::body::{Access, FileBody};
 use crate::content_type;
 use crate::decision::{decide, Refusal, RequestHead, Wanted};
-use crate::timeouts::Timed;
+use crate::timeouts::{InFlight, Timed};
 
 /// Limits and rules of the HTTP server.
 #[derive(Clone)]
@@ -144,11 +145,13 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().ok();
     let c = &shared.config;
-    let io = Timed::new(stream, c.idle_timeout, c.send_timeout);
+    let busy = Arc::new(AtomicUsize::new(0));
+    let io = Timed::new(stream, busy.clone(), c.idle_timeout, c.send_timeout);
     let service_state = shared.clone();
     let service = hyper::service::service_fn(move |req| {
         let shared = service_state.clone();
-        async move { Ok::<_, Infallible>(answer(req, peer, local, &shared).await) }
+        let in_flight = InFlight::new(&busy);
+        async move { Ok::<_, Infallible>(answer(req, peer, local, &shared, in_flight).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -166,6 +169,7 @@ async fn answer(
     peer: SocketAddr,
     local: Option<SocketAddr>,
     shared: &Shared,
+    in_flight: InFlight,
 ) -> Response<FileBody> {
     let started = Instant::now();
     let headers = req.headers();
@@ -185,6 +189,7 @@ async fn answer(
         range: None,
         reason: None,
         started,
+        _in_flight: in_flight,
     };
     let wanted = match decide(head) {
         Ok(w) => w,

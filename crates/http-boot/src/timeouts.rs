@@ -4,7 +4,8 @@
 //! - **idle**: no byte moved in either direction for `idle` while the server
 //!   waits for the client (between keep-alive requests, or a client that
 //!   connected and sent nothing): the read fails with `TimedOut` and hyper
-//!   closes the connection.
+//!   closes the connection. It does not count while a request is being
+//!   answered ([`InFlight`]): opening a large file fills the cache first.
 //! - **send**: a write that makes no progress for `send` (the client's
 //!   receive window stays full: it stopped reading, or reads too slowly):
 //!   the write fails with `TimedOut`. While a write is stalled only this
@@ -16,16 +17,38 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+/// Marks a connection busy answering a request while it lives (the
+/// request's reply body holds it until the reply ends).
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    pub(crate) fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// An I/O object with the idle and send timeouts (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Timed<T> {
     inner: T,
+    /// Requests being answered ([`InFlight`] guards alive).
+    busy: Arc<AtomicUsize>,
     idle: Duration,
     send: Duration,
     last_progress: Instant,
@@ -35,10 +58,11 @@ pub(crate) struct Timed<T> {
 }
 
 impl<T> Timed<T> {
-    pub(crate) fn new(inner: T, idle: Duration, send: Duration) -> Self {
+    pub(crate) fn new(inner: T, busy: Arc<AtomicUsize>, idle: Duration, send: Duration) -> Self {
         let now = Instant::now();
         Self {
             inner,
+            busy,
             idle,
             send,
             last_progress: now,
@@ -92,8 +116,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Timed<T> {
                 }
                 Poll::Ready(result)
             }
-            // A stalled write has its own timer.
+            // A stalled write has its own timer; a request being answered
+            // is not idleness.
             Poll::Pending if this.write_timer.is_some() => Poll::Pending,
+            Poll::Pending if this.busy.load(Ordering::Relaxed) > 0 => Poll::Pending,
             Poll::Pending => {
                 let deadline = this.last_progress + this.idle;
                 if Instant::now() >= deadline {
@@ -163,10 +189,21 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_peer_hits_the_idle_timeout() {
         let (ours, mut theirs) = tokio::io::duplex(64);
-        let mut io = Timed::new(ours, Duration::from_secs(5), Duration::from_secs(30));
+        let busy = Arc::new(AtomicUsize::new(0));
+        let mut io = Timed::new(
+            ours,
+            busy.clone(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+        );
         theirs.write_all(b"x").await.unwrap();
         let mut buf = [0u8; 8];
         assert_eq!(io.read(&mut buf).await.unwrap(), 1);
+        // Answering a request: silence is not idleness.
+        let guard = InFlight::new(&busy);
+        let waited = tokio::time::timeout(Duration::from_secs(60), io.read(&mut buf)).await;
+        assert!(waited.is_err(), "idle timeout fired while busy");
+        drop(guard);
         let err = io.read(&mut buf).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
@@ -174,7 +211,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_stops_reading_hits_the_send_timeout() {
         let (ours, _theirs) = tokio::io::duplex(64);
-        let mut io = Timed::new(ours, Duration::from_secs(5), Duration::from_secs(30));
+        let busy = Arc::new(AtomicUsize::new(0));
+        let mut io = Timed::new(ours, busy, Duration::from_secs(5), Duration::from_secs(30));
         let started = Instant::now();
         let err = io.write_all(&[0u8; 1024]).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
