@@ -345,3 +345,32 @@ fn http_streams_a_file_larger_than_the_cache() {
     let cached = curl(&bin, &fx, addr, "/random-3m", &[]);
     assert!(cached.body == fx.get("random-3m"));
 }
+
+#[test]
+fn http_flag_is_long_only_and_repeatable() {
+    use tftpd::cli::{self, Command};
+    let parse = |args: &[&str]| cli::parse(std::iter::once("tftpd").chain(args.iter().copied()));
+    match parse(&[
+        "-L",
+        "--http",
+        "0.0.0.0:8080",
+        "--http",
+        "[::1]:80",
+        "-s",
+        "/srv",
+    ]) {
+        Ok(Command::Run(config)) => {
+            let want: Vec<SocketAddr> =
+                vec!["0.0.0.0:8080".parse().unwrap(), "[::1]:80".parse().unwrap()];
+            assert_eq!(config.http, want);
+        }
+        other => panic!("{other:?}"),
+    }
+    match parse(&["-L", "-s", "/srv"]) {
+        Ok(Command::Run(config)) => assert!(config.http.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    // An address needs a port; a bad one is a usage error (exit 64).
+    let err = parse(&["-L", "--http", "0.0.0.0", "-s", "/srv"]).unwrap_err();
+    assert_eq!(err.code, tftpd::exit::USAGE);
+}
