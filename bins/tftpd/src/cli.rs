@@ -114,6 +114,9 @@ struct Args {
     /// Serve the counters for Prometheus on http://ADDR/metrics (long option only).
     #[arg(long = "metrics", value_name = "addr:port")]
     metrics: Option<SocketAddr>,
+    /// Also serve the tree over HTTP/1.1 on ADDR (repeatable; long option only).
+    #[arg(long = "http", value_name = "addr:port", action = ArgAction::Append)]
+    http: Vec<SocketAddr>,
     /// Print help.
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -208,6 +211,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `--metrics`: the address of the Prometheus endpoint.
     pub metrics: Option<SocketAddr>,
+    /// `--http`: addresses to serve the same tree on over HTTP.
+    pub http: Vec<SocketAddr>,
 }
 
 /// Where `--map-test` reads names from.
@@ -385,6 +390,7 @@ fn config(args: Args) -> Result<Config, UsageError> {
         stderr: args.stderr,
         warnings,
         metrics: args.metrics,
+        http: args.http,
     })
 }
 

@@ -339,6 +339,16 @@ async fn serve(
             .map_err(anyhow::Error::from)
             .map_err(fail(exit::OSERR))?;
     }
+    // `--http`: bound before privileges are dropped, served below with the
+    // TFTP side's source (same rules, same cache) and remap rules.
+    let http = http_boot::Listeners::bind(&config.http)
+        .await
+        .map_err(anyhow::Error::from)
+        .map_err(fail(exit::OSERR))?;
+    let http_config = http_boot::HttpConfig {
+        remap: sc.remap.clone(),
+        ..Default::default()
+    };
     if let (Some(shared), Some(path)) = (shared, config.map_file.clone()) {
         // Reached through its directory: SIGHUP comes after the chroot.
         let entry = sys::DirEntry::at(&path)
@@ -363,6 +373,7 @@ async fn serve(
                 true => info!(root = %dir.display(), chroot = (root != dir), "serving"),
                 false => info!(directories = ?config.dirs, "serving absolute names below"),
             }
+            http.serve(source.clone(), http_config);
             let server = Server::from_sockets(sc, source, socks);
             daemon::notify_ready();
             server

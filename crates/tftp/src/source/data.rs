@@ -74,6 +74,20 @@ impl FileData {
         }
     }
 
+    /// The bytes `start..end` (`start <= end <= len`), for servers other
+    /// than the TFTP engine (HTTP byte ranges). A shared file returns a
+    /// slice of its buffer; a streamed one reads from disk (blocking) and
+    /// fails if the file changed since it was opened.
+    pub fn read_range(&mut self, start: u64, end: u64) -> io::Result<Bytes> {
+        if start > end || end > self.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "range outside the file",
+            ));
+        }
+        self.block(start, end, end, start)
+    }
+
     /// The netascii form (RFC 764: `\n` → `\r\n`, `\r` → `\r\0`). A shared
     /// file is converted into a new buffer; a streamed one is converted as
     /// it is read (its converted length is counted first, for `tsize`).
@@ -134,5 +148,8 @@ mod tests {
         let text = FileData::from(&b"a\nb\r"[..]).into_netascii().unwrap();
         assert_eq!(text.shared().unwrap(), &b"a\r\nb\r\0"[..]);
         assert!(format!("{text:?}").contains("shared"));
+        let part = data.read_range(4000, 4096).unwrap();
+        assert_eq!(part.as_ptr(), buf[4000..].as_ptr());
+        assert!(data.read_range(4000, 4097).is_err());
     }
 }
