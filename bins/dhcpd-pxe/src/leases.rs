@@ -235,6 +235,7 @@ mod tests {
             state,
             expires,
             tenure: Tenure::Fresh,
+            details: Default::default(),
         }
     }
 

@@ -289,6 +289,7 @@ fn a_damaged_journal_stops_start_up_with_file_and_offset() {
             state: LeaseState::Bound,
             expires: Expiry::At(4_000_000_000),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         }])
         .unwrap();
     }
