@@ -95,19 +95,25 @@ impl LeaseJournal {
                         e,
                     )
                 })?;
+            // A version 1 record may claim an offer, which no later version holds.
+            let leases: Vec<Lease> = r
+                .leases
+                .into_iter()
+                .filter(|l| l.state != LeaseState::Offered)
+                .collect();
             let mut bytes = header();
-            encode_group(1, &r.leases, &mut bytes);
+            encode_group(1, &leases, &mut bytes);
             write_whole(&path, &bytes, "upgrading lease file")?;
             tracing::info!(
                 path = %path.display(),
                 old = %old.display(),
-                records = r.leases.len(),
+                records = leases.len(),
                 "lease journal upgraded from version {} to {VERSION}",
                 r.version
             );
             let len = bytes.len() as u64;
-            let n = r.leases.len();
-            return Ok((Self::append_to(path, len, 2, n)?, r.leases));
+            let n = leases.len();
+            return Ok((Self::append_to(path, len, 2, n)?, leases));
         }
         if let Some(why) = r.torn {
             let keep = sibling(&path, &format!(".torn-{}", r.good_end));

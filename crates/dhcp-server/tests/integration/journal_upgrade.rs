@@ -175,3 +175,27 @@ fn an_upgrade_that_cannot_write_leaves_the_old_file_as_it_was() {
     assert_eq!(l, v2_leases());
     assert_eq!(version(&p), 3);
 }
+
+#[test]
+fn a_version_1_offer_record_is_dropped_by_the_upgrade_not_written_as_damage() {
+    // Version 1 had a state byte 0 (an offer) that later versions refuse.
+    let mut b = b"DHCPDPXE-LEASES\n".to_vec();
+    b.extend_from_slice(&1u32.to_be_bytes());
+    for (last, state) in [(10u8, 0u8), (11, 1)] {
+        let mut body = vec![192, 0, 2, last, state];
+        body.extend_from_slice(&1_900_000_000u64.to_be_bytes());
+        body.extend_from_slice(&[7, 1, 2, 0, 0, 0, 0, last]);
+        b.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        b.extend_from_slice(&body);
+        b.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("leases");
+    std::fs::write(&p, &b).unwrap();
+    let (_, l) = LeaseJournal::open(&p).unwrap();
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!((l[0].addr.octets()[3], l[0].state), (11, LeaseState::Bound));
+    let (_, again) = LeaseJournal::open(&p).unwrap();
+    assert_eq!(again, l);
+    assert_eq!(std::fs::read(dir.path().join("leases.v1")).unwrap(), b);
+}
