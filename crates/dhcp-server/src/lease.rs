@@ -226,7 +226,7 @@ impl LeaseDetails {
         now: UnixTime,
         request: &Message,
         reply: &Message,
-        prev: Option<&LeaseDetails>,
+        prev: Option<&Self>,
     ) -> Self {
         let o = &request.options;
         let hostname = o.get(codes::HOST_NAME).map(<[u8]>::to_vec);
@@ -307,8 +307,10 @@ mod tests {
         let mut req = Message::default();
         req.options.insert(codes::HOST_NAME, b"node\x01".to_vec());
         req.options.insert(codes::CLIENT_ARCH, vec![0, 7, 0, 0]);
-        let mut reply = Message::default();
-        reply.file = b"pxelinux.0\0\0".to_vec();
+        let mut reply = Message {
+            file: b"pxelinux.0\0\0".to_vec(),
+            ..Message::default()
+        };
         let d = LeaseDetails::of_grant(10, &req, &reply, None);
         assert_eq!(d.start, Some(10));
         assert_eq!(d.hostname, b"node\x01");
