@@ -295,7 +295,7 @@ fn a_damaged_journal_stops_start_up_with_file_and_offset() {
     }
     drop(j);
     let mut bytes = std::fs::read(&leases).unwrap();
-    let group = 16 + 22 + 4;
+    let group = 16 + 22 + 15 + 4; // header, record (with empty details), CRC
     bytes[20 + group + 8] ^= 0x80; // the second group's length
     std::fs::write(&leases, &bytes).unwrap();
     let out = bin()
