@@ -6,7 +6,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Result};
-use dhcp_server::lease::{Expiry, Lease, LeaseState, Tenure, UnixTime};
+use dhcp_pxe::options::Arch;
+use dhcp_server::lease::{Expiry, Lease, LeaseState, Tenure, UnixTime, MAX_BOOT_FILE};
+use dhcp_server::logtext::Escaped;
 use dhcp_server::store::JournalSnapshot;
 use dhcp_server::Subnet;
 use serde::Serialize;
@@ -30,14 +32,27 @@ pub struct LeaseRow {
     pub hwaddr: Option<String>,
     /// The client key: option 61 when the client sent it, else htype and chaddr.
     pub client_id: String,
+    /// The host name the client sent (option 12), bytes that are not printable
+    /// ASCII escaped as `\xNN`; `null` when none (or a version 2 journal).
+    pub hostname: Option<String>,
     /// `bound`, `expired` (bound, past its end), `released` or `declined`.
     pub state: &'static str,
     /// `fresh`, `renewed`, `bootp` or `reserved`.
     pub tenure: &'static str,
+    /// When the lease was granted or last renewed, Unix seconds (`null`: not known).
+    pub start: Option<UnixTime>,
+    /// The start in RFC 3339 (UTC), `null` when not known.
+    pub starts: Option<String>,
     /// End as Unix seconds, `null` for an infinite lease.
     pub expires: Option<UnixTime>,
     /// End in RFC 3339 (UTC), or `never`.
     pub ends: String,
+    /// The client architecture (first value of option 93).
+    pub arch: Option<u16>,
+    /// Its name in the IANA registry, when assigned.
+    pub arch_name: Option<&'static str>,
+    /// The boot file or URL the reply named, escaped as `hostname`.
+    pub boot_file: Option<String>,
     /// The configured subnet holding the address, when a configuration was given.
     pub subnet: Option<String>,
     /// Kea's `valid_lifetime`: the subnet's lease time, else the time left at
@@ -49,6 +64,11 @@ pub struct LeaseRow {
     subnet_id: usize,
     #[serde(skip)]
     journal_state: LeaseState,
+}
+
+/// `bytes` escaped for display, `None` when empty.
+fn text(bytes: &[u8]) -> Option<String> {
+    (!bytes.is_empty()).then(|| Escaped::capped(bytes, MAX_BOOT_FILE).to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -85,17 +105,24 @@ impl LeaseRow {
             Tenure::Reserved => "reserved",
         };
         let found = subnets.iter().enumerate().find(|(_, s)| s.contains(l.addr));
+        let d = &l.details;
         Self {
             address: l.addr,
             hwaddr,
             client_id: hex(key),
+            hostname: text(&d.hostname),
             state,
             tenure,
+            start: d.start,
+            starts: d.start.map(rfc3339),
             expires: l.expires.unix(),
             ends: match l.expires {
                 Expiry::At(t) => rfc3339(t),
                 Expiry::Never => "never".into(),
             },
+            arch: d.arch,
+            arch_name: d.arch.and_then(|a| Arch(a).name()),
+            boot_file: text(&d.boot_file),
             subnet: found.map(|(_, s)| format!("{}/{}", s.network, s.prefix_len)),
             valid_lifetime: match (found, l.expires) {
                 (_, Expiry::Never) => KEA_INFINITE,
@@ -116,8 +143,10 @@ impl LeaseRow {
             LeaseState::Declined => 1,
             LeaseState::Released => 2,
         };
+        // Kea writes a comma inside a field as `&#x2c` and reads it back so.
+        let hostname = self.hostname.as_deref().unwrap_or("").replace(',', "&#x2c");
         format!(
-            "{},{},{},{valid},{expire},{},0,0,,{state},",
+            "{},{},{},{valid},{expire},{},0,0,{hostname},{state},",
             self.address,
             self.hwaddr.as_deref().unwrap_or(""),
             self.client_id,
@@ -141,22 +170,31 @@ pub fn table(rows: &[LeaseRow]) -> String {
         "ADDRESS",
         "MAC",
         "CLIENT ID",
+        "HOSTNAME",
         "STATE",
         "TENURE",
+        "STARTS (UTC)",
         "ENDS (UTC)",
+        "ARCH",
+        "BOOT FILE",
         "SUBNET",
     ];
-    let cells: Vec<[String; 7]> = rows
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             [
                 r.address.to_string(),
-                r.hwaddr.clone().unwrap_or_else(|| "-".into()),
+                or_dash(&r.hwaddr),
                 r.client_id.clone(),
+                or_dash(&r.hostname),
                 r.state.into(),
                 r.tenure.into(),
+                or_dash(&r.starts),
                 r.ends.clone(),
-                r.subnet.clone().unwrap_or_else(|| "-".into()),
+                r.arch.map_or_else(|| "-".into(), |a| a.to_string()),
+                or_dash(&r.boot_file),
+                or_dash(&r.subnet),
             ]
         })
         .collect();
@@ -235,6 +273,7 @@ mod tests {
             state,
             expires,
             tenure: Tenure::Fresh,
+            details: Default::default(),
         }
     }
 
@@ -272,5 +311,38 @@ mod tests {
         );
         let far = lease(vec![1; 7], LeaseState::Bound, Expiry::At(u64::MAX - 1));
         assert!(LeaseRow::new(&far, 0, &[]).ends.starts_with('@'));
+    }
+
+    #[test]
+    fn details_are_shown_escaped_and_the_hostname_goes_to_kea_csv() {
+        let mut l = lease(vec![1, 2, 0, 0, 0, 0, 7], LeaseState::Bound, Expiry::Never);
+        let r = LeaseRow::new(&l, 0, &[]);
+        assert_eq!(
+            (&r.hostname, &r.starts, r.arch, &r.boot_file),
+            (&None, &None, None, &None)
+        );
+        assert!(table(&[r]).lines().nth(1).unwrap().contains(" - "));
+        l.details = dhcp_server::LeaseDetails {
+            start: Some(1_900_000_000),
+            hostname: b"node,1\x07".to_vec(),
+            arch: Some(7),
+            boot_file: b"ipxe.efi".to_vec(),
+        };
+        let r = LeaseRow::new(&l, 0, &[]);
+        assert_eq!(r.hostname.as_deref(), Some("node,1\\x07"));
+        assert_eq!(r.starts.as_deref(), Some("2030-03-17T17:46:40Z"));
+        assert_eq!((r.arch, r.arch_name), (Some(7), Some("x64 UEFI")));
+        assert_eq!(r.boot_file.as_deref(), Some("ipxe.efi"));
+        assert!(
+            r.kea_csv().contains(",0,0,node&#x2c1\\x07,0,"),
+            "{}",
+            r.kea_csv()
+        );
+        let t = table(&[r]);
+        let line = t.lines().nth(1).unwrap();
+        assert!(
+            line.contains("node,1\\x07") && line.contains(" 7 ") && line.contains(" ipxe.efi"),
+            "{t}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use dhcp_pxe::{Client, Decision, Message, ReplyKind, ReplyParams};
 
 use crate::addressing::destination;
 use crate::exchange::{addr, secs, Outcome, ReplyOut, Silence};
-use crate::lease::{ClientKey, Expiry, Lease, LeaseState, Tenure};
+use crate::lease::{ClientKey, Expiry, Lease, LeaseDetails, LeaseState, Tenure};
 use crate::server::{Datagram, Server};
 use crate::subnet::Subnet;
 
@@ -117,7 +117,6 @@ impl Server {
                 let exp = subnet
                     .bootp_lease_time
                     .map_or(Expiry::Never, |t| Expiry::after(now, t));
-                let lease = self.bind(a, key, exp, tenure);
                 let mut out = Self::reply(
                     m,
                     c,
@@ -134,6 +133,7 @@ impl Server {
                     &dhcp_pxe::wire::encode::EncodeParams::for_reply_to(m),
                 )
                 .map_err(|e| Silence::new(e.to_string()))?;
+                let lease = self.bind(a, key, exp, tenure, m, &out.message, now);
                 out.durable = true;
                 self.stats.bootp += 1;
                 Ok((out, vec![lease]))
@@ -164,6 +164,7 @@ impl Server {
                         } else {
                             Tenure::Fresh
                         },
+                        details: LeaseDetails::default(),
                     };
                     self.schedule(&offer);
                     self.leases.put(offer);
@@ -217,7 +218,6 @@ impl Server {
                     Tenure::Fresh
                 };
                 let len = subnet.lease_for(m.options.get(codes::LEASE_TIME).and_then(secs));
-                let lease = self.bind(a, key, Expiry::after(now, len), tenure);
                 let mut out = Self::reply(
                     m,
                     c,
@@ -226,6 +226,8 @@ impl Server {
                     67,
                     d,
                 )?;
+                let exp = Expiry::after(now, len);
+                let lease = self.bind(a, key, exp, tenure, m, &out.message, now);
                 out.durable = true;
                 Ok((out, vec![lease]))
             }
@@ -239,6 +241,7 @@ impl Server {
                             state: LeaseState::Declined,
                             expires: Expiry::after(now, self.config.decline_hold),
                             tenure: Tenure::Fresh,
+                            details: l.details.clone(),
                         };
                         self.leases.put(l.clone());
                         Err(Silence::with(format!("{a} declined: quarantined"), vec![l]))
@@ -256,6 +259,7 @@ impl Server {
                         state: LeaseState::Released,
                         expires: Expiry::At(now),
                         tenure: Tenure::Fresh,
+                        details: l.details.clone(),
                     };
                     self.leases.put(l.clone());
                     Err(Silence::with(format!("{} released", m.ciaddr), vec![l]))
@@ -284,13 +288,31 @@ impl Server {
         }
     }
 
-    fn bind(&mut self, a: Ipv4Addr, key: &ClientKey, expires: Expiry, tenure: Tenure) -> Lease {
+    /// Binds `a` to `key` for `request`, answered by `reply`: the record to write.
+    #[allow(clippy::too_many_arguments)]
+    fn bind(
+        &mut self,
+        a: Ipv4Addr,
+        key: &ClientKey,
+        expires: Expiry,
+        tenure: Tenure,
+        request: &Message,
+        reply: &Message,
+        now: u64,
+    ) -> Lease {
+        let prev = self
+            .leases
+            .get(a)
+            .filter(|l| &l.client == key)
+            .map(|l| &l.details);
+        let details = LeaseDetails::of_grant(now, request, reply, prev);
         let l = Lease {
             addr: a,
             client: key.clone(),
             state: LeaseState::Bound,
             expires,
             tenure,
+            details,
         };
         self.leases.put(l.clone());
         l

@@ -1,5 +1,5 @@
-//! Leases: who holds which address, how ([`Tenure`]) and until when ([`Expiry`]).
-//! The table of them is [`LeaseTable`].
+//! Leases: who holds which address, how ([`Tenure`]) and until when ([`Expiry`]),
+//! and what the grant told ([`LeaseDetails`]). The table of them is [`LeaseTable`].
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -191,6 +191,73 @@ pub struct Lease {
     pub expires: Expiry,
     /// How it is held (counts toward the lease caps while bound).
     pub tenure: Tenure,
+    /// Start, host name, architecture and boot file, for inspection only (no
+    /// decision reads them).
+    pub details: LeaseDetails,
+}
+
+/// Longest host name a record keeps (option 12 holds at most 255 bytes).
+pub const MAX_HOSTNAME: usize = 255;
+/// Longest boot file or URL a record keeps.
+pub const MAX_BOOT_FILE: usize = 1024;
+
+/// What a grant told beyond who holds which address until when: shown by
+/// `dhcpd-pxe leases`, never used for a decision. Empty for records written
+/// before the journal carried it (version 2 and older).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct LeaseDetails {
+    /// When the lease was granted or last renewed.
+    pub start: Option<UnixTime>,
+    /// The host name (option 12) as the client sent it: any bytes, at most
+    /// [`MAX_HOSTNAME`]; escape it for display ([`crate::logtext::Escaped`]).
+    pub hostname: Vec<u8>,
+    /// The client architecture: the first value of option 93.
+    pub arch: Option<u16>,
+    /// The boot file or URL the reply named (option 67, else the `file` field), at
+    /// most [`MAX_BOOT_FILE`] bytes.
+    pub boot_file: Vec<u8>,
+}
+
+impl LeaseDetails {
+    /// The details of a grant at `now` to `request`, answered by `reply`. What the
+    /// request and reply do not name is kept from `prev`, the client's record
+    /// for the same address (a renewal without option 12 keeps the host name).
+    pub fn of_grant(
+        now: UnixTime,
+        request: &Message,
+        reply: &Message,
+        prev: Option<&Self>,
+    ) -> Self {
+        let o = &request.options;
+        let hostname = o.get(codes::HOST_NAME).map(<[u8]>::to_vec);
+        let arch = o
+            .get(codes::CLIENT_ARCH)
+            .and_then(|d| d.get(..2))
+            .map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let boot_file = match reply.options.get(codes::BOOTFILE_NAME) {
+            Some(f) => Some(f.to_vec()),
+            None => {
+                let f = &reply.file;
+                let f = &f[..f.iter().position(|&b| b == 0).unwrap_or(f.len())];
+                (!f.is_empty()).then(|| f.to_vec())
+            }
+        };
+        let prev = prev.cloned().unwrap_or_default();
+        Self {
+            start: Some(now),
+            hostname: hostname.unwrap_or(prev.hostname),
+            arch: arch.or(prev.arch),
+            boot_file: boot_file.unwrap_or(prev.boot_file),
+        }
+        .bounded()
+    }
+
+    /// Cut to the lengths a record keeps.
+    pub fn bounded(mut self) -> Self {
+        self.hostname.truncate(MAX_HOSTNAME);
+        self.boot_file.truncate(MAX_BOOT_FILE);
+        self
+    }
 }
 
 impl Lease {
@@ -233,5 +300,45 @@ mod tests {
         assert_eq!(ClientKey::of(&m).0, vec![1, 2, 0, 0, 0, 0, 1]);
         m.options.insert(codes::CLIENT_ID, b"abc".to_vec());
         assert_eq!(ClientKey::of(&m).to_string(), "61:62:63");
+    }
+
+    #[test]
+    fn details_come_from_request_and_reply_and_renewals_keep_what_is_not_sent() {
+        let mut req = Message::default();
+        req.options.insert(codes::HOST_NAME, b"node\x01".to_vec());
+        req.options.insert(codes::CLIENT_ARCH, vec![0, 7, 0, 0]);
+        let mut reply = Message {
+            file: b"pxelinux.0\0\0".to_vec(),
+            ..Message::default()
+        };
+        let d = LeaseDetails::of_grant(10, &req, &reply, None);
+        assert_eq!(d.start, Some(10));
+        assert_eq!(d.hostname, b"node\x01");
+        assert_eq!(d.arch, Some(7));
+        assert_eq!(d.boot_file, b"pxelinux.0");
+        // Option 67 wins over `file`.
+        reply
+            .options
+            .insert(codes::BOOTFILE_NAME, b"http://192.0.2.1/x.efi".to_vec());
+        assert_eq!(
+            LeaseDetails::of_grant(10, &req, &reply, None).boot_file,
+            b"http://192.0.2.1/x.efi"
+        );
+        // A renewal that names nothing keeps the rest, with a new start.
+        let bare = Message::default();
+        let r = LeaseDetails::of_grant(20, &bare, &bare, Some(&d));
+        assert_eq!(
+            r,
+            LeaseDetails {
+                start: Some(20),
+                ..d
+            }
+        );
+        // Bounded.
+        req.options.insert(codes::HOST_NAME, vec![b'a'; 255]);
+        let mut long = Message::default();
+        long.options.insert(codes::BOOTFILE_NAME, vec![b'b'; 2000]);
+        let d = LeaseDetails::of_grant(0, &req, &long, None);
+        assert_eq!((d.hostname.len(), d.boot_file.len()), (255, MAX_BOOT_FILE));
     }
 }

@@ -26,7 +26,7 @@ mod table;
 
 pub use error::Error;
 pub use exchange::Exchange;
-pub use lease::{ClientKey, Expiry, Lease, LeaseState, LeaseTable, Tenure};
+pub use lease::{ClientKey, Expiry, Lease, LeaseDetails, LeaseState, LeaseTable, Tenure};
 pub use server::{
     CommitBatch, Datagram, Event, Level, Mode, Server, ServerConfig, Stats, Transmit,
 };

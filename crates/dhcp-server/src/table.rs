@@ -287,6 +287,7 @@ mod tests {
             state: LeaseState::Bound,
             expires: Expiry::At(exp),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         });
     }
 
@@ -322,6 +323,7 @@ mod tests {
             state: LeaseState::Released,
             expires: Expiry::At(5),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         });
         assert_eq!(t.allocate(&s, &key(1), None, false, 50), Some(a));
         assert_eq!(t.allocate(&s, &key(2), Some(a), false, 50), Some(b));
@@ -376,6 +378,7 @@ mod tests {
             state: LeaseState::Released,
             expires: Expiry::At(10),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         });
         assert_eq!(
             t2.allocate(&s, &key(9), None, false, 11),
@@ -395,6 +398,7 @@ mod tests {
                 state: LeaseState::Declined,
                 expires: Expiry::At(500),
                 tenure: Tenure::Fresh,
+                details: Default::default(),
             });
         }
         assert_eq!(t.allocate(&s, &key(1), None, false, 100), None);

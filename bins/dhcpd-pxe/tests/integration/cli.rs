@@ -289,12 +289,13 @@ fn a_damaged_journal_stops_start_up_with_file_and_offset() {
             state: LeaseState::Bound,
             expires: Expiry::At(4_000_000_000),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         }])
         .unwrap();
     }
     drop(j);
     let mut bytes = std::fs::read(&leases).unwrap();
-    let group = 16 + 22 + 4;
+    let group = 16 + 22 + 15 + 4; // header, record (with empty details), CRC
     bytes[20 + group + 8] ^= 0x80; // the second group's length
     std::fs::write(&leases, &bytes).unwrap();
     let out = bin()

@@ -3,11 +3,13 @@
 //! can be fuzzed and tested on bytes.
 //!
 //! ```text
-//! header   "DHCPDPXE-LEASES\n" (16 bytes)  version u32 BE (2)
+//! header   "DHCPDPXE-LEASES\n" (16 bytes)  version u32 BE (3)
 //! group    sequence u64 BE  length u32 BE  CRC-32 u32 BE (of sequence and length)
 //!          records (length bytes)  CRC-32 u32 BE (of the records)
 //! record   address (4)  state (1)  tenure (1)  expires u64 BE (Unix s; all ones: never)
 //!          key length (1)  client key
+//!          start u64 BE (Unix s; all ones: not known)  architecture u32 BE (all ones: none)
+//!          host name length (1)  host name  boot file length u16 BE (at most 1024)  boot file
 //! ```
 //!
 //! One group is one group commit: the writer appends it with one `write` and
@@ -27,25 +29,31 @@
 //! number out of order (a duplicated group), garbage after the last group, a
 //! record that does not parse inside a good group — is [`Damage`] at an offset.
 //!
-//! Version 1 (one CRC per record, no groups) is still read, with the same rule
-//! for the last record; the journal then rewrites it as version 2.
+//! Version 2 is version 3 without the second line of the record (start, architecture,
+//! host name, boot file); its records load with empty [`LeaseDetails`]. Version 1
+//! (one CRC per record, no groups) is still read, with the same rule for the last
+//! record. The journal rewrites both as version 3.
 
 use std::net::Ipv4Addr;
 
-use crate::lease::{ClientKey, Expiry, Lease, LeaseState, Tenure};
+use crate::lease::{
+    ClientKey, Expiry, Lease, LeaseDetails, LeaseState, Tenure, MAX_BOOT_FILE, MAX_HOSTNAME,
+};
 
 /// The file's first bytes.
 pub const MAGIC: &[u8; 16] = b"DHCPDPXE-LEASES\n";
 /// The version this program writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Magic and version.
 pub const HEADER_LEN: usize = 20;
 /// Sequence, length, header CRC.
 const GROUP_HEADER: usize = 16;
 /// A group's records may not be longer (a bound on what a damaged length can claim).
 const MAX_GROUP: usize = 1 << 30;
-/// `expires` of a lease that never ends.
+/// `expires` of a lease that never ends, `start` not known.
 const NEVER: u64 = u64::MAX;
+/// `architecture` of a client that sent no option 93.
+const NO_ARCH: u32 = u32::MAX;
 /// Granularity at which an interrupted write leaves zeros behind.
 const SECTOR: usize = 512;
 
@@ -68,6 +76,15 @@ fn encode_record(l: &Lease, out: &mut Vec<u8>) {
     out.extend_from_slice(&l.expires.unix().unwrap_or(NEVER).to_be_bytes());
     out.push(key.len() as u8);
     out.extend_from_slice(key);
+    let d = &l.details;
+    let host = &d.hostname[..d.hostname.len().min(MAX_HOSTNAME)];
+    let boot = &d.boot_file[..d.boot_file.len().min(MAX_BOOT_FILE)];
+    out.extend_from_slice(&d.start.unwrap_or(NEVER).to_be_bytes());
+    out.extend_from_slice(&d.arch.map_or(NO_ARCH, u32::from).to_be_bytes());
+    out.push(host.len() as u8);
+    out.extend_from_slice(host);
+    out.extend_from_slice(&(boot.len() as u16).to_be_bytes());
+    out.extend_from_slice(boot);
 }
 
 /// Appends group `seq` holding `records` to `out`.
@@ -111,7 +128,7 @@ fn corrupt(offset: usize, reason: impl Into<String>) -> Damage {
 /// A successful replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
-    /// The file's version (1 is rewritten as 2 by the journal).
+    /// The file's version (the journal rewrites 1 and 2 as 3).
     pub version: u32,
     /// Every record, in order (later records of an address win).
     pub leases: Vec<Lease>,
@@ -148,16 +165,17 @@ pub fn replay(data: &[u8]) -> Result<Replay, Damage> {
     }
     match u32_at(data, 16) {
         1 => replay_v1(data),
-        2 => replay_v2(data),
+        v @ (2 | 3) => replay_groups(data, v),
         v => Err(corrupt(
             16,
-            format!("version {v}, this program reads 1 and 2"),
+            format!("version {v}, this program reads 1 to {VERSION}"),
         )),
     }
 }
 
-/// Parses one record at `d[at..]`; returns it and its length.
-fn decode_record(d: &[u8], at: usize, v1: bool) -> Result<(Lease, usize), Damage> {
+/// Parses one record of `version` at `d[at..]`; returns it and its length.
+fn decode_record(d: &[u8], at: usize, version: u32) -> Result<(Lease, usize), Damage> {
+    let v1 = version == 1;
     let fixed = if v1 { 14 } else { 15 };
     let b = d
         .get(at..at + fixed)
@@ -177,6 +195,11 @@ fn decode_record(d: &[u8], at: usize, v1: bool) -> Result<(Lease, usize), Damage
     let key = d
         .get(at + fixed..at + fixed + klen)
         .ok_or_else(|| corrupt(at, "client key cut short"))?;
+    let (details, dlen) = if version >= 3 {
+        decode_details(d, at, at + fixed + klen)?
+    } else {
+        (LeaseDetails::default(), 0)
+    };
     let expires = if exp == NEVER {
         Expiry::Never
     } else {
@@ -194,8 +217,40 @@ fn decode_record(d: &[u8], at: usize, v1: bool) -> Result<(Lease, usize), Damage
         } else {
             Tenure::Renewed
         }),
+        details,
     };
-    Ok((lease, fixed + klen))
+    Ok((lease, fixed + klen + dlen))
+}
+
+/// Parses a version 3 record's details at `d[i..]` (the record starts at `at`);
+/// returns them and their length.
+fn decode_details(d: &[u8], at: usize, i: usize) -> Result<(LeaseDetails, usize), Damage> {
+    let short = || corrupt(at, "record details cut short");
+    let b = d.get(i..i + 13).ok_or_else(short)?;
+    let start = u64_at(b, 0);
+    let arch = match u32_at(b, 8) {
+        NO_ARCH => None,
+        a => Some(u16::try_from(a).map_err(|_| corrupt(at, format!("architecture {a}")))?),
+    };
+    let hlen = usize::from(b[12]);
+    let host = d.get(i + 13..i + 13 + hlen).ok_or_else(short)?;
+    let j = i + 13 + hlen;
+    let l = d.get(j..j + 2).ok_or_else(short)?;
+    let flen = usize::from(u16::from_be_bytes([l[0], l[1]]));
+    if flen > MAX_BOOT_FILE {
+        return Err(corrupt(
+            at,
+            format!("boot file length {flen}, at most {MAX_BOOT_FILE}"),
+        ));
+    }
+    let file = d.get(j + 2..j + 2 + flen).ok_or_else(short)?;
+    let details = LeaseDetails {
+        start: (start != NEVER).then_some(start),
+        hostname: host.to_vec(),
+        arch,
+        boot_file: file.to_vec(),
+    };
+    Ok((details, 13 + hlen + 2 + flen))
 }
 
 /// Whether `rest` (all that follows the last good group, at file offset `at`)
@@ -230,7 +285,7 @@ fn torn_shape(data: &[u8], at: usize, next_seq: u64) -> Option<&'static str> {
     None
 }
 
-fn replay_v2(data: &[u8]) -> Result<Replay, Damage> {
+fn replay_groups(data: &[u8], version: u32) -> Result<Replay, Damage> {
     let mut leases = Vec::new();
     let mut at = HEADER_LEN;
     let mut seq = 1u64;
@@ -239,7 +294,7 @@ fn replay_v2(data: &[u8]) -> Result<Replay, Damage> {
             Ok((body, end)) => {
                 let mut i = 0;
                 while i < body.len() {
-                    let (l, n) = decode_record(body, i, false).map_err(|e| match e {
+                    let (l, n) = decode_record(body, i, version).map_err(|e| match e {
                         Damage::Corrupt { offset, reason } => Damage::Corrupt {
                             offset: (at + GROUP_HEADER) as u64 + offset,
                             reason: format!("{reason} (in a group with a good checksum)"),
@@ -255,7 +310,7 @@ fn replay_v2(data: &[u8]) -> Result<Replay, Damage> {
             Err(reason) => {
                 return match torn_shape(data, at, seq) {
                     Some(torn) => Ok(Replay {
-                        version: 2,
+                        version,
                         leases,
                         good_end: at,
                         next_seq: seq,
@@ -267,7 +322,7 @@ fn replay_v2(data: &[u8]) -> Result<Replay, Damage> {
         }
     }
     Ok(Replay {
-        version: 2,
+        version,
         leases,
         good_end: at,
         next_seq: seq,
@@ -330,7 +385,7 @@ fn replay_v1(data: &[u8]) -> Result<Replay, Damage> {
             }
             return Err(corrupt(at, "checksum mismatch"));
         }
-        let (l, n) = decode_record(body, 0, true).map_err(|_| corrupt(at, "record body"))?;
+        let (l, n) = decode_record(body, 0, 1).map_err(|_| corrupt(at, "record body"))?;
         if n != len {
             return Err(corrupt(
                 at,

@@ -7,7 +7,10 @@
 //!   acknowledged) is copied to `PATH.torn-OFFSET` and cut off, with a warning.
 //! - Any other damage stops the start-up with the file and the offset; the file
 //!   is never truncated or rewritten then.
-//! - A version 1 journal is read and rewritten as version 2 (kept as `PATH.v1`).
+//! - An older journal (version 1 or 2) is read, kept as `PATH.vN` (synced), and
+//!   rewritten as the current version the way a new one is written (under a
+//!   temporary name, renamed into place): a crash at any point leaves either the
+//!   old file or the whole new one at `PATH`, and a leftover `PATH.new` is never read.
 //! - An append that fails is cut off again, so that a later one never lands
 //!   behind half a group.
 
@@ -16,7 +19,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::format::{encode_group, header, replay, Damage, HEADER_LEN};
+use super::format::{encode_group, header, replay, Damage, HEADER_LEN, VERSION};
 use super::LeaseStore;
 use crate::error::Error;
 use crate::lease::{Lease, LeaseState};
@@ -81,27 +84,36 @@ impl LeaseJournal {
                 reason,
             },
         })?;
-        if r.version == 1 {
-            // Keep the old file beside, then write the leases as version 2.
-            let old = sibling(&path, ".v1");
-            std::fs::copy(&path, &old).map_err(|e| {
-                Error::io(
-                    format!("keeping {} as {}", path.display(), old.display()),
-                    e,
-                )
-            })?;
+        if r.version < VERSION {
+            // Keep the old file beside, then write its leases in the current version.
+            let old = sibling(&path, &format!(".v{}", r.version));
+            std::fs::copy(&path, &old)
+                .and_then(|_| File::open(&old)?.sync_all())
+                .map_err(|e| {
+                    Error::io(
+                        format!("keeping {} as {}", path.display(), old.display()),
+                        e,
+                    )
+                })?;
+            // A version 1 record may claim an offer, which no later version holds.
+            let leases: Vec<Lease> = r
+                .leases
+                .into_iter()
+                .filter(|l| l.state != LeaseState::Offered)
+                .collect();
             let mut bytes = header();
-            encode_group(1, &r.leases, &mut bytes);
+            encode_group(1, &leases, &mut bytes);
             write_whole(&path, &bytes, "upgrading lease file")?;
             tracing::info!(
                 path = %path.display(),
                 old = %old.display(),
-                records = r.leases.len(),
-                "lease journal upgraded from version 1"
+                records = leases.len(),
+                "lease journal upgraded from version {} to {VERSION}",
+                r.version
             );
             let len = bytes.len() as u64;
-            let n = r.leases.len();
-            return Ok((Self::append_to(path, len, 2, n)?, r.leases));
+            let n = leases.len();
+            return Ok((Self::append_to(path, len, 2, n)?, leases));
         }
         if let Some(why) = r.torn {
             let keep = sibling(&path, &format!(".torn-{}", r.good_end));

@@ -77,6 +77,7 @@ mod tests {
             state,
             expires: Expiry::At(1_900_000_000),
             tenure: Tenure::Fresh,
+            details: Default::default(),
         }
     }
 

@@ -20,8 +20,9 @@ use crate::support::{discover, policy};
 const NOW: u64 = 1_700_000_000;
 /// Groups in the journal, two leases each.
 const GROUPS: u8 = 8;
-/// Header 20; group: header 16, two records of 15 + 7-byte key, CRC 4.
-const GROUP_LEN: usize = 16 + 2 * 22 + 4;
+/// Header 20; group: header 16, two records of 15 + 7-byte key + 15 (start,
+/// architecture, empty host name and boot file), CRC 4.
+const GROUP_LEN: usize = 16 + 2 * 37 + 4;
 
 fn lease(n: u8) -> Lease {
     Lease {
@@ -30,6 +31,7 @@ fn lease(n: u8) -> Lease {
         state: LeaseState::Bound,
         expires: Expiry::At(NOW + 3600),
         tenure: Tenure::Fresh,
+        details: Default::default(),
     }
 }
 
@@ -216,8 +218,8 @@ fn a_version_1_journal_is_read_and_upgraded_and_its_old_copy_kept() {
     j.append(&[lease(5)]).unwrap();
     drop(j);
     let (_, l) = LeaseJournal::open(&p).unwrap();
-    assert_eq!(l.len(), 3, "now version 2, appended to");
-    assert_eq!(std::fs::read(&p).unwrap()[16..20], 2u32.to_be_bytes());
+    assert_eq!(l.len(), 3, "now version 3, appended to");
+    assert_eq!(std::fs::read(&p).unwrap()[16..20], 3u32.to_be_bytes());
 }
 
 #[test]

@@ -88,6 +88,7 @@ fn a_lease_expiry_too_far_for_a_system_time_has_no_timer_and_no_panic() {
             state: dhcp_server::LeaseState::Bound,
             expires: Expiry::At(exp),
             tenure: dhcp_server::Tenure::Fresh,
+            details: Default::default(),
         }]);
         let _ = h.server.poll_timeout();
         h.advance(Duration::from_secs(1));

@@ -23,6 +23,7 @@ fn lease(n: u8, state: LeaseState) -> Lease {
         state,
         expires: Expiry::At(1_700_000_000 + u64::from(n)),
         tenure: Tenure::Fresh,
+        details: Default::default(),
     }
 }
 

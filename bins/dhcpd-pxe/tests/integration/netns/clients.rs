@@ -11,6 +11,16 @@ pub(super) fn udhcpc(
     port: usize,
     release: bool,
 ) -> Option<(String, String, String)> {
+    udhcpc_with(lab, port, release, &[])
+}
+
+/// [`udhcpc`] with `extra` arguments (`-x hostname:NAME`, `-x 0x5d:0007` …).
+pub(super) fn udhcpc_with(
+    lab: &mut Lab,
+    port: usize,
+    release: bool,
+    extra: &[&str],
+) -> Option<(String, String, String)> {
     let n = lab.dir.path().read_dir().unwrap().count();
     let out = lab.path(&format!("udhcpc-{port}-{n}.env"));
     let script = lab.path(&format!("udhcpc-{port}-{n}.sh"));
@@ -38,6 +48,7 @@ pub(super) fn udhcpc(
         let cmd = [
             "udhcpc", "-f", "-R", "-t", "4", "-T", "1", "-A", "1", "-i", &iface, "-s", &s,
         ];
+        let cmd = [&cmd[..], extra].concat();
         lab.spawn(&label, &ns, &cmd);
         for _ in 0..400 {
             if std::fs::read_to_string(&out)
@@ -53,6 +64,7 @@ pub(super) fn udhcpc(
         let cmd = [
             "udhcpc", "-f", "-q", "-n", "-t", "4", "-T", "1", "-A", "1", "-i", &iface, "-s", &s,
         ];
+        let cmd = [&cmd[..], extra].concat();
         lab.run(&label, &ns, &cmd, Duration::from_secs(20));
     }
     let env = std::fs::read_to_string(&out).unwrap_or_default();

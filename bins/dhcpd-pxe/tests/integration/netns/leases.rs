@@ -1,10 +1,11 @@
 //! `dhcpd-pxe leases` on the journal of a running server after a real client got
-//! its lease: the JSON lists it, and Kea's own lease-file reader (kea-lfc) loads
-//! the `--csv` export.
+//! its lease: the JSON lists it with the host name and architecture the client
+//! sent and the boot file it was given, and Kea's own lease-file reader (kea-lfc)
+//! loads the `--csv` export, host name included.
 
 use std::process::Command;
 
-use super::clients::udhcpc;
+use super::clients::udhcpc_with;
 use super::{can_run, which, Lab};
 
 fn leases(args: &[String], format: &str) -> String {
@@ -46,8 +47,11 @@ fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
     .into();
     let server_args: Vec<&str> = args.iter().map(String::as_str).collect();
     lab.start_server("server", &server_args);
-    let (addr, _, _) =
-        udhcpc(&mut lab, 0, false).unwrap_or_else(|| panic!("no lease: {}", lab.log("server")));
+    // Host name (option 12) and architecture 7, x64 UEFI (option 93), as sent.
+    let sent = ["-x", "hostname:pxe-node-7", "-x", "0x5d:0007"];
+    let (addr, boot_file, _) = udhcpc_with(&mut lab, 0, false, &sent)
+        .unwrap_or_else(|| panic!("no lease: {}", lab.log("server")));
+    assert_eq!(boot_file, "pxelinux.0", "what the client was given");
     assert!(lab.alive("server"), "{}", lab.log("server"));
     let mac = lab.sh_ok(&lab.client_ns.clone(), "cat /sys/class/net/vc0/address");
 
@@ -64,6 +68,13 @@ fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
     assert_eq!(rows[0]["state"], "bound", "{json}");
     assert!(rows[0]["expires"].as_u64().is_some(), "{json}");
     assert!(rows[0]["subnet"].is_null(), "{json}");
+    assert_eq!(rows[0]["hostname"], "pxe-node-7", "{json}");
+    assert_eq!(rows[0]["arch"], 7, "{json}");
+    assert_eq!(rows[0]["arch_name"], "x64 UEFI", "{json}");
+    assert_eq!(rows[0]["boot_file"], boot_file.as_str(), "{json}");
+    // Granted now, for the lease time: start and end are that far apart.
+    let (start, end) = (rows[0]["start"].as_u64(), rows[0]["expires"].as_u64());
+    assert_eq!(end.zip(start).map(|(e, s)| e - s), Some(600), "{json}");
 
     // With the server's own flags: the subnet and its lease time are known.
     let json = leases(&args, "--json");
@@ -75,26 +86,34 @@ fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
         line.starts_with(&addr) && line.contains(" bound "),
         "{table}"
     );
+    for col in ["HOSTNAME", "STARTS (UTC)", "ARCH", "BOOT FILE"] {
+        assert!(table.lines().next().unwrap().contains(col), "{table}");
+    }
+    for cell in [" pxe-node-7 ", " 7 ", " pxelinux.0 "] {
+        assert!(line.contains(cell), "{cell}: {table}");
+    }
     let csv = leases(&args, "--csv");
     let row = csv.lines().nth(1).unwrap_or_default();
     assert!(
         row.starts_with(&format!("{addr},{},01:{},600,", mac.trim(), mac.trim())),
         "{csv}"
     );
+    assert!(row.ends_with(",0,0,pxe-node-7,0,"), "{csv}");
 
     // Kea's lease-file cleanup reads the export with its own parser and keeps the
     // lease (a lifetime of 0 would be a deletion to it), with and without the
     // configuration.
-    kea_keeps(&lab, "with-config", &csv, &addr);
+    kea_keeps(&lab, "with-config", &csv, &addr, "pxe-node-7");
     let alone = leases(
         &["--lease-file".into(), lease_file.display().to_string()],
         "--csv",
     );
-    kea_keeps(&lab, "journal-alone", &alone, &addr);
+    kea_keeps(&lab, "journal-alone", &alone, &addr, "pxe-node-7");
 }
 
-/// Runs kea-lfc on `csv`: it must read one lease without errors and keep `addr`.
-fn kea_keeps(lab: &Lab, name: &str, csv: &str, addr: &str) {
+/// Runs kea-lfc on `csv`: it must read one lease without errors and keep `addr`
+/// with `hostname` in its column.
+fn kea_keeps(lab: &Lab, name: &str, csv: &str, addr: &str, hostname: &str) {
     let dir = lab.dir.path().join(name);
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("kea.csv"), csv).unwrap();
@@ -114,9 +133,14 @@ fn kea_keeps(lab: &Lab, name: &str, csv: &str, addr: &str) {
         "{name}: {log}"
     );
     let kept = std::fs::read_to_string(dir.join("prev.csv")).unwrap();
-    assert!(
-        kept.lines().any(|l| l.starts_with(&format!("{addr},"))),
-        "{name}: Kea dropped the lease:\n{kept}\n{csv}"
+    let header: Vec<&str> = kept.lines().next().unwrap_or_default().split(',').collect();
+    let col = header.iter().position(|c| *c == "hostname");
+    let row = kept.lines().find(|l| l.starts_with(&format!("{addr},")));
+    let row = row.unwrap_or_else(|| panic!("{name}: Kea dropped the lease:\n{kept}\n{csv}"));
+    assert_eq!(
+        col.and_then(|c| row.split(',').nth(c)),
+        Some(hostname),
+        "{name}: Kea's hostname column:\n{kept}"
     );
 }
 
