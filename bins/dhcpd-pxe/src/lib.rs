@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod explain;
+mod host;
 pub mod leases;
 pub mod location;
 pub mod metrics;

@@ -314,3 +314,41 @@ fn a_damaged_journal_stops_start_up_with_file_and_offset() {
     assert!(err.contains(&format!("offset {}", 20 + group)), "{err}");
     assert_eq!(std::fs::read(&leases).unwrap(), bytes, "never rewritten");
 }
+
+#[test]
+fn host_boot_files_by_mac_in_proxy_and_full_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = "tftp_server = \"192.0.2.1\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
+                 [[host]]\nmac = \"52:54:00:12:34:56\"\nboot_file = \"undionly.kpxe\"\n\
+                 ipxe_script = \"http://192.0.2.1/host.ipxe\"\n\n\
+                 [[host]]\nmac = \"52:54:00:12:34:57\"\nboot_file = \"host57.efi\"\n";
+    let leases = dir.path().join("leases");
+    for text in [
+        format!("mode = \"proxy\"\n{hosts}"),
+        format!(
+            "mode = \"full\"\nlease_file = \"{}\"\n{hosts}\n\
+             [[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"192.0.2.100-192.0.2.200\"]\n",
+            leases.display()
+        ),
+    ] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, &text).unwrap();
+        let c = ["--config", cfg.to_str().unwrap(), "--local", "192.0.2.1"];
+        // iPXE on the host: its HTTP script, never the iPXE binary again.
+        let (ok, out, err) = explain(&c, &fixture("ipxe-bios-discover.bin"));
+        assert!(ok, "{text}\n{err}");
+        assert!(
+            out.contains("rule: host 52:54:00:12:34:56"),
+            "{text}\n{out}"
+        );
+        assert!(out.contains("file \"http://192.0.2.1/host.ipxe\""), "{out}");
+        // UEFI firmware on the other host: its own file, not the bare one.
+        let (ok, out, err) = explain(&c, &fixture("ovmf-pxe-x64-discover.bin"));
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("rule: host 52:54:00:12:34:57"),
+            "{text}\n{out}"
+        );
+        assert!(out.contains("file \"host57.efi\""), "{out}");
+    }
+}
