@@ -5,9 +5,11 @@
 //! [`dhcp_pxe::v6`]'s; the policy is the DHCPv4 one.
 
 mod config;
+mod driver;
 mod respond;
 
 pub use config::{server_duid_ll, V6Config};
+pub use driver::run_v6;
 pub use respond::{respond, V6Outcome};
 
 #[cfg(test)]
