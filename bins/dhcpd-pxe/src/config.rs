@@ -14,6 +14,7 @@ use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::dhcpv6::{dhcpv6, Dhcpv6Toml, V6Settings};
 use crate::host::{host_rules, HostToml};
 use crate::location::Source;
 use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
@@ -27,6 +28,8 @@ pub struct Settings {
     pub listen: Listen,
     /// The lease journal.
     pub lease_file: Option<PathBuf>,
+    /// `[dhcpv6]`, when the file has one.
+    pub dhcpv6: Option<V6Settings>,
 }
 
 impl Settings {
@@ -78,6 +81,7 @@ struct FileConfig {
     boot: Vec<Spanned<BootToml>>,
     #[serde(default)]
     host: Vec<Spanned<HostToml>>,
+    dhcpv6: Option<Dhcpv6Toml>,
     limits: Option<LimitsToml>,
 }
 
@@ -430,6 +434,11 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         files.push(BootFile { class, file });
     }
     let hosts = host_rules(&f.host, &src, f.tftp_server)?;
+    let v6 = f
+        .dhcpv6
+        .as_ref()
+        .map(|t| dhcpv6(t, &files, &hosts, &src))
+        .transpose()?;
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()), &src)?;
     // What is missing as a whole has no value to point at: the mode, else the top.
     let whole = f.mode.as_ref().map_or(0..0, Spanned::span);
@@ -447,6 +456,7 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     )
     .map_err(src.at(whole, ""))?;
     s.server.rate_limit = rate;
+    s.dhcpv6 = v6;
     Ok(s)
 }
 
@@ -481,6 +491,7 @@ pub(crate) fn finish(
         server,
         listen,
         lease_file,
+        dhcpv6: None,
     })
 }
 

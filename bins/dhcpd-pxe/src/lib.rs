@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dhcpv6;
 pub mod explain;
 mod host;
 pub mod leases;
