@@ -1,0 +1,160 @@
+//! DHCPv6 for network boot (stateless/proxy mode) against real clients: `dhclient -6 -S`
+//! (INFORMATION-REQUEST) gets option 59 as its architecture's class says, and Kea's
+//! `kea-dhcp6` answers the same request with the same option 59 and no IA.
+//!
+//! Topology: S has vs0 with 2001:db8::1/64 ⇄ vc0 in C (link-local only), DAD off.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{can_run, which, Lab};
+
+/// The lab with IPv6 on vs0 (in S, directly, no bridge: multicast needs no snooping).
+fn lab6() -> Lab {
+    let lab = Lab::new(0);
+    let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
+    super::ip(&[
+        "link", "add", "vs0", "netns", &s, "type", "veth", "peer", "name", "vc0", "netns", &c,
+    ]);
+    lab.sh_ok(
+        &s,
+        "sysctl -qw net.ipv6.conf.vs0.accept_dad=0 && ip link set vs0 up && \
+         ip addr add 2001:db8::1/64 dev vs0 nodad",
+    );
+    lab.sh_ok(
+        &c,
+        "sysctl -qw net.ipv6.conf.vc0.accept_dad=0 && \
+         ip link set vc0 address 02:00:00:00:00:07 && ip link set vc0 up",
+    );
+    // Both link-local addresses usable (no DAD, but the kernel adds them on carrier).
+    for _ in 0..100 {
+        let a = lab.sh(&s, "ip -6 addr show dev vs0 scope link");
+        let b = lab.sh(&c, "ip -6 addr show dev vc0 scope link");
+        if [a, b].iter().all(|o| {
+            let t = String::from_utf8_lossy(&o.stdout);
+            t.contains("fe80") && !t.contains("tentative")
+        }) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    lab
+}
+
+/// `dhclient -6 -S` sending option 61 = `arch` (none: `None`); the variables its
+/// script saw (`new_dhcp6_*`), or `None` when it got no reply.
+fn dhclient_stateless(lab: &mut Lab, arch: Option<u16>) -> Option<BTreeMap<String, String>> {
+    let n = lab.dir.path().read_dir().unwrap().count();
+    let conf = lab.path(&format!("dh6-{n}.conf"));
+    let env = lab.path(&format!("dh6-{n}.env"));
+    let script = lab.path(&format!("dh6-{n}.sh"));
+    let mut c = String::from(
+        "option dhcp6.bootfile-url code 59 = string;\n\
+         option dhcp6.client-arch-type code 61 = unsigned integer 16;\n\
+         request dhcp6.bootfile-url, dhcp6.name-servers;\n",
+    );
+    if let Some(a) = arch {
+        c.push_str(&format!("send dhcp6.client-arch-type {a};\n"));
+    }
+    std::fs::write(&conf, c).unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv | grep '^new_dhcp6_' >> {}\nexit 0\n",
+            env.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let dhclient = which("dhclient").unwrap();
+    let ns = lab.client_ns.clone();
+    let (lf, pf) = (
+        lab.path(&format!("dh6-{n}.leases")),
+        lab.path(&format!("dh6-{n}.pid")),
+    );
+    let (ok, log) = lab.run(
+        &format!("dhclient6-{n}"),
+        &ns,
+        &[
+            dhclient.to_str().unwrap(),
+            "-6",
+            "-S",
+            "-1",
+            "-d",
+            "-v",
+            "-cf",
+            conf.to_str().unwrap(),
+            "-lf",
+            lf.to_str().unwrap(),
+            "-pf",
+            pf.to_str().unwrap(),
+            "-sf",
+            script.to_str().unwrap(),
+            "vc0",
+        ],
+        Duration::from_secs(20),
+    );
+    if !ok {
+        eprintln!("dhclient -6 -S got no reply:\n{log}");
+        return None;
+    }
+    let text = std::fs::read_to_string(&env).unwrap_or_default();
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+const CONFIG: &str = "mode = \"proxy\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
+    [dhcpv6]\ninterfaces = [\"vs0\"]\ndns = [\"2001:db8::53\"]\n\n\
+    [[dhcpv6.boot]]\nclass = \"efi-x64\"\nfile = \"grubx64.efi\"\n\n\
+    [[dhcpv6.boot]]\nclass = \"efi-arm64\"\nfile = \"http://[2001:db8::1]/grubaa64.efi\"\n";
+
+#[test]
+fn dhclient_stateless_gets_the_boot_url_of_its_class() {
+    let test = "dhclient_stateless_gets_the_boot_url_of_its_class";
+    if !can_run(test, &["dhclient"]) {
+        return;
+    }
+    let mut lab = lab6();
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    lab.start_server(
+        "server",
+        &["-c", cfg.to_str().unwrap(), "--interface", "vs0", "-vv"],
+    );
+    assert!(
+        lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)),
+        "{}",
+        lab.log("server")
+    );
+    let x64 = dhclient_stateless(&mut lab, Some(7))
+        .unwrap_or_else(|| panic!("no reply: {}", lab.log("server")));
+    assert_eq!(
+        x64.get("new_dhcp6_bootfile_url").map(String::as_str),
+        Some("tftp://[2001:db8::1]/grubx64.efi"),
+        "{x64:?}"
+    );
+    assert_eq!(
+        x64.get("new_dhcp6_name_servers").map(String::as_str),
+        Some("2001:db8::53")
+    );
+    // The server id is a DUID-LL (type 3, Ethernet) of vs0's MAC.
+    let sid = x64.get("new_dhcp6_server_id").cloned().unwrap_or_default();
+    assert!(sid.starts_with("0:3:0:1:"), "{sid}");
+    let arm = dhclient_stateless(&mut lab, Some(11)).expect("arm64: no reply");
+    assert_eq!(
+        arm.get("new_dhcp6_bootfile_url").map(String::as_str),
+        Some("http://[2001:db8::1]/grubaa64.efi")
+    );
+    // No architecture and no rule for every client: DNS, but no boot file.
+    let plain = dhclient_stateless(&mut lab, None).expect("plain: no reply");
+    assert_eq!(plain.get("new_dhcp6_bootfile_url"), None, "{plain:?}");
+    assert!(plain.contains_key("new_dhcp6_name_servers"));
+}
