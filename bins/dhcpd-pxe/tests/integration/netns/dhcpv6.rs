@@ -158,3 +158,90 @@ fn dhclient_stateless_gets_the_boot_url_of_its_class() {
     assert_eq!(plain.get("new_dhcp6_bootfile_url"), None, "{plain:?}");
     assert!(plain.contains_key("new_dhcp6_name_servers"));
 }
+
+/// Kea's configuration for the same classes as [`CONFIG`].
+fn kea_config(dir: &std::path::Path) -> String {
+    format!(
+        r#"{{"Dhcp6": {{
+  "data-directory": "{dir}",
+  "interfaces-config": {{"interfaces": ["vs0"]}},
+  "lease-database": {{"type": "memfile", "persist": false}},
+  "server-id": {{"type": "LL", "persist": false}},
+  "client-classes": [
+    {{"name": "efi-x64", "test": "option[61].hex == 0x0007",
+     "option-data": [{{"name": "bootfile-url", "data": "tftp://[2001:db8::1]/grubx64.efi"}}]}},
+    {{"name": "efi-arm64", "test": "option[61].hex == 0x000b",
+     "option-data": [{{"name": "bootfile-url", "data": "http://[2001:db8::1]/grubaa64.efi"}}]}}
+  ],
+  "subnet6": [{{"subnet": "2001:db8::/64", "interface": "vs0",
+    "option-data": [{{"name": "dns-servers", "data": "2001:db8::53"}}]}}],
+  "loggers": [{{"name": "kea-dhcp6", "output_options": [{{"output": "stdout"}}], "severity": "INFO"}}]
+}}}}"#,
+        dir = dir.display()
+    )
+}
+
+#[test]
+fn same_information_request_same_answer_as_kea() {
+    let test = "same_information_request_same_answer_as_kea";
+    if !can_run(test, &["dhclient", "kea-dhcp6"]) {
+        return;
+    }
+    let mut lab = lab6();
+    let kea_dir = lab.path("kea");
+    std::fs::create_dir_all(&kea_dir).unwrap();
+    let kea_cfg = lab.path("kea.json");
+    std::fs::write(&kea_cfg, kea_config(&kea_dir)).unwrap();
+    let kea = which("kea-dhcp6").unwrap();
+    let s = lab.server_ns.clone();
+    let (lock, pid) = (
+        "KEA_LOCKFILE_DIR=none".to_string(),
+        format!("KEA_PIDFILE_DIR={}", kea_dir.display()),
+    );
+    lab.spawn(
+        "kea",
+        &s,
+        &[
+            "env",
+            &lock,
+            &pid,
+            kea.to_str().unwrap(),
+            "-c",
+            kea_cfg.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        lab.wait_log("kea", "DHCP6_STARTED", Duration::from_secs(10)),
+        "{}",
+        lab.log("kea")
+    );
+    let mut theirs = Vec::new();
+    for arch in [7, 11] {
+        theirs.push(
+            dhclient_stateless(&mut lab, Some(arch))
+                .unwrap_or_else(|| panic!("Kea: no reply: {}", lab.log("kea"))),
+        );
+    }
+    lab.stop("kea", "TERM");
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    lab.start_server(
+        "server",
+        &["-c", cfg.to_str().unwrap(), "--interface", "vs0"],
+    );
+    assert!(lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)));
+    for (arch, kea) in [7, 11].into_iter().zip(theirs) {
+        let ours = dhclient_stateless(&mut lab, Some(arch)).expect("dhcpd-pxe: no reply");
+        for key in ["new_dhcp6_bootfile_url", "new_dhcp6_name_servers"] {
+            assert!(kea.contains_key(key), "Kea sent no {key}: {kea:?}");
+            assert_eq!(ours.get(key), kea.get(key), "arch {arch}, {key}");
+        }
+        // Both a DUID-LL of Ethernet (of the interface each picked: S also has br0).
+        for sid in [&ours, &kea].map(|v| v.get("new_dhcp6_server_id").cloned().unwrap_or_default())
+        {
+            assert!(sid.starts_with("0:3:0:1:"), "{sid}");
+        }
+        // Neither hands out an address to an INFORMATION-REQUEST.
+        assert!(!ours.contains_key("new_ip6_address") && !kea.contains_key("new_ip6_address"));
+    }
+}
