@@ -569,6 +569,22 @@ mod tests {
                 "x.toml:8:15: host: ipxe_script \"undionly.kpxe\" is an iPXE binary",
             ),
             (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\nmode = \"full\"\n",
+                "x.toml:7:8: [dhcpv6]: mode \"full\" (addresses in IA_NA) is not available",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = []\n",
+                "x.toml:6:14: [dhcpv6]: interfaces is empty",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\n",
+                "x.toml:6:14: [dhcpv6]: no boot file",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\n[[dhcpv6.boot]]\nfile = \"ftp://x/a.efi\"\n",
+                "x.toml:8:8: [dhcpv6] boot: URL \"ftp://x/a.efi\": option 59 takes",
+            ),
+            (
                 "[limits]\ntotal_rate = 0\n",
                 "x.toml:6:14: [limits]: a limit of 0 would refuse every request",
             ),

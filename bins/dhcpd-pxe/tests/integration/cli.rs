@@ -352,3 +352,32 @@ fn host_boot_files_by_mac_in_proxy_and_full_mode() {
         assert!(out.contains("file \"host57.efi\""), "{out}");
     }
 }
+
+#[test]
+fn explain_shows_the_rule_and_reply_for_a_dhcpv6_solicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "mode = \"proxy\"\n[[boot]]\nfile = \"pxelinux.0\"\n[dhcpv6]\ninterfaces = [\"lo\"]\n\
+         tftp_server = \"2001:db8::69\"\n[[dhcpv6.boot]]\nclass = \"efi-x64\"\nfile = \"grubx64.efi\"\n",
+    )
+    .unwrap();
+    // A SOLICIT as UEFI PXE over IPv6 sends it: client id (DUID-LL), ORO 59 and 23, 61 = 7.
+    let solicit = "01abcdef 0001000a 00030001 52540012 3456 0006 0004 003b 0017 \
+                   0008 0002 0000 003d 0002 0007";
+    let p = dir.path().join("solicit.hex");
+    std::fs::write(&p, solicit).unwrap();
+    let (ok, out, err) = explain(&["--config", cfg.to_str().unwrap()], &p);
+    assert!(ok, "{err}");
+    assert!(out.contains("request: Solicit"), "{out}");
+    assert!(out.contains("rule: efi-x64"), "{out}");
+    assert!(out.contains("reply: Advertise"), "{out}");
+    assert!(
+        out.contains("option  59 \"tftp://[2001:db8::69]/grubx64.efi\""),
+        "{out}"
+    );
+    // Without [dhcpv6] the packet is refused by name.
+    let (ok, _, err) = explain(&["--proxy", "--boot-file", "pxelinux.0"], &p);
+    assert!(!ok && err.contains("no [dhcpv6] table"), "{err}");
+}
