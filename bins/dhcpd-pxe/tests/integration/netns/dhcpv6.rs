@@ -245,3 +245,58 @@ fn same_information_request_same_answer_as_kea() {
         assert!(!ours.contains_key("new_ip6_address") && !kea.contains_key("new_ip6_address"));
     }
 }
+
+#[test]
+fn perfdhcp_solicits_all_get_an_advertise() {
+    let test = "perfdhcp_solicits_all_get_an_advertise";
+    if !can_run(test, &["perfdhcp"]) {
+        return;
+    }
+    let mut lab = lab6();
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    lab.start_server(
+        "server",
+        &["-c", cfg.to_str().unwrap(), "--interface", "vs0"],
+    );
+    assert!(lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)));
+    let perfdhcp = which("perfdhcp").unwrap();
+    let c = lab.client_ns.clone();
+    // 100 SOLICITs/s for 3 s from 300 DUIDs, as x64 UEFI (option 61 = 7). Stateless
+    // mode sends no IA, so perfdhcp calls every lease "rejected" and sends no REQUEST;
+    // what counts is that no SOLICIT went unanswered.
+    let (_, out) = lab.run(
+        "perfdhcp",
+        &c,
+        &[
+            perfdhcp.to_str().unwrap(),
+            "-6",
+            "-l",
+            "vc0",
+            "-r",
+            "100",
+            "-p",
+            "3",
+            "-R",
+            "300",
+            "-o",
+            "61,0007",
+        ],
+        Duration::from_secs(30),
+    );
+    let section = out
+        .split("***Statistics for: SOLICIT-ADVERTISE***")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no SOLICIT-ADVERTISE statistics: {out}"));
+    let field = |name: &str| -> u64 {
+        section
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing: {out}"))
+    };
+    let (sent, received) = (field("sent packets:"), field("received packets:"));
+    assert!(sent >= 100, "{out}");
+    assert_eq!(received, sent, "{out}");
+    assert_eq!(field("drops:"), 0, "{out}");
+}
