@@ -176,3 +176,29 @@ fn information_request_gets_dns_and_refresh_time() {
     assert!(m.opts().get(OptionCode::InformationRefreshTime).is_some());
     assert!(url(&m).is_none(), "not a boot client");
 }
+
+#[test]
+fn mutated_solicits_never_panic() {
+    let cfg = config();
+    let good = bytes(&request(MessageType::Solicit, Some(7)));
+    // A fixed LCG: the same 5,000 mutants every run.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (x >> 33) as usize
+    };
+    let mut answered = 0;
+    for _ in 0..5_000 {
+        let mut m = good.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = next() % m.len();
+            m[i] = next() as u8;
+        }
+        m.truncate(1 + next() % m.len());
+        if respond(&cfg, &m, LOCAL).reply.is_ok() {
+            answered += 1;
+        }
+    }
+    // Some mutants still are valid SOLICITs; most are not.
+    assert!(answered < 5_000, "{answered}");
+}
