@@ -377,6 +377,16 @@ fn explain_shows_the_rule_and_reply_for_a_dhcpv6_solicit() {
         out.contains("option  59 \"tftp://[2001:db8::69]/grubx64.efi\""),
         "{out}"
     );
+    // --check names the DHCPv6 side.
+    let out = bin()
+        .args(["-t", "-c", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("DHCPv6 stateless on lo (1 boot rule(s))"),
+        "{text}"
+    );
     // Without [dhcpv6] the packet is refused by name.
     let (ok, _, err) = explain(&["--proxy", "--boot-file", "pxelinux.0"], &p);
     assert!(!ok && err.contains("no [dhcpv6] table"), "{err}");
