@@ -58,7 +58,7 @@ async fn serve_link(
     sock: &tokio::net::UdpSocket,
     local: Ipv6Addr,
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; 1500];
+    let mut buf = vec![0u8; 65_536];
     loop {
         let meta = netio::recv_meta(sock, &mut buf).await?;
         match respond(cfg, &buf[..meta.len], local).reply {
