@@ -48,5 +48,12 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
         }
         None => {}
     }
+    if let Some(v6) = &settings.dhcpv6 {
+        summary.push_str(&format!(
+            ", DHCPv6 stateless on {} ({} boot rule(s))",
+            v6.interfaces.join(", "),
+            v6.config.policy.rules.len()
+        ));
+    }
     Ok(summary)
 }

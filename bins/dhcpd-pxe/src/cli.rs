@@ -100,7 +100,7 @@ pub struct ConfigArgs {
     /// Lease time: seconds or 30s, 10m, 12h, 1d.
     #[arg(long, value_name = "DUR")]
     pub lease_time: Option<String>,
-    /// Boot file for a client class (bios, efi-ia32, efi-x64, efi-arm64, ipxe, http-x64) or, bare, for all.
+    /// Boot file for a client class (bios, efi-ia32, efi-x64, efi-arm64, ipxe, http-x64, http-arm64) or, bare, for all.
     #[arg(long = "boot-file", value_name = "[CLASS=]FILE")]
     pub boot_files: Vec<String>,
     /// The TFTP server (siaddr, next-server).

@@ -7,12 +7,15 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dhcp_pxe::boot_class::{policy, BootClass, BootFile};
+use dhcp_pxe::policy::Rule;
 use dhcp_server::driver::Listen;
 use dhcp_server::ratelimit::RateLimit;
 use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::dhcpv6::{dhcpv6, Dhcpv6Toml, V6Settings};
+use crate::host::{host_rules, HostToml};
 use crate::location::Source;
 use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
 
@@ -25,6 +28,8 @@ pub struct Settings {
     pub listen: Listen,
     /// The lease journal.
     pub lease_file: Option<PathBuf>,
+    /// `[dhcpv6]`, when the file has one.
+    pub dhcpv6: Option<V6Settings>,
 }
 
 impl Settings {
@@ -74,6 +79,9 @@ struct FileConfig {
     subnet: Vec<Spanned<SubnetToml>>,
     #[serde(default)]
     boot: Vec<Spanned<BootToml>>,
+    #[serde(default)]
+    host: Vec<Spanned<HostToml>>,
+    dhcpv6: Option<Dhcpv6Toml>,
     limits: Option<LimitsToml>,
 }
 
@@ -425,6 +433,12 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         })?;
         files.push(BootFile { class, file });
     }
+    let hosts = host_rules(&f.host, &src, f.tftp_server)?;
+    let v6 = f
+        .dhcpv6
+        .as_ref()
+        .map(|t| dhcpv6(t, &files, &hosts, &src))
+        .transpose()?;
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()), &src)?;
     // What is missing as a whole has no value to point at: the mode, else the top.
     let whole = f.mode.as_ref().map_or(0..0, Spanned::span);
@@ -438,9 +452,11 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         f.lease_file,
         f.uefi_via_4011,
         f.share_port,
+        hosts,
     )
     .map_err(src.at(whole, ""))?;
     s.server.rate_limit = rate;
+    s.dhcpv6 = v6;
     Ok(s)
 }
 
@@ -455,14 +471,18 @@ pub(crate) fn finish(
     lease_file: Option<PathBuf>,
     uefi_via_4011: bool,
     share_port: bool,
+    hosts: Vec<Rule>,
 ) -> Result<Settings> {
     if mode == Mode::Full && subnets.is_empty() {
         bail!("full mode needs at least one subnet");
     }
-    if mode == Mode::Proxy && files.is_empty() {
+    if mode == Mode::Proxy && files.is_empty() && hosts.is_empty() {
         bail!("proxy mode needs at least one boot file");
     }
-    let mut server = ServerConfig::new(mode, subnets, policy(files, tftp_server));
+    // Hosts first: a machine's own file wins over its class's.
+    let mut boot = policy(files, tftp_server);
+    boot.rules.splice(0..0, hosts);
+    let mut server = ServerConfig::new(mode, subnets, boot);
     server.server_id = server_id;
     server.uefi_via_4011 = uefi_via_4011;
     let mut listen = Listen::new(interfaces);
@@ -471,6 +491,7 @@ pub(crate) fn finish(
         server,
         listen,
         lease_file,
+        dhcpv6: None,
     })
 }
 
@@ -538,6 +559,30 @@ mod tests {
             (
                 "[[boot]]\nclass = \"efi-x65\"\nfile = \"a.efi\"\n",
                 "x.toml:6:9: boot: unknown client class \"efi-x65\"",
+            ),
+            (
+                "[[host]]\nmac = \"52:54:00:12:34\"\nboot_file = \"a.efi\"\n",
+                "x.toml:6:7: host: MAC \"52:54:00:12:34\" is not six bytes",
+            ),
+            (
+                "[[host]]\nmac = \"52:54:00:12:34:56\"\nboot_file = \"a\"\nipxe_script = \"undionly.kpxe\"\n",
+                "x.toml:8:15: host: ipxe_script \"undionly.kpxe\" is an iPXE binary",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\nmode = \"full\"\n",
+                "x.toml:7:8: [dhcpv6]: mode \"full\" (addresses in IA_NA) is not available",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = []\n",
+                "x.toml:6:14: [dhcpv6]: interfaces is empty",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\n",
+                "x.toml:6:14: [dhcpv6]: no boot file",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\n[[dhcpv6.boot]]\nfile = \"ftp://x/a.efi\"\n",
+                "x.toml:8:8: [dhcpv6] boot: URL \"ftp://x/a.efi\": option 59 takes",
             ),
             (
                 "[limits]\ntotal_rate = 0\n",

@@ -54,8 +54,25 @@ async fn serve_async(
     let mode = settings.server.mode;
     let driver = tokio::spawn(async move { run(server, store, &listen, rx).await });
     tokio::pin!(driver);
+    // DHCPv6 beside DHCPv4: a failure (no such interface, port taken) stops the daemon.
+    let mut v6 = settings.dhcpv6.clone().map(|v6| {
+        tokio::spawn(async move {
+            dhcp_server::v6::run_v6(v6.config, &v6.interfaces, dhcp_pxe::v6::SERVER_PORT).await
+        })
+    });
+    let v6_done = async {
+        match v6.as_mut() {
+            Some(t) => t.await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(v6_done);
     loop {
         tokio::select! {
+            r = &mut v6_done => {
+                r.context("the DHCPv6 task failed")?.context("DHCPv6")?;
+                anyhow::bail!("DHCPv6 stopped");
+            }
             r = &mut driver => {
                 let report = r.context("the server task failed")??;
                 info!("stopped");

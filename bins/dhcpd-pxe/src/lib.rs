@@ -7,7 +7,10 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dhcpv6;
 pub mod explain;
+pub mod explain6;
+mod host;
 pub mod leases;
 pub mod location;
 pub mod metrics;
@@ -89,8 +92,31 @@ fn run(cli: Cli) -> Result<()> {
             let settings = quick::from_args(&a.config)?;
             let data = std::fs::read(&a.packet)
                 .with_context(|| format!("reading {}", a.packet.display()))?;
-            let packets = packet::read(&data).with_context(|| format!("{}", a.packet.display()))?;
-            print!("{}", explain::explain(&settings, &packets, a.local));
+            let v6 = explain6::read6(&data).unwrap_or_default();
+            // A capture may hold both; a dump or datagram is one or the other.
+            if v6.is_empty() || packet::is_capture(&data) {
+                let packets =
+                    packet::read(&data).with_context(|| format!("{}", a.packet.display()))?;
+                if !packets.is_empty() || v6.is_empty() {
+                    print!("{}", explain::explain(&settings, &packets, a.local));
+                }
+            }
+            if !v6.is_empty() {
+                let Some(d6) = &settings.dhcpv6 else {
+                    anyhow::bail!(
+                        "{}: DHCPv6 packets, and the configuration has no [dhcpv6] table",
+                        a.packet.display()
+                    );
+                };
+                // As the daemon: the first interface's address (:: when it has none here).
+                let local = d6
+                    .interfaces
+                    .first()
+                    .and_then(|i| netio::dhcp6::interface6(i).ok())
+                    .and_then(|f| f.global.or(f.link_local))
+                    .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
+                print!("{}", explain6::explain6(&d6.config, &v6, local));
+            }
             Ok(())
         }
         Some(Command::Leases(a)) => {

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use anyhow::{anyhow, bail, Result};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use pcap_parser::data::{get_packetdata, PacketData, ETHERTYPE_IPV4};
+use pcap_parser::data::{get_packetdata, PacketData, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use pcap_parser::pcapng::Block;
 use pcap_parser::{create_reader, Linktype, PcapBlockOwned, PcapError};
 
@@ -36,7 +36,7 @@ pub fn read(data: &[u8]) -> Result<Vec<Packet>> {
                 | [0xa1, 0xb2, 0x3c, 0x4d]
         );
         if pcap || m == [0x0a, 0x0d, 0x0d, 0x0a] {
-            return capture(data);
+            return capture(data, dhcp_datagram);
         }
     }
     if matches!(data.first(), Some(1 | 2))
@@ -89,9 +89,26 @@ const LINKS: [Linktype; 5] = [
     Linktype::IPV4,
 ];
 
+/// Whether `data` is a pcap or pcapng file.
+pub(crate) fn is_capture(data: &[u8]) -> bool {
+    matches!(
+        data.get(..4),
+        Some(
+            [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+                | [0x0a, 0x0d, 0x0d, 0x0a]
+        )
+    )
+}
+
 /// A pcap or pcapng file (`pcap-parser`): every frame of a supported link type that
-/// carries a UDP datagram on a DHCP port.
-fn capture(data: &[u8]) -> Result<Vec<Packet>> {
+/// `pick` takes (a UDP datagram on a DHCP or DHCPv6 port).
+pub(crate) fn capture<T>(
+    data: &[u8],
+    pick: impl Fn(&SlicedPacket<'_>, &str) -> Option<T>,
+) -> Result<Vec<T>> {
     // The whole file fits the buffer, so once the reader has seen the end of its
     // input, "incomplete" means cut short.
     let mut reader = create_reader(data.len() + 1, data)
@@ -155,10 +172,12 @@ fn capture(data: &[u8]) -> Result<Vec<Packet>> {
                 .and_then(|l| get_packetdata(bytes, l, caplen))
                 .and_then(|d| match d {
                     PacketData::L2(eth) => SlicedPacket::from_ethernet(eth).ok(),
-                    PacketData::L3(ETHERTYPE_IPV4, ip) => SlicedPacket::from_ip(ip).ok(),
+                    PacketData::L3(ETHERTYPE_IPV4 | ETHERTYPE_IPV6, ip) => {
+                        SlicedPacket::from_ip(ip).ok()
+                    }
                     _ => None,
                 })
-                .and_then(|p| dhcp_datagram(&p, &format!("frame {frame}")));
+                .and_then(|p| pick(&p, &format!("frame {frame}")));
             out.extend(datagram);
         }
         reader.consume(used);

@@ -71,6 +71,7 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
             None,
             a.uefi_via_4011,
             false,
+            vec![],
         );
     }
     // BOOTP only when asked for: a BOOTP range would let forged requests hold
@@ -119,6 +120,7 @@ pub fn from_args(a: &ConfigArgs) -> Result<Settings> {
         a.lease_file.clone(),
         a.uefi_via_4011,
         false,
+        vec![],
     )
 }
 

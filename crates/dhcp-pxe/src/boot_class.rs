@@ -26,6 +26,8 @@ pub enum BootClass {
     Ipxe,
     /// x64 UEFI HTTP boot (architecture 16): the file is a URL.
     HttpX64,
+    /// ARM64 UEFI HTTP boot (architecture 19): the file is a URL.
+    HttpArm64,
     /// BIOS PXE ROMs (architecture 0), and iPXE as a BIOS machine's boot ROM.
     Bios,
     /// 32-bit x86 UEFI PXE (6).
@@ -38,9 +40,10 @@ pub enum BootClass {
 
 impl BootClass {
     /// Every class, in the order their rules are tried.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Ipxe,
         Self::HttpX64,
+        Self::HttpArm64,
         Self::Bios,
         Self::EfiIa32,
         Self::EfiX64,
@@ -52,6 +55,7 @@ impl BootClass {
         match self {
             Self::Ipxe => "ipxe",
             Self::HttpX64 => "http-x64",
+            Self::HttpArm64 => "http-arm64",
             Self::Bios => "bios",
             Self::EfiIa32 => "efi-ia32",
             Self::EfiX64 => "efi-x64",
@@ -64,6 +68,7 @@ impl BootClass {
         match self {
             Self::Ipxe => "iPXE (user class iPXE or option 175): gets FILE as its script or file",
             Self::HttpX64 => "x64 UEFI HTTP boot (16): FILE is a URL",
+            Self::HttpArm64 => "ARM64 UEFI HTTP boot (19): FILE is a URL",
             Self::Bios => "BIOS PXE (option 93 = 0), iPXE boot ROMs on BIOS machines included",
             Self::EfiIa32 => "32-bit x86 UEFI PXE (6)",
             Self::EfiX64 => "x64 UEFI PXE (7, and 9 as some firmware sends)",
@@ -85,9 +90,13 @@ impl BootClass {
                 r.when.ipxe = Some(true);
                 r.then.ipxe_script = Some(file.to_string());
             }
-            Self::HttpX64 => {
+            Self::HttpX64 | Self::HttpArm64 => {
                 r.when.firmware = vec![FirmwareKind::UefiHttp];
-                r.when.arch = vec![Arch::X64_UEFI_HTTP];
+                r.when.arch = vec![if self == Self::HttpX64 {
+                    Arch::X64_UEFI_HTTP
+                } else {
+                    Arch::ARM64_UEFI_HTTP
+                }];
                 r.then.http_url = Some(file.to_string());
             }
             Self::Bios => {
@@ -119,7 +128,7 @@ impl fmt::Display for BootClass {
 pub enum BootFileError {
     /// `CLASS=` names no known class.
     #[error(
-        "unknown client class {0:?} (known: ipxe, http-x64, bios, efi-ia32, efi-x64, efi-arm64)"
+        "unknown client class {0:?} (known: ipxe, http-x64, http-arm64, bios, efi-ia32, efi-x64, efi-arm64)"
     )]
     UnknownClass(String),
     /// The file name is empty.
@@ -263,5 +272,32 @@ mod tests {
         let names: Vec<_> = p.rules.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["ipxe", "http-x64", "efi-arm64"]);
         assert!(p.rules.iter().all(|r| r.then.next_server == ns));
+    }
+
+    #[test]
+    fn http_classes_follow_the_architecture() {
+        use crate::wire::message::Message;
+        let p = policy(
+            &[
+                file("http-x64=http://x/x64.efi"),
+                file("http-arm64=http://x/aa64.efi"),
+            ],
+            None,
+        );
+        for (vc, want) in [
+            (
+                &b"HTTPClient:Arch:00016:UNDI:003001"[..],
+                "http://x/x64.efi",
+            ),
+            (
+                &b"HTTPClient:Arch:00019:UNDI:003001"[..],
+                "http://x/aa64.efi",
+            ),
+        ] {
+            let mut m = Message::default();
+            m.options.insert(60, vc.to_vec());
+            let d = p.decide(&crate::Client::classify(&m));
+            assert_eq!(d.target.map(|t| t.file).as_deref(), Some(want));
+        }
     }
 }

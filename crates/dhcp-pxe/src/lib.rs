@@ -63,6 +63,7 @@ pub mod explain;
 pub mod options;
 pub mod policy;
 pub mod reply;
+pub mod v6;
 pub mod wire;
 
 pub use classify::{Client, Firmware};

@@ -23,6 +23,7 @@ mod stats;
 pub mod store;
 pub mod subnet;
 mod table;
+pub mod v6;
 
 pub use error::Error;
 pub use exchange::Exchange;

@@ -26,6 +26,7 @@
 pub mod arp;
 mod batch;
 mod bind;
+pub mod dhcp6;
 pub mod inherit;
 mod pktinfo;
 mod transfer;

@@ -315,3 +315,80 @@ fn a_damaged_journal_stops_start_up_with_file_and_offset() {
     assert!(err.contains(&format!("offset {}", 20 + group)), "{err}");
     assert_eq!(std::fs::read(&leases).unwrap(), bytes, "never rewritten");
 }
+
+#[test]
+fn host_boot_files_by_mac_in_proxy_and_full_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = "tftp_server = \"192.0.2.1\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
+                 [[host]]\nmac = \"52:54:00:12:34:56\"\nboot_file = \"undionly.kpxe\"\n\
+                 ipxe_script = \"http://192.0.2.1/host.ipxe\"\n\n\
+                 [[host]]\nmac = \"52:54:00:12:34:57\"\nboot_file = \"host57.efi\"\n";
+    let leases = dir.path().join("leases");
+    for text in [
+        format!("mode = \"proxy\"\n{hosts}"),
+        format!(
+            "mode = \"full\"\nlease_file = \"{}\"\n{hosts}\n\
+             [[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"192.0.2.100-192.0.2.200\"]\n",
+            leases.display()
+        ),
+    ] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, &text).unwrap();
+        let c = ["--config", cfg.to_str().unwrap(), "--local", "192.0.2.1"];
+        // iPXE on the host: its HTTP script, never the iPXE binary again.
+        let (ok, out, err) = explain(&c, &fixture("ipxe-bios-discover.bin"));
+        assert!(ok, "{text}\n{err}");
+        assert!(
+            out.contains("rule: host 52:54:00:12:34:56"),
+            "{text}\n{out}"
+        );
+        assert!(out.contains("file \"http://192.0.2.1/host.ipxe\""), "{out}");
+        // UEFI firmware on the other host: its own file, not the bare one.
+        let (ok, out, err) = explain(&c, &fixture("ovmf-pxe-x64-discover.bin"));
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("rule: host 52:54:00:12:34:57"),
+            "{text}\n{out}"
+        );
+        assert!(out.contains("file \"host57.efi\""), "{out}");
+    }
+}
+
+#[test]
+fn explain_shows_the_rule_and_reply_for_a_dhcpv6_solicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "mode = \"proxy\"\n[[boot]]\nfile = \"pxelinux.0\"\n[dhcpv6]\ninterfaces = [\"lo\"]\n\
+         tftp_server = \"2001:db8::69\"\n[[dhcpv6.boot]]\nclass = \"efi-x64\"\nfile = \"grubx64.efi\"\n",
+    )
+    .unwrap();
+    // A SOLICIT as UEFI PXE over IPv6 sends it: client id (DUID-LL), ORO 59 and 23, 61 = 7.
+    let solicit = "01abcdef 0001000a 00030001 52540012 3456 0006 0004 003b 0017 \
+                   0008 0002 0000 003d 0002 0007";
+    let p = dir.path().join("solicit.hex");
+    std::fs::write(&p, solicit).unwrap();
+    let (ok, out, err) = explain(&["--config", cfg.to_str().unwrap()], &p);
+    assert!(ok, "{err}");
+    assert!(out.contains("request: Solicit"), "{out}");
+    assert!(out.contains("rule: efi-x64"), "{out}");
+    assert!(out.contains("reply: Advertise"), "{out}");
+    assert!(
+        out.contains("option  59 \"tftp://[2001:db8::69]/grubx64.efi\""),
+        "{out}"
+    );
+    // --check names the DHCPv6 side.
+    let out = bin()
+        .args(["-t", "-c", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("DHCPv6 stateless on lo (1 boot rule(s))"),
+        "{text}"
+    );
+    // Without [dhcpv6] the packet is refused by name.
+    let (ok, _, err) = explain(&["--proxy", "--boot-file", "pxelinux.0"], &p);
+    assert!(!ok && err.contains("no [dhcpv6] table"), "{err}");
+}

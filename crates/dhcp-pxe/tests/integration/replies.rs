@@ -260,3 +260,36 @@ client: UEFI PXE arch 7 (x64 UEFI), MAC 52:54:00:12:34:57
 ";
     assert_eq!(a.decision.explanation.to_string(), expected);
 }
+
+#[test]
+fn arm64_http_boot_gets_its_own_url_in_full_and_proxy_replies() {
+    use dhcp_pxe::boot_class::policy;
+    use dhcp_pxe::policy::Policy;
+    // The OVMF HTTP boot DISCOVER as an ARM64 machine sends it: architecture 19.
+    let mut req = decode_strict(&fixture("ovmf-http-x64-discover.bin")).unwrap();
+    req.options
+        .insert(60, b"HTTPClient:Arch:00019:UNDI:003001".to_vec());
+    req.options.insert(93, vec![0, 19]);
+    let files: Vec<_> = [
+        "http-x64=http://192.0.2.1/x64.efi",
+        "http-arm64=http://192.0.2.1/aa64.efi",
+    ]
+    .iter()
+    .map(|f| f.parse().unwrap())
+    .collect();
+    let p: Policy = policy(&files, None);
+    let client = Client::classify(&req);
+    let d = p.decide(&client);
+    assert_eq!(d.explanation.chosen(), Some("http-arm64"));
+    for kind in [ReplyKind::Offer, ReplyKind::ProxyOffer] {
+        let mut params = ReplyParams::new(kind, SERVER);
+        if kind == ReplyKind::Offer {
+            params.yiaddr = Ipv4Addr::new(192, 0, 2, 100);
+        }
+        let r = dhcp_pxe::build_reply(&req, &client, &d, &params).unwrap();
+        let m = &r.message;
+        assert_eq!(m.options.get(60), Some(&b"HTTPClient"[..]), "{kind:?}");
+        assert_eq!(m.file, b"http://192.0.2.1/aa64.efi", "{kind:?}");
+        assert_eq!(m.yiaddr, params.yiaddr);
+    }
+}

@@ -13,6 +13,7 @@
 mod skip;
 
 mod clients;
+mod dhcpv6;
 mod hostile;
 mod isc;
 mod leases;

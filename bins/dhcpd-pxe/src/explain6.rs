@@ -1,0 +1,191 @@
+//! `explain` for DHCPv6: the datagrams to UDP 547 in a pcap file, a hex dump (a whole
+//! Ethernet frame or IPv6 packet, or the DHCPv6 message alone) or one raw message,
+//! and what the `[dhcpv6]` responder does with each: the client, every rule's verdict,
+//! the reply's options.
+
+use std::fmt::Write as _;
+use std::net::Ipv6Addr;
+
+use anyhow::Result;
+use dhcp_server::v6::{respond, server_duid_ll, V6Config};
+use dhcproto::v6::{DhcpOption, Message};
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+
+use crate::packet::{capture, hex, is_capture};
+
+/// One DHCPv6 datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet6 {
+    /// Where it came from ("frame 3", "dump 1").
+    pub label: String,
+    /// Sender and destination, when the frame said.
+    pub addrs: Option<(Ipv6Addr, Ipv6Addr)>,
+    /// The UDP payload.
+    pub payload: Vec<u8>,
+}
+
+fn datagram6(p: &SlicedPacket<'_>, label: &str) -> Option<Packet6> {
+    let (Some(NetSlice::Ipv6(ip)), Some(TransportSlice::Udp(udp))) = (&p.net, &p.transport) else {
+        return None;
+    };
+    if udp.destination_port() != dhcp_pxe::v6::SERVER_PORT {
+        return None;
+    }
+    let h = ip.header();
+    Some(Packet6 {
+        label: label.into(),
+        addrs: Some((h.source_addr(), h.destination_addr())),
+        payload: udp.payload().to_vec(),
+    })
+}
+
+/// Whether `b` starts like a DHCPv6 client message (types 1–11, RFC 8415 §7.3) and
+/// is no BOOTP/DHCPv4 message (those carry the magic cookie at 236).
+fn client_message(b: &[u8]) -> bool {
+    matches!(b.first(), Some(1..=11))
+        && b.len() >= 4
+        && !(b.len() >= 240 && b[236..240] == [99, 130, 83, 99])
+}
+
+/// The DHCPv6 client messages in `data` (empty when there are none).
+pub fn read6(data: &[u8]) -> Result<Vec<Packet6>> {
+    if is_capture(data) {
+        return capture(data, datagram6);
+    }
+    let whole = |label: &str, b: Vec<u8>| {
+        SlicedPacket::from_ethernet(&b)
+            .ok()
+            .and_then(|p| datagram6(&p, label))
+            .or_else(|| {
+                SlicedPacket::from_ip(&b)
+                    .ok()
+                    .and_then(|p| datagram6(&p, label))
+            })
+            .or_else(|| {
+                client_message(&b).then(|| Packet6 {
+                    label: label.into(),
+                    addrs: None,
+                    payload: b,
+                })
+            })
+    };
+    match std::str::from_utf8(data).ok().and_then(|t| hex(t).ok()) {
+        Some(dumps) => Ok(dumps
+            .into_iter()
+            .filter_map(|p| whole(&p.label, p.payload))
+            .collect()),
+        None => Ok(whole("datagram", data.to_vec()).into_iter().collect()),
+    }
+}
+
+fn option_line(o: &DhcpOption) -> String {
+    match o {
+        DhcpOption::Unknown(u) => {
+            let d = u.data();
+            let text = !d.is_empty() && d.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+            let v = if text {
+                format!("{:?}", String::from_utf8_lossy(d))
+            } else {
+                d.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            format!("option {:3} {v}", u16::from(u.code()))
+        }
+        o => {
+            let code = u16::from(dhcproto::v6::OptionCode::from(o));
+            let colons = |d: &[u8]| {
+                d.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            };
+            let v = match o {
+                DhcpOption::ClientId(d) | DhcpOption::ServerId(d) => format!("DUID {}", colons(d)),
+                DhcpOption::ORO(r) => format!(
+                    "asks for {}",
+                    r.opts
+                        .iter()
+                        .map(|c| u16::from(*c).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                DhcpOption::ClientArchType(a) => format!(
+                    "architecture {}",
+                    a.iter()
+                        .map(|x| u16::from(*x).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                DhcpOption::DomainNameServers(d) => d
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                o => format!("{o:?}"),
+            };
+            format!("option {code:3} {v}")
+        }
+    }
+}
+
+/// Explains every DHCPv6 packet against `cfg`; `local` is the address the
+/// responder puts in `tftp://[…]/` URLs when `cfg.tftp` is unset.
+pub fn explain6(cfg: &V6Config, packets: &[Packet6], local: Ipv6Addr) -> String {
+    let mut cfg = cfg.clone();
+    if cfg.server_duid.is_empty() {
+        // The daemon uses the first interface's MAC; explain has none to read.
+        cfg.server_duid = server_duid_ll([0; 6]);
+    }
+    let mut s = String::new();
+    for p in packets {
+        let from = p
+            .addrs
+            .map_or(String::new(), |(a, b)| format!("{a} -> {b}, "));
+        let _ = writeln!(s, "{} (DHCPv6, {from}{} bytes)", p.label, p.payload.len());
+        let out = respond(&cfg, &p.payload, local);
+        if let Some(r) = &out.request {
+            let _ = writeln!(s, "  request: {:?}, xid {:02x?}", r.msg_type(), r.xid());
+            for o in r.opts().iter() {
+                let _ = writeln!(s, "      {}", option_line(o));
+            }
+        }
+        if let Some(d) = &out.decision {
+            for (i, line) in d.explanation.to_string().lines().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "  {}{}",
+                    if i == 0 { "" } else { "  " },
+                    line.trim_start()
+                );
+            }
+            let _ = writeln!(
+                s,
+                "  rule: {}",
+                d.explanation.chosen().unwrap_or("none matched")
+            );
+        }
+        match &out.reply {
+            Ok((m, _)) => {
+                let _ = writeln!(
+                    s,
+                    "  reply: {:?} to the client's address, port 546",
+                    m.msg_type()
+                );
+                print_opts(&mut s, m);
+            }
+            Err(why) => {
+                let _ = writeln!(s, "  reply: none: {why}");
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn print_opts(s: &mut String, m: &Message) {
+    for o in m.opts().iter() {
+        let _ = writeln!(s, "      {}", option_line(o));
+    }
+}

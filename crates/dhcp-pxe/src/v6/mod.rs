@@ -1,0 +1,54 @@
+//! DHCPv6 network boot facts (RFC 5970, RFC 8415, the UEFI specification's PXE over
+//! IPv6 and HTTP boot over IPv6): option codes, the client classification that maps a
+//! DHCPv6 request onto the same [`crate::Client`] and classes as DHCPv4, and the
+//! Boot File URL (option 59) forms.
+//!
+//! - A UEFI client sends option 61 (client architecture, the IANA codes of DHCPv4
+//!   option 93), 62 (network interface identifier) and an option request (6) for 59.
+//! - UEFI HTTP boot adds vendor class (16) data `HTTPClient:Arch:…`; the reply must echo
+//!   `HTTPClient` in option 16 or the firmware ignores it.
+//! - iPXE sends user class (15) `iPXE`.
+//! - The server answers 59 with `tftp://[2001:db8::1]/path` or an `http(s)://` URL,
+//!   and optionally 60 (Boot File Parameters: each a 16-bit length and the bytes).
+
+mod boot_url;
+mod classify;
+
+pub use boot_url::{boot_file_params, boot_file_url};
+pub use classify::{classify, mac_of_duid, V6Client};
+
+/// DHCPv6 option codes used for network boot (RFC 8415 §21, RFC 5970 §3).
+pub mod codes {
+    /// Client identifier (a DUID).
+    pub const CLIENT_ID: u16 = 1;
+    /// Server identifier (a DUID).
+    pub const SERVER_ID: u16 = 2;
+    /// Identity association for non-temporary addresses.
+    pub const IA_NA: u16 = 3;
+    /// Option request.
+    pub const ORO: u16 = 6;
+    /// Rapid commit.
+    pub const RAPID_COMMIT: u16 = 14;
+    /// User class.
+    pub const USER_CLASS: u16 = 15;
+    /// Vendor class (enterprise number, then length-prefixed data).
+    pub const VENDOR_CLASS: u16 = 16;
+    /// DNS recursive name servers (RFC 3646).
+    pub const DNS_SERVERS: u16 = 23;
+    /// Boot File URL (RFC 5970).
+    pub const BOOTFILE_URL: u16 = 59;
+    /// Boot File Parameters (RFC 5970).
+    pub const BOOTFILE_PARAM: u16 = 60;
+    /// Client system architecture type (RFC 5970).
+    pub const CLIENT_ARCH_TYPE: u16 = 61;
+    /// Client network interface identifier (RFC 5970).
+    pub const NII: u16 = 62;
+}
+
+/// The UDP port DHCPv6 servers and relays listen on.
+pub const SERVER_PORT: u16 = 547;
+/// The UDP port DHCPv6 clients listen on.
+pub const CLIENT_PORT: u16 = 546;
+/// All_DHCP_Relay_Agents_and_Servers, the link-scoped group clients send to.
+pub const ALL_SERVERS_AND_RELAYS: std::net::Ipv6Addr =
+    std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
