@@ -19,6 +19,7 @@ pub mod lease;
 pub mod logtext;
 pub mod ratelimit;
 pub mod server;
+mod shared;
 pub mod store;
 pub mod subnet;
 mod table;

@@ -153,6 +153,9 @@ pub struct Stats {
     pub committed_records: u64,
     /// Log events dropped because the driver did not collect them.
     pub events_dropped: u64,
+    /// Lease records a shared store refused (another server holds the address);
+    /// their ACKs are not sent.
+    pub refused: u64,
 }
 
 /// How important a log event is.
@@ -192,13 +195,15 @@ pub struct Server {
     pub(crate) leases: LeaseTable,
     pub(crate) limiter: RateLimiter,
     pub(crate) stats: Stats,
-    transmits: VecDeque<Transmit>,
+    pub(crate) transmits: VecDeque<Transmit>,
     /// Records and the ACKs that wait for them, not yet handed out.
-    pending: Vec<Lease>,
+    pub(crate) pending: Vec<Lease>,
     held: Vec<Held>,
-    in_flight: HashMap<u64, Vec<Held>>,
+    pub(crate) in_flight: HashMap<u64, Vec<Held>>,
+    /// The last batch failed (its failure was logged; the next ones are not).
+    pub(crate) failing: bool,
     next_batch: u64,
-    expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
+    pub(crate) expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
     next_prune: Option<SystemTime>,
     events: VecDeque<Event>,
     drops: DropCounts,
@@ -209,9 +214,11 @@ pub struct Server {
 /// ends: once it has, the ACK is never sent (the address may already be
 /// another client's), however late the batch is written.
 #[derive(Debug)]
-struct Held {
-    transmit: Transmit,
+pub(crate) struct Held {
+    pub(crate) transmit: Transmit,
     until: Option<UnixTime>,
+    /// Index in its batch's records of the record the ACK depends on.
+    pub(crate) record: Option<usize>,
 }
 
 /// `now + d`, or `now` where a `SystemTime` cannot hold the sum.
@@ -221,7 +228,7 @@ fn later(now: SystemTime, d: Duration) -> SystemTime {
 
 /// The expiry timer of a record: bound leases and offers to new clients (they
 /// count toward a cap until they end), with a finite end only.
-fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
+pub(crate) fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
     let offer = l.state == LeaseState::Offered && l.tenure == crate::lease::Tenure::Fresh;
     if l.state != LeaseState::Bound && !offer {
         return None;
@@ -252,6 +259,7 @@ impl Server {
             pending: Vec::new(),
             held: Vec::new(),
             in_flight: HashMap::new(),
+            failing: false,
             next_batch: 0,
             expiries: BinaryHeap::new(),
             next_prune: None,
@@ -348,11 +356,12 @@ impl Server {
         self.rebuild_timers_if_stale();
         // The end of the record the reply's address depends on: `handle_timeout`
         // drops the ACK if it is still held then (see `poll_timeout`).
-        let until = ex.reply.as_ref().and_then(|out| {
-            let mut records = ex.records.iter().rev();
-            let record = records.find(|r| r.addr == out.message.yiaddr);
-            record.and_then(|r| r.expires.unix())
+        let record = ex.reply.as_ref().and_then(|out| {
+            let mut records = ex.records.iter().enumerate().rev();
+            records.find(|(_, r)| r.addr == out.message.yiaddr)
         });
+        let until = record.and_then(|(_, r)| r.expires.unix());
+        let record = record.map(|(i, _)| self.pending.len() + i);
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
@@ -365,7 +374,11 @@ impl Server {
                 payload: out.bytes,
             };
             if out.durable {
-                self.held.push(Held { transmit: t, until });
+                self.held.push(Held {
+                    transmit: t,
+                    until,
+                    record,
+                });
             } else {
                 self.transmits.push_back(t);
             }
@@ -403,8 +416,10 @@ impl Server {
         })
     }
 
-    /// Batch `id` is on disk: its ACKs may leave.
+    /// Batch `id` is on disk: its ACKs may leave. (A shared store answers
+    /// record by record: [`handle_verdicts`](Self::handle_verdicts).)
     pub fn handle_committed(&mut self, id: u64) {
+        self.failing = false;
         if let Some(ts) = self.in_flight.remove(&id) {
             self.transmits.extend(ts.into_iter().map(|h| h.transmit));
         }
@@ -414,10 +429,17 @@ impl Server {
     pub fn handle_commit_failed(&mut self, id: u64) {
         if let Some(ts) = self.in_flight.remove(&id) {
             self.stats.commit_failures += ts.len() as u64;
-            self.log(
-                Level::Info,
-                format!("lease write failed: {} ACKs not sent", ts.len()),
-            );
+            // Logged once per run of failures (a lost database fails every batch).
+            if !self.failing {
+                self.log(
+                    Level::Info,
+                    format!(
+                        "lease write failed: {} ACKs not sent (and none until a write succeeds)",
+                        ts.len()
+                    ),
+                );
+            }
+            self.failing = true;
         }
     }
 
@@ -506,7 +528,7 @@ impl Server {
         self.events.pop_front()
     }
 
-    fn log(&mut self, level: Level, text: String) {
+    pub(crate) fn log(&mut self, level: Level, text: String) {
         if self.events.len() >= self.config.max_events {
             self.stats.events_dropped += 1;
             return;

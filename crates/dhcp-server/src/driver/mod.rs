@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -16,7 +16,11 @@ use crate::addressing::{Destination, CLIENT_PORT, PXE_PORT, SERVER_PORT};
 use crate::error::Error;
 use crate::lease::LeaseState;
 use crate::server::{CommitBatch, Datagram, Server, ServerConfig, Stats, Transmit};
-use crate::store::LeaseStore;
+use crate::store::{LeaseStore, Verdict};
+
+/// How often the store is asked for records other servers wrote (a shared
+/// store; the journal answers at once with none).
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,10 +71,16 @@ struct Incoming {
 enum Job {
     Append(CommitBatch, usize),
     Compact(Vec<crate::lease::Lease>),
+    Refresh,
 }
 
 enum Done {
-    Committed { id: u64, compact: bool },
+    Committed {
+        id: u64,
+        verdicts: Vec<Verdict>,
+        compact: bool,
+    },
+    Learned(Result<Vec<crate::lease::Lease>, Error>),
     Failed { id: u64, error: Error },
     Compacted(Result<(), Error>),
 }
@@ -161,6 +171,9 @@ pub async fn run(
     let mut in_flight = false;
     let mut stopping = false;
     let mut compacting = false;
+    let mut refreshing = false;
+    let mut next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
+    let mut failing = false;
     loop {
         while let Some(t) = server.poll_transmit() {
             send(&listeners, &routes, &mut names, t).await;
@@ -171,13 +184,19 @@ pub async fn run(
                 crate::server::Level::Debug => tracing::debug!("{}", e.text),
             }
         }
-        if !in_flight && !compacting {
-            if let Some(b) = server.poll_commit() {
+        let busy = in_flight || compacting || refreshing;
+        if !busy {
+            if !stopping && tokio::time::Instant::now() >= next_refresh {
+                // Between batches only: what the store returns is then no older
+                // than the table (see `Server::learn`).
+                refreshing = job_tx.send(Job::Refresh).is_ok();
+                next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
+            } else if let Some(b) = server.poll_commit() {
                 let live = server.leases().len();
                 in_flight = job_tx.send(Job::Append(b, live)).is_ok();
             }
         }
-        if stopping && !in_flight && !compacting {
+        if stopping && !in_flight && !compacting && !refreshing {
             break;
         }
         let timeout = server.poll_timeout();
@@ -190,6 +209,7 @@ pub async fn run(
                 None => std::future::pending::<()>().await,
             }
         };
+        let refresh = tokio::time::sleep_until(next_refresh);
         tokio::select! {
             biased;
             c = control.recv(), if !stopping => match c {
@@ -200,9 +220,13 @@ pub async fn run(
                 Some(Control::Shutdown) | None => stopping = true,
             },
             d = done_rx.recv() => match d {
-                Some(Done::Committed { id, compact }) => {
+                Some(Done::Committed { id, verdicts, compact }) => {
                     in_flight = false;
-                    server.handle_committed(id);
+                    if failing {
+                        info!("lease writes succeed again");
+                        failing = false;
+                    }
+                    server.handle_verdicts(id, &verdicts);
                     if compact {
                         let live: Vec<_> = server
                             .leases()
@@ -215,8 +239,18 @@ pub async fn run(
                 }
                 Some(Done::Failed { id, error }) => {
                     in_flight = false;
-                    warn!(%error, "lease write failed; its ACKs are not sent");
+                    if !failing {
+                        warn!(%error, "lease write failed; no ACK is sent until a write succeeds");
+                        failing = true;
+                    }
                     server.handle_commit_failed(id);
+                }
+                Some(Done::Learned(r)) => {
+                    refreshing = false;
+                    match r {
+                        Ok(leases) => server.learn(leases),
+                        Err(error) => tracing::debug!(%error, "reading other servers' leases failed"),
+                    }
                 }
                 Some(Done::Compacted(r)) => {
                     compacting = false;
@@ -239,6 +273,7 @@ pub async fn run(
                 }
             }
             () = sleep => server.handle_timeout(SystemTime::now()),
+            () = refresh, if !stopping => {}
         }
     }
     tasks.abort_all();
@@ -334,14 +369,16 @@ fn writer(
 ) {
     while let Ok(job) = jobs.recv() {
         let msg = match job {
-            Job::Append(b, live) => match store.append(&b.records) {
-                Ok(()) => Done::Committed {
+            Job::Append(b, live) => match store.commit(&b.records) {
+                Ok(verdicts) => Done::Committed {
                     id: b.id,
+                    verdicts,
                     compact: store.wants_compaction(live),
                 },
                 Err(error) => Done::Failed { id: b.id, error },
             },
             Job::Compact(live) => Done::Compacted(store.compact(&live)),
+            Job::Refresh => Done::Learned(store.changes()),
         };
         if done.send(msg).is_err() {
             return;
