@@ -26,6 +26,30 @@ pub enum Command {
     /// For each DHCP packet in a pcap or hex dump: the client, the rule that matched,
     /// and the reply that would be sent, field by field (or why none).
     Explain(ExplainArgs),
+    /// The PostgreSQL lease store.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Creates the lease tables (or checks they are this version's); the daemon
+    /// does the same at start.
+    Init(DbArgs),
+    /// Prints the SQL of the lease tables.
+    Schema,
+}
+
+/// Which database: `--url`, else the configuration's `[lease_store] url`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Connection string (`host=/run/postgresql dbname=dhcp`, `postgresql://...`).
+    #[arg(long, value_name = "URL", conflicts_with = "config")]
+    pub url: Option<String>,
+    /// A configuration file with a `[lease_store]` table.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `explain`'s arguments.

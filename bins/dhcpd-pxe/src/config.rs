@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use dhcp_server::driver::Listen;
 use dhcp_server::ratelimit::RateLimit;
+use dhcp_server::store::PgOptions;
 use dhcp_server::{Mode, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
@@ -24,6 +25,9 @@ pub struct Settings {
     pub listen: Listen,
     /// The lease journal.
     pub lease_file: Option<PathBuf>,
+    /// The shared PostgreSQL lease store (`[lease_store] kind = "postgres"`),
+    /// instead of the journal.
+    pub lease_db: Option<PgOptions>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +62,58 @@ struct FileConfig {
     #[serde(default)]
     boot: Vec<Spanned<BootToml>>,
     limits: Option<LimitsToml>,
+    lease_store: Option<Spanned<LeaseStoreToml>>,
+}
+
+/// `[lease_store]`: the journal (default) or a PostgreSQL database shared by
+/// several servers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseStoreToml {
+    kind: String,
+    url: Option<String>,
+    instance: Option<String>,
+    timeout: Option<Dur>,
+}
+
+/// This host's name, the default `instance`.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "dhcpd-pxe".to_string())
+}
+
+/// The `[lease_store]` table: `None` for the journal.
+fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> {
+    match t.kind.as_str() {
+        "journal" => {
+            if t.url.is_some() || t.instance.is_some() || t.timeout.is_some() {
+                bail!("kind = \"journal\" takes no url, instance or timeout (the file is lease_file)");
+            }
+            Ok(None)
+        }
+        "postgres" => {
+            if has_file {
+                bail!("kind = \"postgres\" and lease_file: leases live in one place, choose one");
+            }
+            let Some(url) = t.url.clone().filter(|u| !u.trim().is_empty()) else {
+                bail!("kind = \"postgres\" needs url = \"host=... dbname=...\" (or postgresql://...)");
+            };
+            let timeout = t.timeout.as_ref().map(dur).transpose()?;
+            let timeout = timeout.unwrap_or(Duration::from_secs(2));
+            if timeout.is_zero() {
+                bail!("timeout = 0 would fail every lease write");
+            }
+            Ok(Some(PgOptions {
+                url,
+                instance: t.instance.clone().unwrap_or_else(host_name),
+                timeout,
+            }))
+        }
+        k => bail!("kind = {k:?} is neither \"journal\" nor \"postgres\""),
+    }
 }
 
 /// `[limits]`: request rates.
@@ -371,6 +427,14 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     }
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()))
         .map_err(|e| anyhow!("{p}: {e:#}"))?;
+    let lease_db = match &f.lease_store {
+        Some(t) => {
+            let line = line_of(text, t.span().start);
+            lease_store(t.get_ref(), f.lease_file.is_some())
+                .map_err(|e| anyhow!("{p}:{line}: [lease_store]: {e:#}"))?
+        }
+        None => None,
+    };
     let mut s = finish(
         mode,
         subnets,
@@ -384,6 +448,7 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     )
     .map_err(|e| anyhow!("{p}: {e:#}"))?;
     s.server.rate_limit = rate;
+    s.lease_db = lease_db;
     Ok(s)
 }
 
@@ -414,6 +479,7 @@ pub(crate) fn finish(
         server,
         listen,
         lease_file,
+        lease_db: None,
     })
 }
 

@@ -1,8 +1,8 @@
-//! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
+//! The daemon: lease store (journal or PostgreSQL), signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
 
 use anyhow::{bail, Context, Result};
 use dhcp_server::driver::{run, Control};
-use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore};
+use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore, PgLeaseStore};
 use dhcp_server::{Mode, Server};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
@@ -14,16 +14,28 @@ use crate::quick::from_args;
 /// Serves until SIGTERM or SIGINT.
 pub fn serve(args: &ConfigArgs) -> Result<()> {
     let settings = from_args(args)?;
+    let mut server = Server::new(settings.server.clone());
+    // Opened before the runtime: the PostgreSQL client blocks (it runs on the
+    // lease writer thread afterwards).
+    let store = open_store(&settings, &mut server)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    rt.block_on(serve_async(args.clone(), settings))
+    rt.block_on(serve_async(args.clone(), settings, server, store))
 }
 
-async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
-    let mut server = Server::new(settings.server.clone());
-    let store: Box<dyn LeaseStore> = match (&settings.lease_file, settings.server.mode) {
+/// The lease store the settings name, with its leases loaded into `server`.
+fn open_store(settings: &Settings, server: &mut Server) -> Result<Box<dyn LeaseStore>> {
+    if let Some(opts) = settings.lease_db.clone() {
+        let instance = opts.instance.clone();
+        let (db, leases) =
+            PgLeaseStore::open(opts).context("opening the PostgreSQL lease store")?;
+        info!(%instance, rows = leases.len(), "PostgreSQL lease store opened");
+        server.restore(leases);
+        return Ok(Box::new(db));
+    }
+    Ok(match (&settings.lease_file, settings.server.mode) {
         (Some(path), _) => {
             let (journal, leases) = LeaseJournal::open(path)?;
             info!(path = %path.display(), records = leases.len(), "lease journal opened");
@@ -32,9 +44,17 @@ async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
         }
         (None, Mode::Proxy) => Box::new(MemoryStore::default()),
         (None, Mode::Full) => {
-            bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\")")
+            bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\") or a [lease_store]")
         }
-    };
+    })
+}
+
+async fn serve_async(
+    args: ConfigArgs,
+    settings: Settings,
+    server: Server,
+    store: Box<dyn LeaseStore>,
+) -> Result<()> {
     let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -54,8 +74,8 @@ async fn serve_async(args: ConfigArgs, settings: Settings) -> Result<()> {
             _ = int.recv() => { info!("SIGINT: stopping"); let _ = ctl.send(Control::Shutdown); }
             _ = hup.recv() => match from_args(&args) {
                 Ok(s) if s.server.mode == mode => {
-                    if s.listen != settings.listen || s.lease_file != settings.lease_file {
-                        warn!("SIGHUP: interfaces and lease file changes need a restart; the rest is reloaded");
+                    if s.listen != settings.listen || s.lease_file != settings.lease_file || s.lease_db != settings.lease_db {
+                        warn!("SIGHUP: interfaces and lease store changes need a restart; the rest is reloaded");
                     }
                     let _ = ctl.send(Control::Reload(Box::new(s.server)));
                 }

@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DbCommand};
 
 fn init_logs(verbose: u8) {
     let level = match verbose {
@@ -68,6 +68,33 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", explain::explain(&settings, &packets, a.local));
             Ok(())
         }
+        Some(Command::Db(c)) => db(&c),
         None => daemon::serve(&cli.config),
+    }
+}
+
+fn db(c: &DbCommand) -> Result<()> {
+    use dhcp_server::store::{PgLeaseStore, SCHEMA_SQL, SCHEMA_VERSION};
+    match c {
+        DbCommand::Schema => {
+            println!("-- dhcpd-pxe lease store, schema version {SCHEMA_VERSION}{SCHEMA_SQL}");
+            Ok(())
+        }
+        DbCommand::Init(a) => {
+            let url = match (&a.url, &a.config) {
+                (Some(u), _) => u.clone(),
+                (None, Some(p)) => config::from_file(p)?
+                    .lease_db
+                    .map(|o| o.url)
+                    .with_context(|| format!("{}: no [lease_store] kind = \"postgres\"", p.display()))?,
+                (None, None) => anyhow::bail!("db init needs --url URL or --config FILE"),
+            };
+            match PgLeaseStore::init(&url)? {
+                None => println!("created the lease tables (schema version {SCHEMA_VERSION})"),
+                Some(v) if v == SCHEMA_VERSION => println!("the lease tables are there (schema version {v})"),
+                Some(v) => println!("upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"),
+            }
+            Ok(())
+        }
     }
 }
