@@ -90,7 +90,9 @@ fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> 
     match t.kind.as_str() {
         "journal" => {
             if t.url.is_some() || t.instance.is_some() || t.timeout.is_some() {
-                bail!("kind = \"journal\" takes no url, instance or timeout (the file is lease_file)");
+                bail!(
+                    "kind = \"journal\" takes no url, instance or timeout (the file is lease_file)"
+                );
             }
             Ok(None)
         }
@@ -99,7 +101,9 @@ fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> 
                 bail!("kind = \"postgres\" and lease_file: leases live in one place, choose one");
             }
             let Some(url) = t.url.clone().filter(|u| !u.trim().is_empty()) else {
-                bail!("kind = \"postgres\" needs url = \"host=... dbname=...\" (or postgresql://...)");
+                bail!(
+                    "kind = \"postgres\" needs url = \"host=... dbname=...\" (or postgresql://...)"
+                );
             };
             let timeout = t.timeout.as_ref().map(dur).transpose()?;
             let timeout = timeout.unwrap_or(Duration::from_secs(2));

@@ -83,16 +83,24 @@ fn db(c: &DbCommand) -> Result<()> {
         DbCommand::Init(a) => {
             let url = match (&a.url, &a.config) {
                 (Some(u), _) => u.clone(),
-                (None, Some(p)) => config::from_file(p)?
-                    .lease_db
-                    .map(|o| o.url)
-                    .with_context(|| format!("{}: no [lease_store] kind = \"postgres\"", p.display()))?,
+                (None, Some(p)) => {
+                    config::from_file(p)?
+                        .lease_db
+                        .map(|o| o.url)
+                        .with_context(|| {
+                            format!("{}: no [lease_store] kind = \"postgres\"", p.display())
+                        })?
+                }
                 (None, None) => anyhow::bail!("db init needs --url URL or --config FILE"),
             };
             match PgLeaseStore::init(&url)? {
                 None => println!("created the lease tables (schema version {SCHEMA_VERSION})"),
-                Some(v) if v == SCHEMA_VERSION => println!("the lease tables are there (schema version {v})"),
-                Some(v) => println!("upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"),
+                Some(v) if v == SCHEMA_VERSION => {
+                    println!("the lease tables are there (schema version {v})")
+                }
+                Some(v) => println!(
+                    "upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"
+                ),
             }
             Ok(())
         }

@@ -81,7 +81,10 @@ enum Done {
         compact: bool,
     },
     Learned(Result<Vec<crate::lease::Lease>, Error>),
-    Failed { id: u64, error: Error },
+    Failed {
+        id: u64,
+        error: Error,
+    },
     Compacted(Result<(), Error>),
 }
 

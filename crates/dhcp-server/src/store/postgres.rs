@@ -246,7 +246,6 @@ impl PgLeaseStore {
         }
         err
     }
-
 }
 
 /// One transaction for `records`: a verdict each.
@@ -256,66 +255,74 @@ fn try_commit(
     records: &[Lease],
     now: i64,
 ) -> Result<Vec<Verdict>, postgres::Error> {
-        let mut tx = client.transaction()?;
-        let mut verdicts = vec![Verdict::Stored; records.len()];
-        let mut start = 0;
-        while start < records.len() {
-            // A chunk with each address once (one statement cannot update a row
-            // twice), in address order (two servers lock rows in the same order).
-            let mut in_chunk = HashSet::new();
-            let mut end = start;
-            while end < records.len() && in_chunk.insert(records[end].addr) {
-                end += 1;
-            }
-            let mut idx: Vec<usize> = (start..end)
-                .filter(|&i| records[i].state != LeaseState::Offered)
-                .collect();
-            idx.sort_by_key(|&i| records[i].addr);
-            let addrs: Vec<IpAddr> = idx.iter().map(|&i| IpAddr::V4(records[i].addr)).collect();
-            let clients: Vec<&[u8]> = idx.iter().map(|&i| records[i].client.0.as_slice()).collect();
-            let states: Vec<&str> = idx.iter().map(|&i| state_name(records[i].state)).collect();
-            let expires: Vec<Option<i64>> = idx
-                .iter()
-                .map(|&i| {
-                    records[i]
-                        .expires
-                        .unix()
-                        .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
-                })
-                .collect();
-            let tenures: Vec<&str> = idx.iter().map(|&i| tenure_name(records[i].tenure)).collect();
+    let mut tx = client.transaction()?;
+    let mut verdicts = vec![Verdict::Stored; records.len()];
+    let mut start = 0;
+    while start < records.len() {
+        // A chunk with each address once (one statement cannot update a row
+        // twice), in address order (two servers lock rows in the same order).
+        let mut in_chunk = HashSet::new();
+        let mut end = start;
+        while end < records.len() && in_chunk.insert(records[end].addr) {
+            end += 1;
+        }
+        let mut idx: Vec<usize> = (start..end)
+            .filter(|&i| records[i].state != LeaseState::Offered)
+            .collect();
+        idx.sort_by_key(|&i| records[i].addr);
+        let addrs: Vec<IpAddr> = idx.iter().map(|&i| IpAddr::V4(records[i].addr)).collect();
+        let clients: Vec<&[u8]> = idx
+            .iter()
+            .map(|&i| records[i].client.0.as_slice())
+            .collect();
+        let states: Vec<&str> = idx.iter().map(|&i| state_name(records[i].state)).collect();
+        let expires: Vec<Option<i64>> = idx
+            .iter()
+            .map(|&i| {
+                records[i]
+                    .expires
+                    .unix()
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
+            })
+            .collect();
+        let tenures: Vec<&str> = idx
+            .iter()
+            .map(|&i| tenure_name(records[i].tenure))
+            .collect();
+        let rows = tx.query(
+            UPSERT,
+            &[
+                &addrs, &clients, &states, &expires, &tenures, &instance, &now,
+            ],
+        )?;
+        let stored: HashSet<IpAddr> = rows.iter().map(|r| r.get(0)).collect();
+        let refused: Vec<IpAddr> = addrs
+            .iter()
+            .filter(|a| !stored.contains(a))
+            .copied()
+            .collect();
+        if !refused.is_empty() {
             let rows = tx.query(
-                UPSERT,
-                &[&addrs, &clients, &states, &expires, &tenures, &instance, &now],
+                &format!("SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE addr = ANY($1)"),
+                &[&refused],
             )?;
-            let stored: HashSet<IpAddr> = rows.iter().map(|r| r.get(0)).collect();
-            let refused: Vec<IpAddr> = addrs
+            let holders: HashMap<Ipv4Addr, Lease> = rows
                 .iter()
-                .filter(|a| !stored.contains(a))
-                .copied()
+                .filter_map(lease_of)
+                .map(|(l, _)| (l.addr, l))
                 .collect();
-            if !refused.is_empty() {
-                let rows = tx.query(
-                    &format!("SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE addr = ANY($1)"),
-                    &[&refused],
-                )?;
-                let holders: HashMap<Ipv4Addr, Lease> = rows
-                    .iter()
-                    .filter_map(lease_of)
-                    .map(|(l, _)| (l.addr, l))
-                    .collect();
-                for &i in &idx {
-                    if let Some(h) = holders.get(&records[i].addr) {
-                        if !stored.contains(&IpAddr::V4(records[i].addr)) {
-                            verdicts[i] = Verdict::Refused(h.clone());
-                        }
+            for &i in &idx {
+                if let Some(h) = holders.get(&records[i].addr) {
+                    if !stored.contains(&IpAddr::V4(records[i].addr)) {
+                        verdicts[i] = Verdict::Refused(h.clone());
                     }
                 }
             }
-            start = end;
         }
-        tx.commit()?;
-        Ok(verdicts)
+        start = end;
+    }
+    tx.commit()?;
+    Ok(verdicts)
 }
 
 impl LeaseStore for PgLeaseStore {

@@ -48,7 +48,9 @@ pub(super) fn migrate(client: &mut Client) -> Result<Option<i32>, Error> {
         let what = what.to_string();
         move |e: postgres::Error| Error::database(what, e)
     };
-    let mut tx = client.transaction().map_err(err("starting the migration"))?;
+    let mut tx = client
+        .transaction()
+        .map_err(err("starting the migration"))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(err("locking the schema"))?;
     let exists: bool = tx

@@ -6,5 +6,6 @@ mod driver;
 mod hostile;
 mod invariants;
 mod journal;
+mod postgres;
 mod proxy;
 mod support;
