@@ -10,12 +10,13 @@
 //! Needs root; without it (and outside CI) each test prints `SKIPPED: …` and returns.
 
 #[path = "../../../../../tests/support/skip.rs"]
-mod skip;
+pub(crate) mod skip;
 
 mod clients;
 mod hostile;
 mod isc;
 mod perf;
+mod shared_db;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
