@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// For each DHCP packet in a pcap or hex dump: the client, the rule that matched,
     /// and the reply that would be sent, field by field (or why none).
-    Explain(ExplainArgs),
+    Explain(Box<ExplainArgs>),
     /// The PostgreSQL lease store.
     #[command(subcommand)]
     Db(DbCommand),

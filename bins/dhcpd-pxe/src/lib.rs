@@ -94,13 +94,17 @@ fn db(c: &DbCommand) -> Result<()> {
                 (None, None) => anyhow::bail!("db init needs --url URL or --config FILE"),
             };
             match PgLeaseStore::init(&url)? {
-                None => println!("created the lease tables (schema version {SCHEMA_VERSION})"),
-                Some(v) if v == SCHEMA_VERSION => {
-                    println!("the lease tables are there (schema version {v})")
+                None => {
+                    println!("created the lease tables (schema version {SCHEMA_VERSION})");
                 }
-                Some(v) => println!(
-                    "upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"
-                ),
+                Some(v) if v == SCHEMA_VERSION => {
+                    println!("the lease tables are there (schema version {v})");
+                }
+                Some(v) => {
+                    println!(
+                        "upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"
+                    );
+                }
             }
             Ok(())
         }

@@ -262,7 +262,7 @@ fn two_instances_on_one_database_never_give_one_address_twice() {
         "SELECT count(*) FROM dhcpd_pxe.lease WHERE state = 'bound' AND addr << '198.18.1.0/24'",
     );
     let bound: f64 = bound.trim().parse().unwrap();
-    assert!(bound <= 256.0 && bound >= 200.0, "{bound} bound rows");
+    assert!((200.0..=256.0).contains(&bound), "{bound} bound rows");
     let refused =
         t.lab.log("a").matches("REFUSED").count() + t.lab.log("b").matches("REFUSED").count();
     eprintln!(
