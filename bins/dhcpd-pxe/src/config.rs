@@ -76,6 +76,16 @@ struct LeaseStoreToml {
     timeout: Option<Dur>,
 }
 
+/// Where an instance starts scanning its ranges for never-used addresses: a
+/// hash of its name (FNV-1a, then mixed), so that servers sharing a database
+/// start far apart.
+fn scan_offset(instance: &str) -> u32 {
+    let h = instance.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    h.wrapping_mul(0x9e37_79b9).rotate_left(16)
+}
+
 /// This host's name, the default `instance`.
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -452,6 +462,9 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     )
     .map_err(|e| anyhow!("{p}: {e:#}"))?;
     s.server.rate_limit = rate;
+    if let Some(db) = &lease_db {
+        s.server.scan_offset = scan_offset(&db.instance);
+    }
     s.lease_db = lease_db;
     Ok(s)
 }

@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub uefi_via_4011: bool,
     /// Log events kept at most before the driver collects them.
     pub max_events: usize,
+    /// Where the scan for never-used addresses starts in each range (modulo
+    /// its size): servers sharing one lease store take different values.
+    pub scan_offset: u32,
 }
 
 impl ServerConfig {
@@ -75,6 +78,7 @@ impl ServerConfig {
             rate_limit: RateLimit::default(),
             uefi_via_4011: false,
             max_events: 4096,
+            scan_offset: 0,
         }
     }
 }
@@ -250,6 +254,7 @@ impl Server {
         let limiter = RateLimiter::new(config.rate_limit);
         let mut leases = LeaseTable::new();
         leases.set_subnets(&config.subnets);
+        leases.set_scan_offset(config.scan_offset);
         Self {
             config,
             leases,
@@ -285,6 +290,7 @@ impl Server {
     pub fn reconfigure(&mut self, config: ServerConfig) {
         self.limiter = RateLimiter::new(config.rate_limit);
         self.leases.set_subnets(&config.subnets);
+        self.leases.set_scan_offset(config.scan_offset);
         self.config = config;
     }
 
