@@ -2,10 +2,12 @@
 //! database ([`super::postgres_schema`] has the tables).
 //!
 //! The database decides who gets an address: a batch of records is one
-//! transaction of `INSERT … ON CONFLICT (addr) DO UPDATE … WHERE` statements
-//! whose condition is "free, expired, or already this client's"; a row the
-//! condition keeps is another server's, and the record comes back
-//! [`Verdict::Refused`] with that row. Rows other servers wrote are read back by
+//! `INSERT … ON CONFLICT (addr) DO UPDATE … WHERE` statement (one per run of
+//! distinct addresses; each is atomic and durable when it returns) whose
+//! condition is "free, expired, or already this client's"; a row the condition
+//! keeps is another server's, and the record comes back [`Verdict::Refused`]
+//! with that row. The statements are prepared once per connection: a batch
+//! costs one round trip and one WAL flush. Rows other servers wrote are read back by
 //! [`LeaseStore::changes`], so their addresses stay out of offers.
 //!
 //! When the database cannot be reached, every commit fails at once (no ACK
@@ -16,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime};
 
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, NoTls, Row, Statement};
 
 use super::postgres_schema::migrate;
 use super::{LeaseStore, Verdict};
@@ -40,6 +42,8 @@ pub struct PgLeaseStore {
     config: postgres::Config,
     options: PgOptions,
     client: Option<Client>,
+    /// Prepared on `client` (after the migration).
+    statements: Option<Statements>,
     /// Highest row version read.
     seen: i64,
     /// When the database was lost (logged once), and when to try again.
@@ -78,6 +82,27 @@ WHERE l.state = 'released'
 RETURNING addr";
 
 const COLUMNS: &str = "addr, client, state, expires, tenure, version";
+
+/// The statements of a connection.
+struct Statements {
+    upsert: Statement,
+    holders: Statement,
+    changes: Statement,
+}
+
+impl Statements {
+    fn prepare(c: &mut Client) -> Result<Self, postgres::Error> {
+        Ok(Self {
+            upsert: c.prepare(UPSERT)?,
+            holders: c.prepare(&format!(
+                "SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE addr = ANY($1)"
+            ))?,
+            changes: c.prepare(&format!(
+                "SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE version > $1"
+            ))?,
+        })
+    }
+}
 
 fn state_name(s: LeaseState) -> &'static str {
     match s {
@@ -151,6 +176,7 @@ impl PgLeaseStore {
             config,
             options,
             client: None,
+            statements: None,
             seen: 0,
             down: None,
             retry_at: None,
@@ -189,6 +215,7 @@ impl PgLeaseStore {
     fn client(&mut self) -> Result<&mut Client, Error> {
         if self.client.as_ref().is_some_and(Client::is_closed) {
             self.client = None;
+            self.statements = None;
         }
         if self.client.is_none() {
             if let Some(t) = self.retry_at {
@@ -222,9 +249,29 @@ impl PgLeaseStore {
             .ok_or_else(|| Error::database("connecting", "no connection"))
     }
 
+    /// The connection and its prepared statements.
+    fn conn(&mut self) -> Result<(&mut Client, &Statements), Error> {
+        self.client()?;
+        if self.statements.is_none() {
+            let c = self
+                .client
+                .as_mut()
+                .ok_or_else(|| Error::database("connecting", "no connection"))?;
+            match Statements::prepare(c) {
+                Ok(st) => self.statements = Some(st),
+                Err(e) => return Err(self.failed(&e, "preparing statements")),
+            }
+        }
+        match (self.client.as_mut(), self.statements.as_ref()) {
+            (Some(c), Some(st)) => Ok((c, st)),
+            _ => Err(Error::database("connecting", "no connection")),
+        }
+    }
+
     /// Notes a lost connection: logs the first loss, schedules the next attempt.
     fn lost(&mut self, e: Error) -> Error {
         self.client = None;
+        self.statements = None;
         if self.down.is_none() {
             self.down = Some(Instant::now());
             tracing::warn!(error = %e, "lease database unreachable: no ACK until it is back");
@@ -248,14 +295,17 @@ impl PgLeaseStore {
     }
 }
 
-/// One transaction for `records`: a verdict each.
+/// One statement per run of distinct addresses of `records`: a verdict each.
+/// Without a transaction around them: a statement that fails after others
+/// succeeded leaves leases stored whose ACKs are never sent (as a lost ACK),
+/// never an ACK without its lease.
 fn try_commit(
     client: &mut Client,
+    st: &Statements,
     instance: &str,
     records: &[Lease],
     now: i64,
 ) -> Result<Vec<Verdict>, postgres::Error> {
-    let mut tx = client.transaction()?;
     let mut verdicts = vec![Verdict::Stored; records.len()];
     let mut start = 0;
     while start < records.len() {
@@ -289,8 +339,8 @@ fn try_commit(
             .iter()
             .map(|&i| tenure_name(records[i].tenure))
             .collect();
-        let rows = tx.query(
-            UPSERT,
+        let rows = client.query(
+            &st.upsert,
             &[
                 &addrs, &clients, &states, &expires, &tenures, &instance, &now,
             ],
@@ -302,26 +352,32 @@ fn try_commit(
             .copied()
             .collect();
         if !refused.is_empty() {
-            let rows = tx.query(
-                &format!("SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE addr = ANY($1)"),
-                &[&refused],
-            )?;
+            let rows = client.query(&st.holders, &[&refused])?;
             let holders: HashMap<Ipv4Addr, Lease> = rows
                 .iter()
                 .filter_map(lease_of)
                 .map(|(l, _)| (l.addr, l))
                 .collect();
             for &i in &idx {
-                if let Some(h) = holders.get(&records[i].addr) {
-                    if !stored.contains(&IpAddr::V4(records[i].addr)) {
-                        verdicts[i] = Verdict::Refused(h.clone());
-                    }
+                let r = &records[i];
+                if stored.contains(&IpAddr::V4(r.addr)) {
+                    continue;
                 }
+                // The holder's row; should it have gone meanwhile (deleted by
+                // hand), the address is taken as held by an unknown client for
+                // a while: refused either way, never stored.
+                let h = holders.get(&r.addr).cloned().unwrap_or_else(|| Lease {
+                    addr: r.addr,
+                    client: ClientKey(Vec::new()),
+                    state: LeaseState::Declined,
+                    expires: Expiry::At(u64::try_from(now).unwrap_or(0).saturating_add(60)),
+                    tenure: Tenure::Fresh,
+                });
+                verdicts[i] = Verdict::Refused(h);
             }
         }
         start = end;
     }
-    tx.commit()?;
     Ok(verdicts)
 }
 
@@ -342,8 +398,8 @@ impl LeaseStore for PgLeaseStore {
         let mut attempt = 0;
         loop {
             let instance = self.options.instance.clone();
-            let client = self.client()?;
-            match try_commit(client, &instance, records, now) {
+            let (client, st) = self.conn()?;
+            match try_commit(client, st, &instance, records, now) {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     // Two servers' batches may still deadlock (PostgreSQL aborts
@@ -363,9 +419,8 @@ impl LeaseStore for PgLeaseStore {
 
     fn changes(&mut self) -> Result<Vec<Lease>, Error> {
         let since = self.seen.saturating_sub(LOOKBACK);
-        let client = self.client()?;
-        let q = format!("SELECT {COLUMNS} FROM dhcpd_pxe.lease WHERE version > $1");
-        match client.query(&q, &[&since]) {
+        let (client, st) = self.conn()?;
+        match client.query(&st.changes, &[&since]) {
             Ok(rows) => Ok(self.absorb(&rows)),
             Err(e) => Err(self.failed(&e, "reading lease changes")),
         }
