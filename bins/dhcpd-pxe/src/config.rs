@@ -505,6 +505,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lease_store_postgres_is_read_and_its_mistakes_named() {
+        let base = "mode = \"full\"\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"192.0.2.10-192.0.2.20\"]\n";
+        let pg = "[lease_store]\nkind = \"postgres\"\nurl = \"host=/run/postgresql dbname=dhcp\"\ninstance = \"a\"\n";
+        let s = from_toml(&format!("{base}{pg}"), Path::new("p.toml")).unwrap();
+        let db = s.lease_db.unwrap();
+        assert_eq!(db.url, "host=/run/postgresql dbname=dhcp");
+        assert_eq!(db.instance, "a");
+        assert_eq!(db.timeout, Duration::from_secs(2));
+        assert_eq!(s.server.scan_offset, scan_offset("a"));
+        assert_ne!(scan_offset("a"), scan_offset("b"));
+        let err = |text: String| from_toml(&text, Path::new("p.toml")).unwrap_err().to_string();
+        let e = err(format!("lease_file = \"/x\"\n{base}{pg}"));
+        assert!(e.starts_with("p.toml:6: [lease_store]: kind = \"postgres\" and lease_file"), "{e}");
+        let e = err(format!("{base}[lease_store]\nkind = \"postgres\"\n"));
+        assert!(e.contains("needs url"), "{e}");
+        let e = err(format!("{base}[lease_store]\nkind = \"sqlite\"\n"));
+        assert!(e.contains("neither \"journal\" nor \"postgres\""), "{e}");
+        let journal = from_toml(&format!("{base}[lease_store]\nkind = \"journal\"\n"), Path::new("j"));
+        assert!(journal.unwrap().lease_db.is_none());
+    }
+
+    #[test]
     fn errors_name_file_and_line() {
         let text = "mode = \"full\"\n\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\nrange = [\"10.0.0.1-10.0.0.9\"]\n";
         let e = from_toml(text, Path::new("x.toml"))
