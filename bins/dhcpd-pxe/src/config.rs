@@ -515,14 +515,24 @@ mod tests {
         assert_eq!(db.timeout, Duration::from_secs(2));
         assert_eq!(s.server.scan_offset, scan_offset("a"));
         assert_ne!(scan_offset("a"), scan_offset("b"));
-        let err = |text: String| from_toml(&text, Path::new("p.toml")).unwrap_err().to_string();
+        let err = |text: String| {
+            from_toml(&text, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string()
+        };
         let e = err(format!("lease_file = \"/x\"\n{base}{pg}"));
-        assert!(e.starts_with("p.toml:6: [lease_store]: kind = \"postgres\" and lease_file"), "{e}");
+        assert!(
+            e.starts_with("p.toml:6: [lease_store]: kind = \"postgres\" and lease_file"),
+            "{e}"
+        );
         let e = err(format!("{base}[lease_store]\nkind = \"postgres\"\n"));
         assert!(e.contains("needs url"), "{e}");
         let e = err(format!("{base}[lease_store]\nkind = \"sqlite\"\n"));
         assert!(e.contains("neither \"journal\" nor \"postgres\""), "{e}");
-        let journal = from_toml(&format!("{base}[lease_store]\nkind = \"journal\"\n"), Path::new("j"));
+        let journal = from_toml(
+            &format!("{base}[lease_store]\nkind = \"journal\"\n"),
+            Path::new("j"),
+        );
         assert!(journal.unwrap().lease_db.is_none());
     }
 
