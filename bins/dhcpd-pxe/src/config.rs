@@ -74,6 +74,7 @@ struct LeaseStoreToml {
     url: Option<String>,
     instance: Option<String>,
     timeout: Option<Dur>,
+    pool_size: Option<u8>,
 }
 
 /// Where an instance starts scanning its ranges for never-used addresses: a
@@ -99,10 +100,12 @@ fn host_name() -> String {
 fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> {
     match t.kind.as_str() {
         "journal" => {
-            if t.url.is_some() || t.instance.is_some() || t.timeout.is_some() {
-                bail!(
-                    "kind = \"journal\" takes no url, instance or timeout (the file is lease_file)"
-                );
+            if t.url.is_some()
+                || t.instance.is_some()
+                || t.timeout.is_some()
+                || t.pool_size.is_some()
+            {
+                bail!("kind = \"journal\" takes no url, instance, timeout or pool_size (the file is lease_file)");
             }
             Ok(None)
         }
@@ -120,10 +123,15 @@ fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> 
             if timeout.is_zero() {
                 bail!("timeout = 0 would fail every lease write");
             }
+            let pool_size = t.pool_size.unwrap_or(2);
+            if !(1..=32).contains(&pool_size) {
+                bail!("pool_size = {pool_size}: from 1 to 32 connections");
+            }
             Ok(Some(PgOptions {
                 url,
                 instance: t.instance.clone().unwrap_or_else(host_name),
                 timeout,
+                pool_size: usize::from(pool_size),
             }))
         }
         k => bail!("kind = {k:?} is neither \"journal\" nor \"postgres\""),
@@ -515,11 +523,14 @@ mod tests {
         assert_eq!(db.timeout, Duration::from_secs(2));
         assert_eq!(s.server.scan_offset, scan_offset("a"));
         assert_ne!(scan_offset("a"), scan_offset("b"));
+        assert_eq!(db.pool_size, 2);
         let err = |text: String| {
             from_toml(&text, Path::new("p.toml"))
                 .unwrap_err()
                 .to_string()
         };
+        let e = err(format!("{base}{pg}pool_size = 0\n"));
+        assert!(e.contains("pool_size = 0: from 1 to 32"), "{e}");
         let e = err(format!("lease_file = \"/x\"\n{base}{pg}"));
         assert!(
             e.starts_with("p.toml:6: [lease_store]: kind = \"postgres\" and lease_file"),

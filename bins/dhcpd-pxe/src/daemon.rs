@@ -1,7 +1,7 @@
 //! The daemon: lease store (journal or PostgreSQL), signals (SIGTERM/SIGINT stop, SIGHUP reloads), the driver.
 
 use anyhow::{bail, Context, Result};
-use dhcp_server::driver::{run, Control};
+use dhcp_server::driver::{run_pooled, Control};
 use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore, PgLeaseStore};
 use dhcp_server::{Mode, Server};
 use tokio::signal::unix::{signal, SignalKind};
@@ -17,25 +17,32 @@ pub fn serve(args: &ConfigArgs) -> Result<()> {
     let mut server = Server::new(settings.server.clone());
     // Opened before the runtime: the PostgreSQL client blocks (it runs on the
     // lease writer thread afterwards).
-    let store = open_store(&settings, &mut server)?;
+    let stores = open_store(&settings, &mut server)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    rt.block_on(serve_async(args.clone(), settings, server, store))
+    rt.block_on(serve_async(args.clone(), settings, server, stores))
 }
 
-/// The lease store the settings name, with its leases loaded into `server`.
-fn open_store(settings: &Settings, server: &mut Server) -> Result<Box<dyn LeaseStore>> {
+/// The lease store the settings name (one connection each; the journal has
+/// one), with its leases loaded into `server`.
+fn open_store(settings: &Settings, server: &mut Server) -> Result<Vec<Box<dyn LeaseStore>>> {
     if let Some(opts) = settings.lease_db.clone() {
         let instance = opts.instance.clone();
+        let pool = opts.pool_size.max(1);
         let (db, leases) =
             PgLeaseStore::open(opts).context("opening the PostgreSQL lease store")?;
-        info!(%instance, rows = leases.len(), "PostgreSQL lease store opened");
+        info!(%instance, rows = leases.len(), pool, "PostgreSQL lease store opened");
         server.restore(leases);
-        return Ok(Box::new(db));
+        let mut stores: Vec<Box<dyn LeaseStore>> = Vec::new();
+        for _ in 1..pool {
+            stores.push(Box::new(db.another()));
+        }
+        stores.insert(0, Box::new(db));
+        return Ok(stores);
     }
-    Ok(match (&settings.lease_file, settings.server.mode) {
+    let store: Box<dyn LeaseStore> = match (&settings.lease_file, settings.server.mode) {
         (Some(path), _) => {
             let (journal, leases) = LeaseJournal::open(path)?;
             info!(path = %path.display(), records = leases.len(), "lease journal opened");
@@ -46,14 +53,15 @@ fn open_store(settings: &Settings, server: &mut Server) -> Result<Box<dyn LeaseS
         (None, Mode::Full) => {
             bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\") or a [lease_store]")
         }
-    })
+    };
+    Ok(vec![store])
 }
 
 async fn serve_async(
     args: ConfigArgs,
     settings: Settings,
     server: Server,
-    store: Box<dyn LeaseStore>,
+    stores: Vec<Box<dyn LeaseStore>>,
 ) -> Result<()> {
     let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
@@ -61,7 +69,7 @@ async fn serve_async(
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let listen = settings.listen.clone();
     let mode = settings.server.mode;
-    let driver = tokio::spawn(async move { run(server, store, &listen, rx).await });
+    let driver = tokio::spawn(async move { run_pooled(server, stores, &listen, rx).await });
     tokio::pin!(driver);
     loop {
         tokio::select! {

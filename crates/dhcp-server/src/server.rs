@@ -204,6 +204,9 @@ pub struct Server {
     pub(crate) pending: Vec<Lease>,
     held: Vec<Held>,
     pub(crate) in_flight: HashMap<u64, Vec<Held>>,
+    /// The addresses of each batch in flight (several may be, with a pool of
+    /// store connections).
+    flying: HashMap<u64, Vec<Ipv4Addr>>,
     /// The last batch failed (its failure was logged; the next ones are not).
     pub(crate) failing: bool,
     next_batch: u64,
@@ -264,6 +267,7 @@ impl Server {
             pending: Vec::new(),
             held: Vec::new(),
             in_flight: HashMap::new(),
+            flying: HashMap::new(),
             failing: false,
             next_batch: 0,
             expiries: BinaryHeap::new(),
@@ -406,16 +410,27 @@ impl Server {
     /// Lease records waiting to be made durable, with the ACKs that depend on them.
     /// The driver writes and syncs them and then calls
     /// [`handle_committed`](Self::handle_committed); records handled meanwhile go
-    /// into the next batch (group commit). `None` when nothing waits.
+    /// into the next batch (group commit). `None` when nothing waits, or when
+    /// an address waiting is also in a batch still in flight (a driver writing
+    /// several batches at once): records of one address are written in order.
     pub fn poll_commit(&mut self) -> Option<CommitBatch> {
         if self.pending.is_empty() && self.held.is_empty() {
             return None;
+        }
+        if !self.flying.is_empty() {
+            let flying: std::collections::HashSet<Ipv4Addr> =
+                self.flying.values().flatten().copied().collect();
+            if self.pending.iter().any(|l| flying.contains(&l.addr)) {
+                return None;
+            }
         }
         let id = self.next_batch;
         self.next_batch += 1;
         self.stats.commit_batches += 1;
         self.stats.committed_records += self.pending.len() as u64;
         self.in_flight.insert(id, std::mem::take(&mut self.held));
+        self.flying
+            .insert(id, self.pending.iter().map(|l| l.addr).collect());
         Some(CommitBatch {
             id,
             records: std::mem::take(&mut self.pending),
@@ -426,6 +441,7 @@ impl Server {
     /// record by record: [`handle_verdicts`](Self::handle_verdicts).)
     pub fn handle_committed(&mut self, id: u64) {
         self.failing = false;
+        self.flying.remove(&id);
         if let Some(ts) = self.in_flight.remove(&id) {
             self.transmits.extend(ts.into_iter().map(|h| h.transmit));
         }
@@ -433,6 +449,7 @@ impl Server {
 
     /// Batch `id` could not be written: its ACKs are never sent (the clients retry).
     pub fn handle_commit_failed(&mut self, id: u64) {
+        self.flying.remove(&id);
         if let Some(ts) = self.in_flight.remove(&id) {
             self.stats.commit_failures += ts.len() as u64;
             // Logged once per run of failures (a lost database fails every batch).
@@ -532,6 +549,11 @@ impl Server {
     /// The next log event (one per exchange, plus expiries and drop summaries).
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Batch `id` is no longer in flight (its addresses may go into a new one).
+    pub(crate) fn landed(&mut self, id: u64) {
+        self.flying.remove(&id);
     }
 
     pub(crate) fn log(&mut self, level: Level, text: String) {

@@ -27,6 +27,7 @@ impl Server {
     /// the holder's record. A verdict list shorter than the batch counts the rest
     /// as stored (a store that answers for the whole batch at once).
     pub fn handle_verdicts(&mut self, id: u64, verdicts: &[Verdict]) {
+        self.landed(id);
         let Some(acks) = self.in_flight.remove(&id) else {
             return;
         };

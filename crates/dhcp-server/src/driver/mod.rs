@@ -1,5 +1,5 @@
-//! The tokio driver: sockets on port 67 (and 4011) per interface, a writer
-//! thread that makes lease batches durable, and a loop that only moves
+//! The tokio driver: sockets on port 67 (and 4011) per interface, writer
+//! threads that make lease batches durable ([`writers`]), and a loop that only moves
 //! datagrams, time and commit results between them and the [`Server`].
 //! Sockets (SO_BINDTODEVICE, IP_PKTINFO, SIOCSARP) are netio's.
 
@@ -15,8 +15,11 @@ use tracing::{info, warn};
 use crate::addressing::{Destination, CLIENT_PORT, PXE_PORT, SERVER_PORT};
 use crate::error::Error;
 use crate::lease::LeaseState;
-use crate::server::{CommitBatch, Datagram, Server, ServerConfig, Stats, Transmit};
-use crate::store::{LeaseStore, Verdict};
+use crate::server::{Datagram, Server, ServerConfig, Stats, Transmit};
+use crate::store::LeaseStore;
+
+mod writers;
+use writers::{Done, Job, Writers};
 
 /// How often the store is asked for records other servers wrote (a shared
 /// store; the journal answers at once with none).
@@ -68,26 +71,6 @@ struct Incoming {
     bytes: Vec<u8>,
 }
 
-enum Job {
-    Append(CommitBatch, usize),
-    Compact(Vec<crate::lease::Lease>),
-    Refresh,
-}
-
-enum Done {
-    Committed {
-        id: u64,
-        verdicts: Vec<Verdict>,
-        compact: bool,
-    },
-    Learned(Result<Vec<crate::lease::Lease>, Error>),
-    Failed {
-        id: u64,
-        error: Error,
-    },
-    Compacted(Result<(), Error>),
-}
-
 /// Binds every socket (fails early, e.g. on EADDRINUSE or a missing interface).
 fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
     let devices: Vec<Option<String>> = if listen.interfaces.is_empty() {
@@ -131,8 +114,21 @@ fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
 /// Runs `server` until [`Control::Shutdown`] (or the control channel closes).
 /// Must be called inside a tokio runtime. Returns the final counters.
 pub async fn run(
-    mut server: Server,
+    server: Server,
     store: Box<dyn LeaseStore>,
+    listen: &Listen,
+    control: mpsc::UnboundedReceiver<Control>,
+) -> Result<Stats, Error> {
+    run_pooled(server, vec![store], listen, control).await
+}
+
+/// [`run`] with several connections to one shared store, one writer thread
+/// each: up to `stores.len()` batches are written at once (the core keeps
+/// records of one address in order, see [`Server::poll_commit`]). Compaction
+/// goes to the first.
+pub async fn run_pooled(
+    mut server: Server,
+    stores: Vec<Box<dyn LeaseStore>>,
     listen: &Listen,
     mut control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<Stats, Error> {
@@ -162,16 +158,10 @@ pub async fn run(
         });
     }
     drop(tx);
-    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let writer = std::thread::Builder::new()
-        .name("lease-writer".into())
-        .spawn(move || writer(store, &job_rx, &done_tx))
-        .map_err(|e| Error::io("starting the lease writer thread", e))?;
+    let mut writers = Writers::start(stores)?;
 
     let mut routes: HashMap<(u32, u16), usize> = HashMap::new();
     let mut names: HashMap<u32, Option<String>> = HashMap::new();
-    let mut in_flight = false;
     let mut stopping = false;
     let mut compacting = false;
     let mut refreshing = false;
@@ -187,19 +177,26 @@ pub async fn run(
                 crate::server::Level::Debug => tracing::debug!("{}", e.text),
             }
         }
-        let busy = in_flight || compacting || refreshing;
-        if !busy {
+        if !compacting && !refreshing {
             if !stopping && tokio::time::Instant::now() >= next_refresh {
-                // Between batches only: what the store returns is then no older
-                // than the table (see `Server::learn`).
-                refreshing = job_tx.send(Job::Refresh).is_ok();
-                next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
-            } else if let Some(b) = server.poll_commit() {
-                let live = server.leases().len();
-                in_flight = job_tx.send(Job::Append(b, live)).is_ok();
+                // With no batch in flight only: what the store returns is then
+                // no older than the table (see `Server::learn`). New batches
+                // wait meanwhile.
+                if !writers.any_busy() {
+                    refreshing = writers.send(0, Job::Refresh);
+                    next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
+                }
+            } else {
+                while let Some(w) = writers.idle() {
+                    let Some(b) = server.poll_commit() else { break };
+                    let live = server.leases().len();
+                    if !writers.send(w, Job::Append(b, live)) {
+                        return Err(Error::Config("a lease writer stopped".into()));
+                    }
+                }
             }
         }
-        if stopping && !in_flight && !compacting && !refreshing {
+        if stopping && !writers.any_busy() {
             break;
         }
         let timeout = server.poll_timeout();
@@ -222,9 +219,8 @@ pub async fn run(
                 }
                 Some(Control::Shutdown) | None => stopping = true,
             },
-            d = done_rx.recv() => match d {
-                Some(Done::Committed { id, verdicts, compact }) => {
-                    in_flight = false;
+            d = writers.done.recv() => match d.map(|(w, d)| { writers.finished(w); (w, d) }) {
+                Some((w, Done::Committed { id, verdicts, compact })) => {
                     if failing {
                         info!("lease writes succeed again");
                         failing = false;
@@ -237,25 +233,24 @@ pub async fn run(
                             .filter(|l| l.state != LeaseState::Offered)
                             .cloned()
                             .collect();
-                        compacting = job_tx.send(Job::Compact(live)).is_ok();
+                        compacting = writers.send(w, Job::Compact(live));
                     }
                 }
-                Some(Done::Failed { id, error }) => {
-                    in_flight = false;
+                Some((_, Done::Failed { id, error })) => {
                     if !failing {
                         warn!(%error, "lease write failed; no ACK is sent until a write succeeds");
                         failing = true;
                     }
                     server.handle_commit_failed(id);
                 }
-                Some(Done::Learned(r)) => {
+                Some((_, Done::Learned(r))) => {
                     refreshing = false;
                     match r {
                         Ok(leases) => server.learn(leases),
                         Err(error) => tracing::debug!(%error, "reading other servers' leases failed"),
                     }
                 }
-                Some(Done::Compacted(r)) => {
+                Some((_, Done::Compacted(r))) => {
                     compacting = false;
                     match r {
                         Ok(()) => info!("lease file compacted"),
@@ -280,8 +275,7 @@ pub async fn run(
         }
     }
     tasks.abort_all();
-    drop(job_tx);
-    let _ = writer.join();
+    writers.stop();
     Ok(server.stats())
 }
 
@@ -362,29 +356,5 @@ async fn send(
     let ifindex = (t.ifindex != 0).then_some(t.ifindex);
     if let Err(e) = netio::send_from(&l.sock, to.into(), from, ifindex, &t.payload).await {
         warn!(error = %e, %to, "send failed");
-    }
-}
-
-fn writer(
-    mut store: Box<dyn LeaseStore>,
-    jobs: &std::sync::mpsc::Receiver<Job>,
-    done: &mpsc::UnboundedSender<Done>,
-) {
-    while let Ok(job) = jobs.recv() {
-        let msg = match job {
-            Job::Append(b, live) => match store.commit(&b.records) {
-                Ok(verdicts) => Done::Committed {
-                    id: b.id,
-                    verdicts,
-                    compact: store.wants_compaction(live),
-                },
-                Err(error) => Done::Failed { id: b.id, error },
-            },
-            Job::Compact(live) => Done::Compacted(store.compact(&live)),
-            Job::Refresh => Done::Learned(store.changes()),
-        };
-        if done.send(msg).is_err() {
-            return;
-        }
     }
 }

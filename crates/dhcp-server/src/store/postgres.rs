@@ -35,6 +35,8 @@ pub struct PgOptions {
     pub instance: String,
     /// Longest wait for a connection or a statement before the batch fails.
     pub timeout: Duration,
+    /// Connections, each writing one batch at a time.
+    pub pool_size: usize,
 }
 
 /// A connection to the shared lease database.
@@ -189,6 +191,22 @@ impl PgLeaseStore {
             .map_err(|e| Error::database("reading the leases", e))?;
         let leases = store.absorb(&rows);
         Ok((store, leases))
+    }
+
+    /// Another connection to the same database (connected at its first use), for
+    /// a pool of writers. Its [`changes`](LeaseStore::changes) start from the
+    /// rows this one has read.
+    pub fn another(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            options: self.options.clone(),
+            client: None,
+            statements: None,
+            seen: self.seen,
+            down: None,
+            retry_at: None,
+            backoff: FIRST_BACKOFF,
+        }
     }
 
     /// Creates the schema (or checks it): `dhcpd-pxe db init`. Returns the

@@ -39,6 +39,7 @@ fn open(c: &PgCluster, instance: &str) -> (PgLeaseStore, Vec<Lease>) {
         url: c.url(),
         instance: instance.into(),
         timeout: Duration::from_secs(5),
+        pool_size: 1,
     })
     .unwrap()
 }
@@ -276,5 +277,54 @@ fn postgres_refused_request_gets_no_ack_and_the_server_learns_the_holder() {
         rows.trim(),
         format!("{taken} b\n{} b", offer3.yiaddr),
         "the renewal through B rewrote the row"
+    );
+}
+
+#[test]
+fn batches_in_flight_at_once_never_share_an_address() {
+    // Several writers (a pool of connections): the core hands out a batch only
+    // when none of its addresses is in one still being written.
+    let mut h = crate::support::Harness::full();
+    let offer = h.one(&discover(1));
+    let offer2 = h.one(&discover(2));
+    let bytes = encode(
+        &request(1, offer.0.yiaddr, Some(SERVER)),
+        &EncodeParams::default(),
+    )
+    .unwrap();
+    let d = |payload: &[u8]| Datagram {
+        ifindex: 3,
+        interface: Some("veth0"),
+        local: SERVER,
+        local_port: 67,
+        src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        payload: payload.to_vec().leak(),
+    };
+    h.server.handle(h.now, &d(&bytes));
+    let first = h.server.poll_commit().expect("the REQUEST's batch");
+    // The client releases the address while its lease is still being written.
+    let mut release = crate::support::base(1, Some(MessageType::Release));
+    release.ciaddr = offer.0.yiaddr;
+    release.options.insert(54, SERVER.octets().to_vec());
+    let bytes = encode(&release, &EncodeParams::default()).unwrap();
+    h.server.handle(h.now, &d(&bytes));
+    assert!(
+        h.server.poll_commit().is_none(),
+        "the RELEASE waits for the REQUEST's write"
+    );
+    h.server.handle_verdicts(first.id, &[Verdict::Stored]);
+    let second = h.server.poll_commit().expect("now the RELEASE");
+    assert_eq!(second.records.len(), 1);
+    assert_eq!(second.records[0].state, LeaseState::Released);
+    // Another address is not held back by a batch in flight.
+    let bytes = encode(
+        &request(2, offer2.0.yiaddr, Some(SERVER)),
+        &EncodeParams::default(),
+    )
+    .unwrap();
+    h.server.handle(h.now, &d(&bytes));
+    assert!(
+        h.server.poll_commit().is_some(),
+        "a batch of another address goes out at once"
     );
 }
