@@ -123,7 +123,7 @@ fn lease_store(t: &LeaseStoreToml, has_file: bool) -> Result<Option<PgOptions>> 
             if timeout.is_zero() {
                 bail!("timeout = 0 would fail every lease write");
             }
-            let pool_size = t.pool_size.unwrap_or(2);
+            let pool_size = t.pool_size.unwrap_or(1);
             if !(1..=32).contains(&pool_size) {
                 bail!("pool_size = {pool_size}: from 1 to 32 connections");
             }
@@ -523,7 +523,7 @@ mod tests {
         assert_eq!(db.timeout, Duration::from_secs(2));
         assert_eq!(s.server.scan_offset, scan_offset("a"));
         assert_ne!(scan_offset("a"), scan_offset("b"));
-        assert_eq!(db.pool_size, 2);
+        assert_eq!(db.pool_size, 1);
         let err = |text: String| {
             from_toml(&text, Path::new("p.toml"))
                 .unwrap_err()

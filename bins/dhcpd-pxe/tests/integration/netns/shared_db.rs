@@ -57,7 +57,8 @@ fn setup(test: &str, clients: usize) -> Option<Shared> {
 }
 
 impl Shared {
-    /// Starts instance `name` ("a" in S on br0, "b" in B on eth0).
+    /// Starts instance `name` ("a" in S on br0, "b" in B on eth0, with a pool
+    /// of two connections).
     fn start(&mut self, name: &str) {
         let (ns, iface) = if name == "a" {
             (self.lab.server_ns.clone(), "br0")
@@ -73,8 +74,11 @@ impl Shared {
                  range = [\"192.0.2.100-192.0.2.150\"]\nrouters = [\"192.0.2.1\"]\n\
                  [[subnet]]\nnetwork = \"198.18.0.0/15\"\nrange = [\"198.18.1.0-198.18.1.255\"]\n\
                  [[boot]]\nfile = \"pxelinux.0\"\n\
-                 [lease_store]\nkind = \"postgres\"\nurl = \"{}\"\ninstance = \"{name}\"\n",
-                self.pg.url()
+                 [lease_store]\nkind = \"postgres\"\nurl = \"{}\"\ninstance = \"{name}\"\n\
+                 pool_size = {}\n",
+                self.pg.url(),
+                // b writes over two connections at once, a over one.
+                if name == "a" { 1 } else { 2 }
             ),
         )
         .unwrap();
