@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod explain;
+pub mod lease_store;
 pub mod packet;
 pub mod quick;
 pub mod values;
