@@ -1,4 +1,5 @@
-//! Command line: quick flags for one subnet, `--config FILE`, and `explain`.
+//! Command line: quick flags for one subnet, `--config FILE`, `--check`, and the
+//! `explain`, `leases` and `db` subcommands.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -32,9 +33,12 @@ pub struct Cli {
 pub enum Command {
     /// For each DHCP packet in a pcap or hex dump: the client, the rule that matched,
     /// and the reply that would be sent, field by field (or why none).
-    Explain(ExplainArgs),
+    Explain(Box<ExplainArgs>),
     /// Print the leases in the lease journal (read-only, safe while the daemon runs).
-    Leases(LeasesArgs),
+    Leases(Box<LeasesArgs>),
+    /// The PostgreSQL lease store.
+    #[command(subcommand)]
+    Db(DbCommand),
 }
 
 /// `leases`' arguments.
@@ -50,6 +54,27 @@ pub struct LeasesArgs {
     /// CSV in the columns of Kea's memfile lease file (docs/leases.md).
     #[arg(long)]
     pub csv: bool,
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Creates the lease tables (or checks they are this version's); the daemon
+    /// does the same at start.
+    Init(DbArgs),
+    /// Prints the SQL of the lease tables.
+    Schema,
+}
+
+/// Which database: `--url`, else the configuration's `[lease_store] url`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Connection string (`host=/run/postgresql dbname=dhcp`, `postgresql://...`).
+    #[arg(long, value_name = "URL", conflicts_with = "config")]
+    pub url: Option<String>,
+    /// A configuration file with a `[lease_store]` table.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `explain`'s arguments.

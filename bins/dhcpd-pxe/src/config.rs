@@ -10,12 +10,14 @@ use dhcp_pxe::boot_class::{policy, BootClass, BootFile};
 use dhcp_pxe::policy::Rule;
 use dhcp_server::driver::Listen;
 use dhcp_server::ratelimit::RateLimit;
+use dhcp_server::store::PgOptions;
 use dhcp_server::{Mode, Range, Reservation, ServerConfig, Subnet};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::dhcpv6::{dhcpv6, Dhcpv6Toml, V6Settings};
 use crate::host::{host_rules, HostToml};
+use crate::lease_store::{lease_store, scan_offset, LeaseStoreToml};
 use crate::location::Source;
 use crate::values::{parse_cidr, parse_duration, parse_hex_bytes, parse_mac, parse_range};
 
@@ -30,16 +32,21 @@ pub struct Settings {
     pub lease_file: Option<PathBuf>,
     /// `[dhcpv6]`, when the file has one.
     pub dhcpv6: Option<V6Settings>,
+    /// The shared PostgreSQL lease store (`[lease_store] kind = "postgres"`),
+    /// instead of the journal.
+    pub lease_db: Option<PgOptions>,
 }
 
 impl Settings {
-    /// The lease journal: required in full mode, optional in proxy mode.
+    /// The lease journal: required in full mode unless the leases live in
+    /// PostgreSQL, optional in proxy mode.
     pub fn required_lease_file(&self) -> Result<Option<&Path>> {
         match (&self.lease_file, self.server.mode) {
             (Some(p), _) => Ok(Some(p)),
             (None, Mode::Proxy) => Ok(None),
+            (None, Mode::Full) if self.lease_db.is_some() => Ok(None),
             (None, Mode::Full) => {
-                bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\")")
+                bail!("full mode needs a lease file (--lease-file PATH or lease_file = \"...\") or a [lease_store]")
             }
         }
     }
@@ -47,7 +54,7 @@ impl Settings {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Dur {
+pub(crate) enum Dur {
     Secs(u64),
     Text(String),
 }
@@ -83,6 +90,7 @@ struct FileConfig {
     host: Vec<Spanned<HostToml>>,
     dhcpv6: Option<Dhcpv6Toml>,
     limits: Option<LimitsToml>,
+    lease_store: Option<Spanned<LeaseStoreToml>>,
 }
 
 /// `[limits]`: request rates.
@@ -172,7 +180,7 @@ struct BootToml {
     file: Spanned<String>,
 }
 
-fn dur(d: &Dur) -> Result<Duration> {
+pub(crate) fn dur(d: &Dur) -> Result<Duration> {
     match d {
         Dur::Secs(n) => Ok(Duration::from_secs(*n)),
         Dur::Text(t) => parse_duration(t),
@@ -440,6 +448,12 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
         .map(|t| dhcpv6(t, &files, &hosts, &src))
         .transpose()?;
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()), &src)?;
+    let lease_db = match &f.lease_store {
+        Some(t) => src.check(t, "[lease_store]: ", |t| {
+            lease_store(t, f.lease_file.is_some())
+        })?,
+        None => None,
+    };
     // What is missing as a whole has no value to point at: the mode, else the top.
     let whole = f.mode.as_ref().map_or(0..0, Spanned::span);
     let mut s = finish(
@@ -457,6 +471,10 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     .map_err(src.at(whole, ""))?;
     s.server.rate_limit = rate;
     s.dhcpv6 = v6;
+    if let Some(db) = &lease_db {
+        s.server.scan_offset = scan_offset(&db.instance);
+    }
+    s.lease_db = lease_db;
     Ok(s)
 }
 
@@ -492,6 +510,7 @@ pub(crate) fn finish(
         listen,
         lease_file,
         dhcpv6: None,
+        lease_db: None,
     })
 }
 

@@ -1,12 +1,13 @@
-//! The daemon: lease journal, signals (SIGTERM/SIGINT stop, SIGHUP reloads,
-//! SIGUSR1 logs the counters), the metrics endpoint, the driver.
+//! The daemon: lease store (journal or PostgreSQL), signals (SIGTERM/SIGINT
+//! stop, SIGHUP reloads, SIGUSR1 logs the counters), the metrics endpoint, the
+//! driver.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use dhcp_server::driver::{run, Control};
-use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore};
+use dhcp_server::driver::{run_pooled, Control};
+use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore, PgLeaseStore};
 use dhcp_server::Server;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
@@ -19,19 +20,34 @@ use crate::quick::from_args;
 /// Serves until SIGTERM or SIGINT; `metrics`: the Prometheus endpoint's address.
 pub fn serve(args: &ConfigArgs, metrics: Option<SocketAddr>) -> Result<()> {
     let settings = from_args(args)?;
+    let mut server = Server::new(settings.server.clone());
+    // Opened before the runtime: the PostgreSQL client blocks (it runs on the
+    // lease writer thread afterwards).
+    let stores = open_store(&settings, &mut server)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    rt.block_on(serve_async(args.clone(), settings, metrics))
+    rt.block_on(serve_async(args.clone(), settings, server, stores, metrics))
 }
 
-async fn serve_async(
-    args: ConfigArgs,
-    settings: Settings,
-    metrics: Option<SocketAddr>,
-) -> Result<()> {
-    let mut server = Server::new(settings.server.clone());
+/// The lease store the settings name (one connection each; the journal has
+/// one), with its leases loaded into `server`.
+fn open_store(settings: &Settings, server: &mut Server) -> Result<Vec<Box<dyn LeaseStore>>> {
+    if let Some(opts) = settings.lease_db.clone() {
+        let instance = opts.instance.clone();
+        let pool = opts.pool_size.max(1);
+        let (db, leases) =
+            PgLeaseStore::open(opts).context("opening the PostgreSQL lease store")?;
+        info!(%instance, rows = leases.len(), pool, "PostgreSQL lease store opened");
+        server.restore(leases);
+        let mut stores: Vec<Box<dyn LeaseStore>> = Vec::new();
+        for _ in 1..pool {
+            stores.push(Box::new(db.another()));
+        }
+        stores.insert(0, Box::new(db));
+        return Ok(stores);
+    }
     let store: Box<dyn LeaseStore> = match settings.required_lease_file()? {
         Some(path) => {
             let (journal, leases) = LeaseJournal::open(path)?;
@@ -41,6 +57,16 @@ async fn serve_async(
         }
         None => Box::new(MemoryStore::default()),
     };
+    Ok(vec![store])
+}
+
+async fn serve_async(
+    args: ConfigArgs,
+    settings: Settings,
+    server: Server,
+    stores: Vec<Box<dyn LeaseStore>>,
+    metrics: Option<SocketAddr>,
+) -> Result<()> {
     let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -52,7 +78,7 @@ async fn serve_async(
     }
     let listen = settings.listen.clone();
     let mode = settings.server.mode;
-    let driver = tokio::spawn(async move { run(server, store, &listen, rx).await });
+    let driver = tokio::spawn(async move { run_pooled(server, stores, &listen, rx).await });
     tokio::pin!(driver);
     // DHCPv6 beside DHCPv4: a failure (no such interface, port taken) stops the daemon.
     let mut v6 = settings.dhcpv6.clone().map(|v6| {
@@ -83,8 +109,11 @@ async fn serve_async(
             _ = int.recv() => { info!("SIGINT: stopping"); let _ = ctl.send(Control::Shutdown); }
             _ = hup.recv() => match from_args(&args) {
                 Ok(s) if s.server.mode == mode => {
-                    if s.listen != settings.listen || s.lease_file != settings.lease_file {
-                        warn!("SIGHUP: interfaces and lease file changes need a restart; the rest is reloaded");
+                    if s.listen != settings.listen
+                        || s.lease_file != settings.lease_file
+                        || s.lease_db != settings.lease_db
+                    {
+                        warn!("SIGHUP: interfaces and lease store changes need a restart; the rest is reloaded");
                     }
                     let _ = ctl.send(Control::Reload(Box::new(s.server)));
                 }

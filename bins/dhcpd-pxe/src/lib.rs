@@ -11,6 +11,7 @@ pub mod dhcpv6;
 pub mod explain;
 pub mod explain6;
 mod host;
+pub mod lease_store;
 pub mod leases;
 pub mod location;
 pub mod metrics;
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DbCommand};
 
 /// stderr, or the journal with priorities under systemd; syslog (facility
 /// daemon, as ISC dhcpd) when stderr is `/dev/null` and a syslog socket is
@@ -123,6 +124,45 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", leases::run(&a)?);
             Ok(())
         }
+        Some(Command::Db(c)) => db(&c),
         None => daemon::serve(&cli.config, cli.metrics),
+    }
+}
+
+fn db(c: &DbCommand) -> Result<()> {
+    use dhcp_server::store::{PgLeaseStore, SCHEMA_SQL, SCHEMA_VERSION};
+    match c {
+        DbCommand::Schema => {
+            println!("-- dhcpd-pxe lease store, schema version {SCHEMA_VERSION}{SCHEMA_SQL}");
+            Ok(())
+        }
+        DbCommand::Init(a) => {
+            let url = match (&a.url, &a.config) {
+                (Some(u), _) => u.clone(),
+                (None, Some(p)) => {
+                    config::from_file(p)?
+                        .lease_db
+                        .map(|o| o.url)
+                        .with_context(|| {
+                            format!("{}: no [lease_store] kind = \"postgres\"", p.display())
+                        })?
+                }
+                (None, None) => anyhow::bail!("db init needs --url URL or --config FILE"),
+            };
+            match PgLeaseStore::init(&url)? {
+                None => {
+                    println!("created the lease tables (schema version {SCHEMA_VERSION})");
+                }
+                Some(v) if v == SCHEMA_VERSION => {
+                    println!("the lease tables are there (schema version {v})");
+                }
+                Some(v) => {
+                    println!(
+                        "upgraded the lease tables from schema version {v} to {SCHEMA_VERSION}"
+                    );
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -79,6 +79,11 @@ pub fn metrics(r: &Report) -> Metrics {
         s.commit_failures,
     )
     .counter(
+        "leases_refused",
+        "ACKs not sent because another server sharing the lease store holds the address",
+        s.refused,
+    )
+    .counter(
         "lease_writes",
         "Lease batches written (one fsync each)",
         s.commit_batches,

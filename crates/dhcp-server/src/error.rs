@@ -27,6 +27,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The lease database refused a statement or could not be reached.
+    #[error("lease database: {what}: {reason}")]
+    Database {
+        /// What was being done.
+        what: String,
+        /// The database's (or the connection's) message.
+        reason: String,
+    },
     /// An I/O error, with what was being done.
     #[error("{what}: {source}")]
     Io {
@@ -39,6 +47,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A lease database error, with what was being done.
+    pub fn database(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Self::Database {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// Wraps an I/O error with what was being done.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {

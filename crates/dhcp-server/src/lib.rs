@@ -5,8 +5,9 @@
 //!   [`Server::poll_timeout`]); full mode (subnets, ranges, reservations, DORA, NAK,
 //!   INFORM, RELEASE, DECLINE, BOOTP, relays) and proxy mode (port 67 proxy OFFERs,
 //!   port 4011 ACKs), with reply addressing per RFC 2131 §4.1 ([`addressing`]).
-//! - `store`: the `LeaseStore` trait and `LeaseJournal`, an
-//!   append-only, checksummed, fsynced lease file.
+//! - `store`: the `LeaseStore` trait, `LeaseJournal` (an append-only,
+//!   checksummed, fsynced lease file) and `PgLeaseStore` (a PostgreSQL database
+//!   shared by several servers, each address decided by the database).
 //! - `driver`: sockets (IP_PKTINFO, SO_BINDTODEVICE, broadcast, port 4011) and the loop.
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod lease;
 pub mod logtext;
 pub mod ratelimit;
 pub mod server;
+mod shared;
 mod stats;
 pub mod store;
 pub mod subnet;

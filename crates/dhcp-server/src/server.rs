@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub uefi_via_4011: bool,
     /// Log events kept at most before the driver collects them.
     pub max_events: usize,
+    /// Where the scan for never-used addresses starts in each range (modulo
+    /// its size): servers sharing one lease store take different values.
+    pub scan_offset: u32,
 }
 
 impl ServerConfig {
@@ -76,6 +79,7 @@ impl ServerConfig {
             rate_limit: RateLimit::default(),
             uefi_via_4011: false,
             max_events: 4096,
+            scan_offset: 0,
         }
     }
 }
@@ -158,13 +162,18 @@ pub struct Server {
     pub(crate) leases: LeaseTable,
     pub(crate) limiter: RateLimiter,
     pub(crate) stats: Stats,
-    transmits: VecDeque<Transmit>,
+    pub(crate) transmits: VecDeque<Transmit>,
     /// Records and the ACKs that wait for them, not yet handed out.
-    pending: Vec<Lease>,
+    pub(crate) pending: Vec<Lease>,
     held: Vec<Held>,
-    in_flight: HashMap<u64, Vec<Held>>,
+    pub(crate) in_flight: HashMap<u64, Vec<Held>>,
+    /// The addresses of each batch in flight (several may be, with a pool of
+    /// store connections).
+    flying: HashMap<u64, Vec<Ipv4Addr>>,
+    /// The last batch failed (its failure was logged; the next ones are not).
+    pub(crate) failing: bool,
     next_batch: u64,
-    expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
+    pub(crate) expiries: BinaryHeap<std::cmp::Reverse<(UnixTime, Ipv4Addr)>>,
     next_prune: Option<SystemTime>,
     events: VecDeque<Event>,
     drops: DropCounts,
@@ -175,9 +184,14 @@ pub struct Server {
 /// ends: once it has, the ACK is never sent (the address may already be
 /// another client's), however late the batch is written.
 #[derive(Debug)]
-struct Held {
-    transmit: Transmit,
+pub(crate) struct Held {
+    pub(crate) transmit: Transmit,
     until: Option<UnixTime>,
+    /// Index in its batch's records of the record the ACK depends on.
+    pub(crate) record: Option<usize>,
+    /// The reply's log line (`DHCPACK on …`), logged when the ACK leaves: a
+    /// line for an ACK that is never sent would mislead whoever reads the log.
+    pub(crate) line: Option<String>,
 }
 
 /// `now + d`, or `now` where a `SystemTime` cannot hold the sum.
@@ -187,7 +201,7 @@ fn later(now: SystemTime, d: Duration) -> SystemTime {
 
 /// The expiry timer of a record: bound leases and offers to new clients (they
 /// count toward a cap until they end), with a finite end only.
-fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
+pub(crate) fn timer(l: &Lease) -> Option<std::cmp::Reverse<(UnixTime, Ipv4Addr)>> {
     let offer = l.state == LeaseState::Offered && l.tenure == crate::lease::Tenure::Fresh;
     if l.state != LeaseState::Bound && !offer {
         return None;
@@ -209,6 +223,7 @@ impl Server {
         let limiter = RateLimiter::new(config.rate_limit);
         let mut leases = LeaseTable::new();
         leases.set_subnets(&config.subnets);
+        leases.set_scan_offset(config.scan_offset);
         Self {
             config,
             leases,
@@ -218,6 +233,8 @@ impl Server {
             pending: Vec::new(),
             held: Vec::new(),
             in_flight: HashMap::new(),
+            flying: HashMap::new(),
+            failing: false,
             next_batch: 0,
             expiries: BinaryHeap::new(),
             next_prune: None,
@@ -243,6 +260,7 @@ impl Server {
     pub fn reconfigure(&mut self, config: ServerConfig) {
         self.limiter = RateLimiter::new(config.rate_limit);
         self.leases.set_subnets(&config.subnets);
+        self.leases.set_scan_offset(config.scan_offset);
         self.config = config;
     }
 
@@ -283,6 +301,8 @@ impl Server {
             self.next_prune = Some(later(now, Duration::from_secs(60)));
         }
         let ex = self.process(now, d);
+        // The reply line of an ACK held for its lease record: logged when it leaves.
+        let mut deferred = None;
         match ex.dropped {
             Some(why) => {
                 let c = &mut self.drops;
@@ -301,7 +321,11 @@ impl Server {
                 }
             }
             None => {
-                for line in crate::logtext::isc_lines(&ex, d.interface) {
+                let mut lines = crate::logtext::isc_lines(&ex, d.interface);
+                if ex.reply.as_ref().is_some_and(|r| r.durable) && lines.len() > 1 {
+                    deferred = lines.pop();
+                }
+                for line in lines {
                     self.log(Level::Info, line);
                 }
             }
@@ -317,11 +341,12 @@ impl Server {
         self.rebuild_timers_if_stale();
         // The end of the record the reply's address depends on: `handle_timeout`
         // drops the ACK if it is still held then (see `poll_timeout`).
-        let until = ex.reply.as_ref().and_then(|out| {
-            let mut records = ex.records.iter().rev();
-            let record = records.find(|r| r.addr == out.message.yiaddr);
-            record.and_then(|r| r.expires.unix())
+        let record = ex.reply.as_ref().and_then(|out| {
+            let mut records = ex.records.iter().enumerate().rev();
+            records.find(|(_, r)| r.addr == out.message.yiaddr)
         });
+        let until = record.and_then(|(_, r)| r.expires.unix());
+        let record = record.map(|(i, _)| self.pending.len() + i);
         self.pending.extend(ex.records);
         if let Some(out) = ex.reply {
             self.stats.replies += 1;
@@ -340,7 +365,12 @@ impl Server {
                 payload: out.bytes,
             };
             if out.durable {
-                self.held.push(Held { transmit: t, until });
+                self.held.push(Held {
+                    transmit: t,
+                    until,
+                    record,
+                    line: deferred,
+                });
             } else {
                 self.transmits.push_back(t);
             }
@@ -362,37 +392,69 @@ impl Server {
     /// Lease records waiting to be made durable, with the ACKs that depend on them.
     /// The driver writes and syncs them and then calls
     /// [`handle_committed`](Self::handle_committed); records handled meanwhile go
-    /// into the next batch (group commit). `None` when nothing waits.
+    /// into the next batch (group commit). `None` when nothing waits, or when
+    /// an address waiting is also in a batch still in flight (a driver writing
+    /// several batches at once): records of one address are written in order.
     pub fn poll_commit(&mut self) -> Option<CommitBatch> {
         if self.pending.is_empty() && self.held.is_empty() {
             return None;
+        }
+        if !self.flying.is_empty() {
+            let flying: std::collections::HashSet<Ipv4Addr> =
+                self.flying.values().flatten().copied().collect();
+            if self.pending.iter().any(|l| flying.contains(&l.addr)) {
+                return None;
+            }
         }
         let id = self.next_batch;
         self.next_batch += 1;
         self.stats.commit_batches += 1;
         self.stats.committed_records += self.pending.len() as u64;
         self.in_flight.insert(id, std::mem::take(&mut self.held));
+        self.flying
+            .insert(id, self.pending.iter().map(|l| l.addr).collect());
         Some(CommitBatch {
             id,
             records: std::mem::take(&mut self.pending),
         })
     }
 
-    /// Batch `id` is on disk: its ACKs may leave.
+    /// Batch `id` is on disk: its ACKs may leave. (A shared store answers
+    /// record by record: [`handle_verdicts`](Self::handle_verdicts).)
     pub fn handle_committed(&mut self, id: u64) {
+        self.failing = false;
+        self.flying.remove(&id);
         if let Some(ts) = self.in_flight.remove(&id) {
-            self.transmits.extend(ts.into_iter().map(|h| h.transmit));
+            for h in ts {
+                self.release(h);
+            }
         }
+    }
+
+    /// An ACK whose record is durable: queued, and its line logged.
+    pub(crate) fn release(&mut self, h: Held) {
+        if let Some(line) = h.line {
+            self.log(Level::Info, line);
+        }
+        self.transmits.push_back(h.transmit);
     }
 
     /// Batch `id` could not be written: its ACKs are never sent (the clients retry).
     pub fn handle_commit_failed(&mut self, id: u64) {
+        self.flying.remove(&id);
         if let Some(ts) = self.in_flight.remove(&id) {
             self.stats.commit_failures += ts.len() as u64;
-            self.log(
-                Level::Info,
-                format!("lease write failed: {} ACKs not sent", ts.len()),
-            );
+            // Logged once per run of failures (a lost database fails every batch).
+            if !self.failing {
+                self.log(
+                    Level::Info,
+                    format!(
+                        "lease write failed: {} ACKs not sent (and none until a write succeeds)",
+                        ts.len()
+                    ),
+                );
+            }
+            self.failing = true;
         }
     }
 
@@ -481,7 +543,12 @@ impl Server {
         self.events.pop_front()
     }
 
-    fn log(&mut self, level: Level, text: String) {
+    /// Batch `id` is no longer in flight (its addresses may go into a new one).
+    pub(crate) fn landed(&mut self, id: u64) {
+        self.flying.remove(&id);
+    }
+
+    pub(crate) fn log(&mut self, level: Level, text: String) {
         if self.events.len() >= self.config.max_events {
             self.stats.events_dropped += 1;
             return;

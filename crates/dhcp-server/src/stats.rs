@@ -46,6 +46,9 @@ pub struct Stats {
     pub committed_records: u64,
     /// Log events dropped because the driver did not collect them.
     pub events_dropped: u64,
+    /// Lease records a shared store refused (another server holds the address);
+    /// their ACKs are not sent.
+    pub refused: u64,
 }
 
 /// Lease records by state ([`Server::lease_counts`]).

@@ -12,8 +12,12 @@ use crate::subnet::Subnet;
 pub struct LeaseTable {
     by_addr: HashMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, Ipv4Addr>,
-    /// Next never-used candidate per range start.
+    /// Next never-used candidate per range start (counted from `scan_offset`).
     cursors: HashMap<Ipv4Addr, u32>,
+    /// Where in each range the scan for never-used addresses starts: servers
+    /// sharing a lease store start at different places, so that they rarely
+    /// reach for the same address.
+    scan_offset: u32,
     /// Subnets (by network) found full, and when their first address frees up: a
     /// flood of DISCOVERs to a full pool costs a look-up each, not a scan.
     full_until: HashMap<(Ipv4Addr, bool), Expiry>,
@@ -34,6 +38,15 @@ impl LeaseTable {
     /// An empty table.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets where the scan for never-used addresses starts in each range
+    /// (modulo its size; 0: at its first address).
+    pub fn set_scan_offset(&mut self, offset: u32) {
+        if offset != self.scan_offset {
+            self.scan_offset = offset;
+            self.cursors.clear();
+        }
     }
 
     /// Number of addresses with a record.
@@ -209,8 +222,10 @@ impl LeaseTable {
         for r in subnet.ranges.iter().filter(|r| !bootp || r.bootp) {
             let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
             let mut cur = self.cursors.get(&r.start).copied().unwrap_or(0);
+            let first = if len == 0 { 0 } else { self.scan_offset % len };
             while cur < len {
-                let a = Ipv4Addr::from(u32::from(r.start).wrapping_add(cur));
+                let step = first.wrapping_add(cur) % len;
+                let a = Ipv4Addr::from(u32::from(r.start).wrapping_add(step));
                 cur += 1;
                 if !self.by_addr.contains_key(&a) && self.available(subnet, a, client, now) {
                     self.cursors.insert(r.start, cur - 1);
@@ -384,6 +399,21 @@ mod tests {
             t2.allocate(&s, &key(9), None, false, 11),
             Some(Ipv4Addr::new(192, 0, 2, 11))
         );
+    }
+
+    #[test]
+    fn the_scan_starts_at_the_offset_and_wraps() {
+        let s = subnet();
+        let mut t = LeaseTable::new();
+        t.set_scan_offset(5); // 5 mod 3: the third address first
+        let mut got = Vec::new();
+        for n in 0..3 {
+            let a = t.allocate(&s, &key(n), None, false, 0).unwrap();
+            bind(&mut t, a, key(n), 1000);
+            got.push(a.octets()[3]);
+        }
+        assert_eq!(got, [12, 10, 11]);
+        assert_eq!(t.allocate(&s, &key(9), None, false, 0), None);
     }
 
     #[test]

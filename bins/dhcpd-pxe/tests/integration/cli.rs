@@ -172,7 +172,11 @@ fn foreign_lease_file_stops_start_up() {
 fn every_toml_example_in_the_docs_is_valid() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
     let mut checked = 0;
-    for name in ["dhcpd-pxe-config.md", "instead-of-isc-dhcpd.md"] {
+    for name in [
+        "dhcpd-pxe-config.md",
+        "instead-of-isc-dhcpd.md",
+        "dhcpd-pxe-postgres.md",
+    ] {
         let text = std::fs::read_to_string(docs.join(name)).unwrap();
         for (i, block) in text.split("```toml\n").skip(1).enumerate() {
             let toml = block.split("```").next().unwrap();

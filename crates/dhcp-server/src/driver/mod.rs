@@ -1,5 +1,5 @@
-//! The tokio driver: sockets on port 67 (and 4011) per interface, a writer
-//! thread that makes lease batches durable, and a loop that only moves
+//! The tokio driver: sockets on port 67 (and 4011) per interface, writer
+//! threads that make lease batches durable ([`writers`]), and a loop that only moves
 //! datagrams, time and commit results between them and the [`Server`].
 //! Sockets (SO_BINDTODEVICE, IP_PKTINFO, SIOCSARP) are netio's.
 
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -16,8 +16,15 @@ use tracing::{info, warn};
 use crate::addressing::{Destination, CLIENT_PORT, PXE_PORT, SERVER_PORT};
 use crate::error::Error;
 use crate::lease::LeaseState;
-use crate::server::{CommitBatch, Datagram, LeaseCounts, Server, ServerConfig, Stats, Transmit};
+use crate::server::{Datagram, LeaseCounts, Server, ServerConfig, Stats, Transmit};
 use crate::store::LeaseStore;
+
+mod writers;
+use writers::{Done, Job, Writers};
+
+/// How often the store is asked for records other servers wrote (a shared
+/// store; the journal answers at once with none).
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
 
 /// Where to listen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,17 +86,6 @@ struct Incoming {
     bytes: Vec<u8>,
 }
 
-enum Job {
-    Append(CommitBatch, usize),
-    Compact(Vec<crate::lease::Lease>),
-}
-
-enum Done {
-    Committed { id: u64, compact: bool },
-    Failed { id: u64, error: Error },
-    Compacted(Result<(), Error>),
-}
-
 /// Binds every socket (fails early, e.g. on EADDRINUSE or a missing interface).
 fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
     let devices: Vec<Option<String>> = if listen.interfaces.is_empty() {
@@ -133,8 +129,21 @@ fn bind_all(listen: &Listen) -> Result<Vec<Listener>, Error> {
 /// Runs `server` until [`Control::Shutdown`] (or the control channel closes).
 /// Must be called inside a tokio runtime. Returns the final counters.
 pub async fn run(
-    mut server: Server,
+    server: Server,
     store: Box<dyn LeaseStore>,
+    listen: &Listen,
+    control: mpsc::UnboundedReceiver<Control>,
+) -> Result<Report, Error> {
+    run_pooled(server, vec![store], listen, control).await
+}
+
+/// [`run`] with several connections to one shared store, one writer thread
+/// each: up to `stores.len()` batches are written at once (the core keeps
+/// records of one address in order, see [`Server::poll_commit`]). Compaction
+/// goes to the first.
+pub async fn run_pooled(
+    mut server: Server,
+    stores: Vec<Box<dyn LeaseStore>>,
     listen: &Listen,
     mut control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<Report, Error> {
@@ -169,18 +178,15 @@ pub async fn run(
         });
     }
     drop(tx);
-    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let writer = std::thread::Builder::new()
-        .name("lease-writer".into())
-        .spawn(move || writer(store, &job_rx, &done_tx))
-        .map_err(|e| Error::io("starting the lease writer thread", e))?;
+    let mut writers = Writers::start(stores)?;
 
     let mut routes: HashMap<(u32, u16), usize> = HashMap::new();
     let mut names: HashMap<u32, Option<String>> = HashMap::new();
-    let mut in_flight = false;
     let mut stopping = false;
     let mut compacting = false;
+    let mut refreshing = false;
+    let mut next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
+    let mut failing = false;
     loop {
         while let Some(t) = server.poll_transmit() {
             send(&listeners, &routes, &mut names, t).await;
@@ -191,13 +197,26 @@ pub async fn run(
                 crate::server::Level::Debug => tracing::debug!("{}", e.text),
             }
         }
-        if !in_flight && !compacting {
-            if let Some(b) = server.poll_commit() {
-                let live = server.leases().len();
-                in_flight = job_tx.send(Job::Append(b, live)).is_ok();
+        if !compacting && !refreshing {
+            if !stopping && tokio::time::Instant::now() >= next_refresh {
+                // With no batch in flight only: what the store returns is then
+                // no older than the table (see `Server::learn`). New batches
+                // wait meanwhile.
+                if !writers.any_busy() {
+                    refreshing = writers.send(0, Job::Refresh);
+                    next_refresh = tokio::time::Instant::now() + REFRESH_EVERY;
+                }
+            } else {
+                while let Some(w) = writers.idle() {
+                    let Some(b) = server.poll_commit() else { break };
+                    let live = server.leases().len();
+                    if !writers.send(w, Job::Append(b, live)) {
+                        return Err(Error::Config("a lease writer stopped".into()));
+                    }
+                }
             }
         }
-        if stopping && !in_flight && !compacting {
+        if stopping && !writers.any_busy() {
             break;
         }
         let timeout = server.poll_timeout();
@@ -210,6 +229,7 @@ pub async fn run(
                 None => std::future::pending::<()>().await,
             }
         };
+        let refresh = tokio::time::sleep_until(next_refresh);
         tokio::select! {
             biased;
             c = control.recv(), if !stopping => match c {
@@ -222,10 +242,13 @@ pub async fn run(
                 }
                 Some(Control::Shutdown) | None => stopping = true,
             },
-            d = done_rx.recv() => match d {
-                Some(Done::Committed { id, compact }) => {
-                    in_flight = false;
-                    server.handle_committed(id);
+            d = writers.done.recv() => match d.map(|(w, d)| { writers.finished(w); (w, d) }) {
+                Some((w, Done::Committed { id, verdicts, compact })) => {
+                    if failing {
+                        info!("lease writes succeed again");
+                        failing = false;
+                    }
+                    server.handle_verdicts(id, &verdicts);
                     if compact {
                         let live: Vec<_> = server
                             .leases()
@@ -233,15 +256,24 @@ pub async fn run(
                             .filter(|l| l.state != LeaseState::Offered)
                             .cloned()
                             .collect();
-                        compacting = job_tx.send(Job::Compact(live)).is_ok();
+                        compacting = writers.send(w, Job::Compact(live));
                     }
                 }
-                Some(Done::Failed { id, error }) => {
-                    in_flight = false;
-                    warn!(%error, "lease write failed; its ACKs are not sent");
+                Some((_, Done::Failed { id, error })) => {
+                    if !failing {
+                        warn!(%error, "lease write failed; no ACK is sent until a write succeeds");
+                        failing = true;
+                    }
                     server.handle_commit_failed(id);
                 }
-                Some(Done::Compacted(r)) => {
+                Some((_, Done::Learned(r))) => {
+                    refreshing = false;
+                    match r {
+                        Ok(leases) => server.learn(leases),
+                        Err(error) => tracing::debug!(%error, "reading other servers' leases failed"),
+                    }
+                }
+                Some((_, Done::Compacted(r))) => {
                     compacting = false;
                     match r {
                         Ok(()) => info!("lease file compacted"),
@@ -262,11 +294,11 @@ pub async fn run(
                 }
             }
             () = sleep => server.handle_timeout(SystemTime::now()),
+            () = refresh, if !stopping => {}
         }
     }
     tasks.abort_all();
-    drop(job_tx);
-    let _ = writer.join();
+    writers.stop();
     Ok(report(&server, &queue_dropped))
 }
 
@@ -355,27 +387,5 @@ async fn send(
     let ifindex = (t.ifindex != 0).then_some(t.ifindex);
     if let Err(e) = netio::send_from(&l.sock, to.into(), from, ifindex, &t.payload).await {
         warn!(error = %e, %to, "send failed");
-    }
-}
-
-fn writer(
-    mut store: Box<dyn LeaseStore>,
-    jobs: &std::sync::mpsc::Receiver<Job>,
-    done: &mpsc::UnboundedSender<Done>,
-) {
-    while let Ok(job) = jobs.recv() {
-        let msg = match job {
-            Job::Append(b, live) => match store.append(&b.records) {
-                Ok(()) => Done::Committed {
-                    id: b.id,
-                    compact: store.wants_compaction(live),
-                },
-                Err(error) => Done::Failed { id: b.id, error },
-            },
-            Job::Compact(live) => Done::Compacted(store.compact(&live)),
-        };
-        if done.send(msg).is_err() {
-            return;
-        }
     }
 }

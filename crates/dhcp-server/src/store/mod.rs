@@ -1,22 +1,52 @@
 //! Where leases live between restarts: the [`LeaseStore`] trait, the default
-//! [`LeaseJournal`] file and an in-memory store.
+//! [`LeaseJournal`] file, the shared [`PgLeaseStore`] (several servers on one
+//! PostgreSQL database) and an in-memory store.
 
 pub mod format;
 mod journal;
+mod postgres;
+mod postgres_schema;
 mod snapshot;
 
 pub use format::{replay, Damage, Replay, MAGIC};
 pub use journal::LeaseJournal;
+pub use postgres::{PgLeaseStore, PgOptions};
+pub use postgres_schema::{SCHEMA_SQL, SCHEMA_VERSION};
 pub use snapshot::JournalSnapshot;
 
 use crate::error::Error;
 use crate::lease::Lease;
 
-/// Durable lease storage. [`append`](LeaseStore::append) returns only once the
-/// records survive a crash (the driver releases ACKs after it).
+/// What the store made of one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The record is durable.
+    Stored,
+    /// Another server holds the address: the record was not written. Carries the
+    /// holder's record as the store has it (the core learns it).
+    Refused(Lease),
+}
+
+/// Durable lease storage. [`commit`](LeaseStore::commit) returns only once the
+/// records it accepted survive a crash (the driver releases ACKs after it).
 pub trait LeaseStore: Send {
     /// Makes `records` durable, in order.
     fn append(&mut self, records: &[Lease]) -> Result<(), Error>;
+
+    /// Makes `records` durable, in order, each one only if its address is free,
+    /// expired or already its client's in the store: one [`Verdict`] per record.
+    /// A store with a single writer (the journal) accepts every record: the
+    /// in-memory table has already decided.
+    fn commit(&mut self, records: &[Lease]) -> Result<Vec<Verdict>, Error> {
+        self.append(records)?;
+        Ok(vec![Verdict::Stored; records.len()])
+    }
+
+    /// Records other servers wrote since the last call (shared stores), to keep
+    /// their addresses out of offers. Empty for a store with one writer.
+    fn changes(&mut self) -> Result<Vec<Lease>, Error> {
+        Ok(Vec::new())
+    }
 
     /// Whether a [`compact`](LeaseStore::compact) would pay off given `live` current leases.
     fn wants_compaction(&self, live: usize) -> bool;

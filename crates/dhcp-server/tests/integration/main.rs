@@ -10,5 +10,6 @@ mod journal_format;
 mod journal_upgrade;
 mod lease_details;
 mod logs;
+mod postgres;
 mod proxy;
 mod support;

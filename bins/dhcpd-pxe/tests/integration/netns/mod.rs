@@ -10,7 +10,7 @@
 //! Needs root; without it (and outside CI) each test prints `SKIPPED: …` and returns.
 
 #[path = "../../../../../tests/support/skip.rs"]
-mod skip;
+pub(crate) mod skip;
 
 mod clients;
 mod dhcpv6;
@@ -19,6 +19,7 @@ mod isc;
 mod leases;
 mod observe;
 mod perf;
+mod shared_db;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
