@@ -567,6 +567,7 @@ fn tftpd(fx: &Fixture, args: &[String]) -> RunningServer {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn differential_table_against_in_tftpd() {
     if peers::current_user() != "root" {
         peers::skip::skip(
@@ -661,6 +662,7 @@ fn inetd_server(bin: &Path, fx: &Fixture, name: &str) -> (peers::ChildGuard, std
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn differential_inetd_mode_against_in_tftpd() {
     if peers::current_user() != "root" {
         peers::skip::skip(
@@ -774,6 +776,7 @@ fn stranger_during_a_transfer(server: std::net::SocketAddr, want: &[u8]) -> (Str
 /// unreachable (ECONNREFUSED) from the kernel, not ERROR 5, and the transfer
 /// goes on undisturbed.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn differential_stranger_tid_against_in_tftpd() {
     if peers::current_user() != "root" {
         peers::skip::skip(

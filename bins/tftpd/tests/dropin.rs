@@ -129,6 +129,7 @@ fn run(server: &RunningServer, fx: &Fixture, name: &str, put: bool) -> String {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn without_s_against_in_tftpd() {
     if !needs_root("without_s_against_in_tftpd") {
         return;
@@ -202,6 +203,7 @@ fn pid_server(fx: &Fixture, run_dir: &Path) -> (ChildGuard, PathBuf) {
 }
 
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn pid_file_is_removed_after_privileges_were_dropped() {
     if !needs_root("pid_file_is_removed_after_privileges_were_dropped") {
         return;
@@ -278,6 +280,7 @@ fn pid_file_is_removed_after_privileges_were_dropped() {
 /// outside, RRQ and WRQ (with `-c`): not a byte outside the directory is
 /// read or written. Runs without root too (no `-u` then).
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn without_s_nothing_outside_the_directories() {
     let fx = Fixture::new();
     let base = fx.root.parent().unwrap().to_path_buf();

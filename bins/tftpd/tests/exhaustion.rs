@@ -76,6 +76,7 @@ fn wait_for_a_resend(attacker: &UdpSocket, started: &HashSet<SocketAddr>) {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn never_acking_requests_do_not_lock_out_a_client() {
     let Some(tftp) = require_tool("tftp") else {
         return;
@@ -170,6 +171,7 @@ fn inetd_server(fx: &Fixture, socket: UdpSocket, log: &Path) -> ChildGuard {
 }
 
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn two_full_servers_spoofed_at_each_other_do_not_ping_pong() {
     let fx_a = Fixture::new();
     let fx_b = Fixture::new();

@@ -134,6 +134,7 @@ fn curl_bin() -> Option<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn http_ranges_head_and_errors() {
     let Some(bin) = curl_bin() else { return };
     let fx = Fixture::new();
@@ -225,6 +226,7 @@ fn http_ranges_head_and_errors() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn http_keep_alive_reuses_the_connection() {
     let Some(bin) = curl_bin() else { return };
     let fx = Fixture::new();
@@ -258,6 +260,7 @@ fn http_keep_alive_reuses_the_connection() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn http_path_rules_without_s() {
     let Some(bin) = curl_bin() else { return };
     let fx = Fixture::new();
@@ -303,6 +306,7 @@ fn http_path_rules_without_s() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn http_with_s_refuses_traversal_and_applies_remap_rules() {
     let Some(bin) = curl_bin() else { return };
     let fx = Fixture::new();
@@ -327,6 +331,7 @@ fn http_with_s_refuses_traversal_and_applies_remap_rules() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn http_streams_a_file_larger_than_the_cache() {
     let Some(bin) = curl_bin() else { return };
     let fx = Fixture::new();

@@ -43,6 +43,7 @@ fn target<'a>(fx: &'a Fixture, server: &RunningServer) -> Target<'a> {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_curl() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -50,6 +51,7 @@ fn tftpd_serves_curl() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_curl_40_mib_with_block_rollover() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -57,6 +59,7 @@ fn tftpd_serves_curl_40_mib_with_block_rollover() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_atftp_with_windowsize() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -64,6 +67,7 @@ fn tftpd_serves_atftp_with_windowsize() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_tftp_hpa() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -71,6 +75,7 @@ fn tftpd_serves_tftp_hpa() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_busybox() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -78,6 +83,7 @@ fn tftpd_serves_busybox() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_missing_file_is_code_1() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -85,6 +91,7 @@ fn tftpd_missing_file_is_code_1() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_refuses_traversal_with_access_violation() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &["-p"]);
@@ -92,6 +99,7 @@ fn tftpd_refuses_traversal_with_access_violation() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_stores_uploads_with_create() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &["-c"]);
@@ -99,6 +107,7 @@ fn tftpd_stores_uploads_with_create() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_refuses_new_files_without_create() {
     let fx = Fixture::new();
     let server = tftpd(&fx, &[]);
@@ -205,6 +214,7 @@ fn tftpd_replies_from_the_address_the_request_was_sent_to() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_serves_curl_over_ipv6() {
     let Some(curl) = peers::require_tool("curl") else {
         return;
@@ -243,6 +253,7 @@ impl Drop for PidGuard {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_listen_detaches_like_daemon() {
     let fx = Fixture::new();
     let pidfile = fx.tmp.path().join("detached.pid");
@@ -341,6 +352,7 @@ fn refusals(addr: std::net::SocketAddr, tftp: &std::path::Path, fx: &Fixture) ->
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn tftpd_refusals_match_in_tftpd() {
     use std::os::unix::fs::PermissionsExt;
     let Some(tftp) = peers::require_tool("tftp") else {

@@ -81,6 +81,7 @@ fn ack(block: u16) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn metrics_endpoint_counts_a_transfer_while_it_runs_and_after() {
     let Some(curl_bin) = peers::require_tool("curl") else {
         return;

@@ -254,6 +254,7 @@ fn inetd_mode_reports_a_bad_rule_file_to_syslog() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn systemd_socket_activate_datagram_serves_on_listen_fds() {
     let Some(activate) = peers::require_tool("systemd-socket-activate") else {
         return;

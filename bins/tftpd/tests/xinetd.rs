@@ -105,6 +105,7 @@ fn service_file(seed: &str, server: &Path, root: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn xinetd_seed_service_with_tftpd_serves_curl_and_atftp() {
     if !is_root() {
         peers::skip::skip(

@@ -13,6 +13,7 @@ const UEFI_DEADLINE: Duration = Duration::from_secs(180);
 
 /// The reference: dnsmasq answers DHCP and serves TFTP.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn bios_dnsmasq_reference() {
     check(&Scenario {
         name: "bios_dnsmasq_reference",
@@ -26,6 +27,7 @@ fn bios_dnsmasq_reference() {
 
 /// dnsmasq answers DHCP; our `tftpd` serves the tree `pxecfg generate` configured.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn bios_dnsmasq_dhcp_with_tftpd() {
     check(&Scenario {
         name: "bios_dnsmasq_dhcp_with_tftpd",
@@ -41,6 +43,7 @@ fn bios_dnsmasq_dhcp_with_tftpd() {
 /// generate` (named by MAC, `pxelinux.cfg/01-52-54-00-e2-e0-05`) boots the
 /// `rescue` label instead of `default`'s `linux`: the marker says which.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn bios_per_host_label() {
     check(&Scenario {
         name: "bios_per_host_label",
@@ -54,6 +57,7 @@ fn bios_per_host_label() {
 
 /// BIOS, `dhcpd-pxe` in full mode: address and `pxelinux.0` for option 93 = 0.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn bios_dhcpd_pxe_full() {
     check(&Scenario {
         name: "bios_dhcpd_pxe_full",
@@ -68,6 +72,7 @@ fn bios_dhcpd_pxe_full() {
 /// BIOS, ISC dhcpd on another host hands out the address, `dhcpd-pxe --proxy`
 /// adds the boot information.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn bios_isc_dhcpd_with_proxy() {
     check(&Scenario {
         name: "bios_isc_dhcpd_with_proxy",
@@ -81,6 +86,7 @@ fn bios_isc_dhcpd_with_proxy() {
 
 /// x64 UEFI, `dhcpd-pxe` in full mode: `efi64/syslinux.efi` for option 93 = 7.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn uefi_dhcpd_pxe_full() {
     check(&Scenario {
         name: "uefi_dhcpd_pxe_full",
@@ -94,6 +100,7 @@ fn uefi_dhcpd_pxe_full() {
 
 /// x64 UEFI beside ISC dhcpd, `dhcpd-pxe --proxy` adds the boot information.
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn uefi_isc_dhcpd_with_proxy() {
     check(&Scenario {
         name: "uefi_isc_dhcpd_with_proxy",

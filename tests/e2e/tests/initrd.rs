@@ -45,6 +45,7 @@ fn cpio(initrd: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn initrd_is_built_from_a_static_busybox() {
     let name = "initrd_is_built_from_a_static_busybox";
     let found = busybox::find().and_then(|b| {

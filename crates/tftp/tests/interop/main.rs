@@ -30,6 +30,7 @@ fn target<'a>(fx: &'a Fixture, server: &RunningServer) -> Target<'a> {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_serves_curl() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -39,6 +40,7 @@ fn in_tftpd_serves_curl() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_serves_atftp() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -48,6 +50,7 @@ fn in_tftpd_serves_atftp() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_serves_tftp_hpa() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -57,6 +60,7 @@ fn in_tftpd_serves_tftp_hpa() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_serves_busybox() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -66,6 +70,7 @@ fn in_tftpd_serves_busybox() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_missing_file_is_code_1() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -75,6 +80,7 @@ fn in_tftpd_missing_file_is_code_1() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_refuses_traversal() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &[]) else {
@@ -84,6 +90,7 @@ fn in_tftpd_refuses_traversal() {
 }
 
 #[test]
+#[ignore = "needs peer tools: run by scripts/test"]
 fn in_tftpd_stores_uploads_with_create() {
     let fx = Fixture::new();
     let Some(server) = in_tftpd(&fx, &["-c"]) else {

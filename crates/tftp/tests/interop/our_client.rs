@@ -40,6 +40,7 @@ fn remote_code(err: &ClientError) -> Option<u16> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs peer tools: run by scripts/test"]
 async fn our_client_gets_from_in_tftpd() {
     let Some(bin) = require_tool("in.tftpd") else {
         return;
@@ -64,6 +65,7 @@ async fn our_client_gets_from_in_tftpd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs peer tools: run by scripts/test"]
 async fn our_client_rolls_over_with_in_tftpd() {
     let Some(bin) = require_tool("in.tftpd") else {
         return;
@@ -89,6 +91,7 @@ async fn our_client_rolls_over_with_in_tftpd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs peer tools: run by scripts/test"]
 async fn our_client_puts_to_in_tftpd() {
     let Some(bin) = require_tool("in.tftpd") else {
         return;
@@ -111,6 +114,7 @@ async fn our_client_puts_to_in_tftpd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs peer tools: run by scripts/test"]
 async fn our_client_gets_from_atftpd_with_windowsize() {
     let Some(bin) = require_tool("atftpd") else {
         return;

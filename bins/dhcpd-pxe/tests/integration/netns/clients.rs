@@ -110,6 +110,7 @@ fn start_full(lab: &mut Lab, label: &str, range: &str) {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn udhcpc_and_dhclient_get_leases_with_the_boot_file() {
     let test = "udhcpc_and_dhclient_get_leases_with_the_boot_file";
     if !can_run(test, &["udhcpc", "dhclient"]) {
@@ -189,6 +190,7 @@ fn udhcpc_and_dhclient_get_leases_with_the_boot_file() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn without_cap_net_admin_replies_fall_back_to_broadcast() {
     let test = "without_cap_net_admin_replies_fall_back_to_broadcast";
     if !can_run(test, &["udhcpc", "setpriv"]) {
@@ -214,6 +216,7 @@ fn without_cap_net_admin_replies_fall_back_to_broadcast() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn release_frees_the_address_for_the_next_client() {
     let test = "release_frees_the_address_for_the_next_client";
     if !can_run(test, &["udhcpc"]) {
@@ -237,6 +240,7 @@ fn release_frees_the_address_for_the_next_client() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn kill_9_and_restart_keep_every_acknowledged_lease() {
     let test = "kill_9_and_restart_keep_every_acknowledged_lease";
     if !can_run(test, &["udhcpc"]) {
@@ -259,6 +263,7 @@ fn kill_9_and_restart_keep_every_acknowledged_lease() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn sighup_reloads_only_a_valid_config_and_sigterm_stops_cleanly() {
     let test = "sighup_reloads_only_a_valid_config_and_sigterm_stops_cleanly";
     if !can_run(test, &["udhcpc"]) {

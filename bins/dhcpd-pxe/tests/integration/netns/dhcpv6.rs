@@ -117,6 +117,7 @@ const CONFIG: &str = "mode = \"proxy\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
     [[dhcpv6.boot]]\nclass = \"efi-arm64\"\nfile = \"http://[2001:db8::1]/grubaa64.efi\"\n";
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn dhclient_stateless_gets_the_boot_url_of_its_class() {
     let test = "dhclient_stateless_gets_the_boot_url_of_its_class";
     if !can_run(test, &["dhclient"]) {
@@ -182,6 +183,7 @@ fn kea_config(dir: &std::path::Path) -> String {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn same_information_request_same_answer_as_kea() {
     let test = "same_information_request_same_answer_as_kea";
     if !can_run(test, &["dhclient", "kea-dhcp6"]) {
@@ -247,6 +249,7 @@ fn same_information_request_same_answer_as_kea() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn perfdhcp_solicits_all_get_an_advertise() {
     let test = "perfdhcp_solicits_all_get_an_advertise";
     if !can_run(test, &["perfdhcp"]) {

@@ -127,6 +127,7 @@ fn start(lab: &mut Lab, label: &str, extra: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn a_journal_with_an_infinite_bootp_lease_restarts_cleanly() {
     let test = "a_journal_with_an_infinite_bootp_lease_restarts_cleanly";
     if !can_run(test, &["udhcpc"]) {
@@ -168,6 +169,7 @@ fn a_journal_with_an_infinite_bootp_lease_restarts_cleanly() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn a_malformed_flood_is_counted_not_logged_line_by_line_and_a_lease_follows() {
     let test = "a_malformed_flood_is_counted_not_logged_line_by_line_and_a_lease_follows";
     if !can_run(test, &["udhcpc"]) {
@@ -221,6 +223,7 @@ fn v1_journal_with_an_infinite_lease() -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn a_version_1_journal_with_an_infinite_bootp_lease_starts_and_is_upgraded() {
     let test = "a_version_1_journal_with_an_infinite_bootp_lease_starts_and_is_upgraded";
     if !can_run(test, &[]) {

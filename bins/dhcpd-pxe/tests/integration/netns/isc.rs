@@ -290,11 +290,13 @@ fn beside_isc(test: &str, same_host: bool) {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn proxy_beside_isc_dhcpd_on_the_same_host() {
     beside_isc("proxy_beside_isc_dhcpd_on_the_same_host", true);
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn proxy_beside_isc_dhcpd_on_another_host() {
     beside_isc("proxy_beside_isc_dhcpd_on_another_host", false);
 }

@@ -24,6 +24,7 @@ fn leases(args: &[String], format: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn leases_lists_a_udhcpc_lease_while_the_server_runs() {
     let test = "leases_lists_a_udhcpc_lease_while_the_server_runs";
     if !can_run(test, &["udhcpc", "kea-lfc"]) {

@@ -24,6 +24,7 @@ fn scrape(lab: &Lab) -> String {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn metrics_sigusr1_and_isc_lines_during_a_real_exchange() {
     let test = "metrics_sigusr1_and_isc_lines_during_a_real_exchange";
     if !can_run(test, &["udhcpc", "curl"]) {
@@ -128,6 +129,7 @@ fn metrics_sigusr1_and_isc_lines_during_a_real_exchange() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn under_systemd_lines_carry_a_priority_and_no_timestamp() {
     let test = "under_systemd_lines_carry_a_priority_and_no_timestamp";
     if !can_run(test, &["udhcpc"]) {
@@ -218,6 +220,7 @@ fn journal_fields(mut d: &[u8]) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn with_journald_lines_use_its_native_protocol() {
     let test = "with_journald_lines_use_its_native_protocol";
     if !can_run(test, &["udhcpc", "unshare"]) {
@@ -325,6 +328,7 @@ fn with_journald_lines_use_its_native_protocol() {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn with_stderr_on_dev_null_lines_go_to_syslog() {
     let test = "with_stderr_on_dev_null_lines_go_to_syslog";
     if !can_run(test, &["udhcpc"]) {

@@ -21,6 +21,7 @@ fn stat(out: &str, section: &str, key: &str) -> Option<f64> {
 }
 
 #[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
 fn perfdhcp_relay_load_gives_no_duplicate_addresses_and_no_crash() {
     let test = "perfdhcp_relay_load_gives_no_duplicate_addresses_and_no_crash";
     if !can_run(test, &["perfdhcp"]) {

@@ -221,6 +221,7 @@ fn check_perfdhcp(out: &str) -> f64 {
 }
 
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn two_instances_on_one_database_never_give_one_address_twice() {
     let test = "two_instances_on_one_database_never_give_one_address_twice";
     let Some(mut t) = setup(test, 6) else { return };
@@ -279,6 +280,7 @@ fn two_instances_on_one_database_never_give_one_address_twice() {
 }
 
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn kill_9_of_one_instance_keeps_the_other_serving_and_its_leases_stored() {
     let test = "kill_9_of_one_instance_keeps_the_other_serving_and_its_leases_stored";
     let Some(mut t) = setup(test, 4) else { return };
@@ -329,6 +331,7 @@ fn kill_9_of_one_instance_keeps_the_other_serving_and_its_leases_stored() {
 }
 
 #[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
 fn postgres_stopped_and_started_no_ack_without_a_committed_lease() {
     let test = "postgres_stopped_and_started_no_ack_without_a_committed_lease";
     let Some(mut t) = setup(test, 3) else { return };
