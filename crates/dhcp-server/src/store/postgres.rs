@@ -71,19 +71,23 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 const UPSERT: &str = "
-INSERT INTO dhcpd_pxe.lease AS l (addr, client, state, expires, tenure, server)
-SELECT a, c, s, e, t, $6 FROM unnest($1::inet[], $2::bytea[], $3::text[], $4::int8[], $5::text[])
-    AS r(a, c, s, e, t)
+INSERT INTO dhcpd_pxe.lease AS l
+    (addr, client, state, expires, tenure, server, started, hostname, arch, boot_file)
+SELECT a, c, s, e, t, $6, st, h, ar, b FROM unnest($1::inet[], $2::bytea[], $3::text[],
+    $4::int8[], $5::text[], $8::int8[], $9::bytea[], $10::int4[], $11::bytea[])
+    AS r(a, c, s, e, t, st, h, ar, b)
 ON CONFLICT (addr) DO UPDATE SET
     client = excluded.client, state = excluded.state, expires = excluded.expires,
-    tenure = excluded.tenure, server = excluded.server,
+    tenure = excluded.tenure, server = excluded.server, started = excluded.started,
+    hostname = excluded.hostname, arch = excluded.arch, boot_file = excluded.boot_file,
     version = nextval('dhcpd_pxe.lease_version')
 WHERE l.state = 'released'
    OR (l.expires IS NOT NULL AND l.expires <= $7)
    OR (l.client = excluded.client AND l.state = 'bound')
 RETURNING addr";
 
-const COLUMNS: &str = "addr, client, state, expires, tenure, version";
+const COLUMNS: &str =
+    "addr, client, state, expires, tenure, version, started, hostname, arch, boot_file";
 
 /// The statements of a connection.
 struct Statements {
@@ -153,9 +157,24 @@ fn lease_of(row: &Row) -> Option<(Lease, i64)> {
         state,
         expires,
         tenure,
-        // The rows hold no details (start, host name, architecture, boot file):
-        // schema version 1 predates them.
-        details: LeaseDetails::default(),
+        details: LeaseDetails {
+            start: row
+                .try_get::<_, Option<i64>>(6)
+                .ok()?
+                .map(|t| u64::try_from(t).unwrap_or(0)),
+            hostname: row
+                .try_get::<_, Option<Vec<u8>>>(7)
+                .ok()?
+                .unwrap_or_default(),
+            arch: row
+                .try_get::<_, Option<i32>>(8)
+                .ok()?
+                .and_then(|a| u16::try_from(a).ok()),
+            boot_file: row
+                .try_get::<_, Option<Vec<u8>>>(9)
+                .ok()?
+                .unwrap_or_default(),
+        },
     };
     Some((lease, row.try_get(5).ok()?))
 }
@@ -360,10 +379,35 @@ fn try_commit(
             .iter()
             .map(|&i| tenure_name(records[i].tenure))
             .collect();
+        let details = |i: &usize| &records[*i].details;
+        let started: Vec<Option<i64>> = idx
+            .iter()
+            .map(|i| {
+                details(i)
+                    .start
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
+            })
+            .collect();
+        let hostnames: Vec<&[u8]> = idx.iter().map(|i| details(i).hostname.as_slice()).collect();
+        let arches: Vec<Option<i32>> = idx.iter().map(|i| details(i).arch.map(i32::from)).collect();
+        let boot_files: Vec<&[u8]> = idx
+            .iter()
+            .map(|i| details(i).boot_file.as_slice())
+            .collect();
         let rows = client.query(
             &st.upsert,
             &[
-                &addrs, &clients, &states, &expires, &tenures, &instance, &now,
+                &addrs,
+                &clients,
+                &states,
+                &expires,
+                &tenures,
+                &instance,
+                &now,
+                &started,
+                &hostnames,
+                &arches,
+                &boot_files,
             ],
         )?;
         let stored: HashSet<IpAddr> = rows.iter().map(|r| r.get(0)).collect();

@@ -7,6 +7,8 @@
 //!   primary key, so two servers can never hold one address at once; a write is
 //!   an `INSERT … ON CONFLICT (addr) DO UPDATE … WHERE` (free, expired, or
 //!   already this client's) that the database decides;
+//!   since version 2 a row also holds the lease's details (`started`, `hostname`,
+//!   `arch`, `boot_file`: what `dhcpd-pxe leases` shows from a journal);
 //! - `dhcpd_pxe.lease_version`: a sequence; every write takes the next value, so
 //!   a server reads what others wrote since it last looked.
 
@@ -15,7 +17,7 @@ use postgres::Client;
 use crate::error::Error;
 
 /// The schema version this program writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The tables of [`SCHEMA_VERSION`] (docs/dhcpd-pxe-postgres.md shows them too).
 pub const SCHEMA_SQL: &str = "
@@ -34,6 +36,11 @@ CREATE TABLE IF NOT EXISTS dhcpd_pxe.lease (
     version bigint  NOT NULL DEFAULT nextval('dhcpd_pxe.lease_version')
 );
 CREATE INDEX IF NOT EXISTS lease_version_idx ON dhcpd_pxe.lease (version);
+ALTER TABLE dhcpd_pxe.lease
+    ADD COLUMN IF NOT EXISTS started   bigint,
+    ADD COLUMN IF NOT EXISTS hostname  bytea,
+    ADD COLUMN IF NOT EXISTS arch      integer,
+    ADD COLUMN IF NOT EXISTS boot_file bytea;
 ";
 
 /// Any number: the advisory lock two servers starting at once take around
@@ -79,7 +86,8 @@ pub(super) fn migrate(client: &mut Client) -> Result<Option<i32>, Error> {
         }
         Some(v) if v == SCHEMA_VERSION => {}
         _ => {
-            // Version 1 is the first: creating is the whole migration.
+            // Every statement is idempotent: on version 1 it adds the
+            // columns of version 2 (the lease details), on nothing it creates all.
             tx.batch_execute(SCHEMA_SQL)
                 .map_err(err("creating the schema"))?;
             tx.execute("DELETE FROM dhcpd_pxe.schema_version", &[])

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use dhcp_pxe::wire::encode::{encode, EncodeParams};
 use dhcp_pxe::wire::message::MessageType;
 use dhcp_pxe::{decode_strict, Message};
-use dhcp_server::store::{LeaseStore, PgLeaseStore, PgOptions, Verdict};
+use dhcp_server::store::{LeaseStore, PgLeaseStore, PgOptions, Verdict, SCHEMA_VERSION};
 use dhcp_server::{
     ClientKey, Datagram, Expiry, Lease, LeaseDetails, LeaseState, Mode, Server, ServerConfig,
     Tenure,
@@ -96,7 +96,27 @@ fn random_record(rng: &mut Rng, seed: u64, now: u64) -> Lease {
         state,
         expires,
         tenure,
-        details: LeaseDetails::default(),
+        details: random_details(rng, now),
+    }
+}
+
+/// Details as the core fills them, or none (a record from an older journal).
+fn random_details(rng: &mut Rng, now: u64) -> LeaseDetails {
+    if rng.below(4) == 0 {
+        return LeaseDetails::default();
+    }
+    LeaseDetails {
+        start: Some(now - rng.below(3600)),
+        hostname: match rng.below(3) {
+            0 => Vec::new(),
+            1 => b"pxe-node-7".to_vec(),
+            _ => vec![0, 0xff, b'\n', b'x'],
+        },
+        arch: [None, Some(0), Some(7), Some(u16::MAX)][rng.below(4) as usize],
+        boot_file: match rng.below(2) {
+            0 => Vec::new(),
+            _ => b"http://192.0.2.5/boot.ipxe".to_vec(),
+        },
     }
 }
 
@@ -155,8 +175,69 @@ fn postgres_store_verdicts_follow_the_compare_and_set_rule_for_random_batches() 
     assert_eq!(
         c.psql("SELECT version FROM dhcpd_pxe.schema_version")
             .trim(),
-        "1"
+        SCHEMA_VERSION.to_string()
     );
+}
+
+/// The tables as schema version 1 made them (before the lease details).
+const SCHEMA_1: &str = "
+CREATE SCHEMA dhcpd_pxe;
+CREATE TABLE dhcpd_pxe.schema_version (version integer NOT NULL);
+CREATE SEQUENCE dhcpd_pxe.lease_version;
+CREATE TABLE dhcpd_pxe.lease (
+    addr    inet    PRIMARY KEY,
+    client  bytea   NOT NULL,
+    state   text    NOT NULL CHECK (state IN ('bound', 'released', 'declined')),
+    expires bigint,
+    tenure  text    NOT NULL CHECK (tenure IN ('fresh', 'renewed', 'bootp', 'reserved')),
+    server  text    NOT NULL,
+    version bigint  NOT NULL DEFAULT nextval('dhcpd_pxe.lease_version')
+);
+CREATE INDEX lease_version_idx ON dhcpd_pxe.lease (version);
+INSERT INTO dhcpd_pxe.schema_version VALUES (1);
+INSERT INTO dhcpd_pxe.lease (addr, client, state, expires, tenure, server)
+    VALUES ('198.18.9.1', '\\x01020304', 'bound', 4000000000, 'fresh', 'old');
+";
+
+#[test]
+#[ignore = "needs root or peer tools: run by scripts/test"]
+fn postgres_schema_1_is_upgraded_in_place_and_its_leases_kept() {
+    let test = "postgres_schema_1_is_upgraded_in_place_and_its_leases_kept";
+    let Some(c) = cluster(test) else { return };
+    c.psql(SCHEMA_1);
+    assert_eq!(PgLeaseStore::init(&c.url()).unwrap(), Some(1));
+    assert_eq!(
+        c.psql("SELECT version FROM dhcpd_pxe.schema_version")
+            .trim(),
+        SCHEMA_VERSION.to_string()
+    );
+    let (mut s, rows) = open(&c, "a");
+    let old = Lease {
+        addr: Ipv4Addr::new(198, 18, 9, 1),
+        client: ClientKey(vec![1, 2, 3, 4]),
+        state: LeaseState::Bound,
+        expires: Expiry::At(4_000_000_000),
+        tenure: Tenure::Fresh,
+        details: LeaseDetails::default(),
+    };
+    assert_eq!(rows, [old.clone()]);
+    // The renewal of that lease writes its details into the new columns.
+    let mut renewed = old;
+    renewed.tenure = Tenure::Renewed;
+    renewed.details = LeaseDetails {
+        start: Some(now()),
+        hostname: b"pxe-node-7".to_vec(),
+        arch: Some(7),
+        boot_file: b"grubx64.efi".to_vec(),
+    };
+    assert_eq!(s.commit(&[renewed.clone()]).unwrap(), [Verdict::Stored]);
+    assert_eq!(open(&c, "b").1, [renewed]);
+    assert_eq!(
+        c.psql("SELECT hostname, arch FROM dhcpd_pxe.lease").trim(),
+        "\\x7078652d6e6f64652d37|7"
+    );
+    // Opening again changes nothing.
+    assert_eq!(PgLeaseStore::init(&c.url()).unwrap(), Some(SCHEMA_VERSION));
 }
 
 #[test]
