@@ -1,5 +1,6 @@
-//! `dhcpd-pxe leases`: the lease journal as a table, JSON, or CSV in the columns of
-//! Kea's memfile (docs/leases.md). Read-only: safe while the daemon runs.
+//! `dhcpd-pxe leases`: the lease journal (or the shared PostgreSQL store's rows)
+//! as a table, JSON, or CSV in the columns of Kea's memfile (docs/leases.md).
+//! Read-only: safe while the daemon runs.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -9,7 +10,7 @@ use anyhow::{bail, Result};
 use dhcp_pxe::options::Arch;
 use dhcp_server::lease::{Expiry, Lease, LeaseState, Tenure, UnixTime, MAX_BOOT_FILE};
 use dhcp_server::logtext::Escaped;
-use dhcp_server::store::JournalSnapshot;
+use dhcp_server::store::{JournalSnapshot, PgLeaseStore};
 use dhcp_server::Subnet;
 use serde::Serialize;
 
@@ -156,9 +157,8 @@ impl LeaseRow {
 }
 
 /// The rows of a snapshot.
-pub fn rows(snapshot: &JournalSnapshot, now: UnixTime, subnets: &[Subnet]) -> Vec<LeaseRow> {
-    snapshot
-        .leases
+pub fn rows(leases: &[Lease], now: UnixTime, subnets: &[Subnet]) -> Vec<LeaseRow> {
+    leases
         .iter()
         .map(|l| LeaseRow::new(l, now, subnets))
         .collect()
@@ -224,27 +224,34 @@ pub fn table(rows: &[LeaseRow]) -> String {
 pub fn run(a: &LeasesArgs) -> Result<String> {
     let configured = a.config.config.is_some() || a.config.range.is_some();
     let settings = configured.then(|| from_args(&a.config)).transpose()?;
-    let path = match (
-        &a.config.lease_file,
-        settings.as_ref().and_then(|s| s.lease_file.as_ref()),
-    ) {
-        (Some(p), _) | (None, Some(p)) => p.clone(),
-        (None, None) => {
-            bail!("no lease file: give --lease-file PATH, or --config FILE with lease_file")
+    let journal = a
+        .config
+        .lease_file
+        .as_ref()
+        .or_else(|| settings.as_ref().and_then(|s| s.lease_file.as_ref()));
+    let db = settings.as_ref().and_then(|s| s.lease_db.as_ref());
+    let leases = match (journal, db) {
+        (Some(path), _) => {
+            let snapshot = JournalSnapshot::read(path)?;
+            if let Some(why) = snapshot.torn {
+                eprintln!(
+                    "dhcpd-pxe: {}: the last bytes were left out ({why})",
+                    path.display()
+                );
+            }
+            snapshot.leases
         }
+        (None, Some(db)) => PgLeaseStore::read_leases(db)?,
+        (None, None) => bail!(
+            "no lease file: give --lease-file PATH, or --config FILE with lease_file \
+             or a [lease_store]"
+        ),
     };
-    let snapshot = JournalSnapshot::read(&path)?;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let subnets = settings.as_ref().map_or(&[][..], |s| &s.server.subnets[..]);
-    let rows = rows(&snapshot, now, subnets);
-    if let Some(why) = snapshot.torn {
-        eprintln!(
-            "dhcpd-pxe: {}: the last bytes were left out ({why})",
-            path.display()
-        );
-    }
+    let rows = rows(&leases, now, subnets);
     Ok(if a.json {
         let mut s = serde_json::to_string_pretty(&rows)?;
         s.push('\n');

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use postgres::{Client, NoTls, Row, Statement};
 
-use super::postgres_schema::migrate;
+use super::postgres_schema::{migrate, SCHEMA_VERSION};
 use super::{LeaseStore, Verdict};
 use crate::error::Error;
 use crate::lease::{ClientKey, Expiry, Lease, LeaseDetails, LeaseState, Tenure};
@@ -213,6 +213,42 @@ impl PgLeaseStore {
             .map_err(|e| Error::database("reading the leases", e))?;
         let leases = store.absorb(&rows);
         Ok((store, leases))
+    }
+
+    /// Every lease row, read-only: no migration, no write (`dhcpd-pxe leases`).
+    /// A database of another schema version than this program's is an error.
+    pub fn read_leases(options: &PgOptions) -> Result<Vec<Lease>, Error> {
+        let mut config: postgres::Config = options
+            .url
+            .parse()
+            .map_err(|e| Error::database("reading the connection string", e))?;
+        config
+            .connect_timeout(options.timeout)
+            .application_name("dhcpd-pxe leases");
+        let mut client = config
+            .connect(NoTls)
+            .map_err(|e| Error::database("connecting", e))?;
+        let version: Option<i32> = client
+            .query_opt("SELECT max(version) FROM dhcpd_pxe.schema_version", &[])
+            .map_err(|e| Error::database("reading the schema version", e))?
+            .and_then(|r| r.get(0));
+        if version != Some(SCHEMA_VERSION) {
+            return Err(Error::database(
+                "checking the schema",
+                format!(
+                    "the database holds schema version {}, this program reads \
+                     {SCHEMA_VERSION} (dhcpd-pxe db init upgrades an older one)",
+                    version.map_or_else(|| "none".to_string(), |v| v.to_string())
+                ),
+            ));
+        }
+        let rows = client
+            .query(
+                &format!("SELECT {COLUMNS} FROM dhcpd_pxe.lease ORDER BY addr"),
+                &[],
+            )
+            .map_err(|e| Error::database("reading the leases", e))?;
+        Ok(rows.iter().filter_map(lease_of).map(|(l, _)| l).collect())
     }
 
     /// Another connection to the same database (connected at its first use), for

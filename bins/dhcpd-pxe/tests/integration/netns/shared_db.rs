@@ -312,6 +312,36 @@ fn kill_9_of_one_instance_keeps_the_other_serving_and_its_leases_stored() {
     for (port, (ip, _)) in (1..=2).zip(&from_b) {
         assert_eq!(t.bound_row(ip), format!("{} b", t.client_hex(port)));
     }
+    // `leases` with a's configuration reads the same rows, details included.
+    let conf = t.lab.path("a.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhcpd-pxe"))
+        .args(["leases", "--json", "--config", conf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for (port, (ip, _)) in (1..=2).zip(&from_b) {
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == ip.as_str())
+            .unwrap_or_else(|| panic!("{ip} not listed: {json}"));
+        assert_eq!(row["state"], "bound", "{json}");
+        assert_eq!(
+            row["client_id"].as_str().map(|c| c.replace(':', "")),
+            Some(t.client_hex(port)),
+            "{json}"
+        );
+        assert_eq!(row["boot_file"], "pxelinux.0", "{json}");
+        assert!(row["start"].as_u64().is_some(), "{json}");
+        assert_eq!(row["subnet"], "192.0.2.0/24", "{json}");
+    }
     // a keeps serving, and never offers b's addresses.
     t.perfdhcp(
         "perf-a",
