@@ -220,7 +220,7 @@ fn postgres_schema_1_is_upgraded_in_place_and_its_leases_kept() {
         tenure: Tenure::Fresh,
         details: LeaseDetails::default(),
     };
-    assert_eq!(rows, [old.clone()]);
+    assert_eq!(rows, std::slice::from_ref(&old));
     // The renewal of that lease writes its details into the new columns.
     let mut renewed = old;
     renewed.tenure = Tenure::Renewed;
