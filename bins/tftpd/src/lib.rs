@@ -28,7 +28,7 @@ use tftp::remap::{RemapRules, SharedRules};
 use tftp::server::{Server, ServerConfig};
 use tftp::source::{DirectoryConfig, DirectoryList, DirectoryRoot, FileSource};
 use tokio::net::UdpSocket;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub mod address;
 pub mod cli;
@@ -290,6 +290,9 @@ async fn serve(
     rules: Option<RemapRules>,
     dir: &Path,
 ) -> Result<(), Failure> {
+    // tftp-hpa writes the pid file in standalone mode only: under inetd one
+    // process serves a burst and exits, under systemd the manager knows the pid.
+    let standalone = matches!(sockets, Sockets::Bind);
     let mut sc = server_config(config);
     let shared = rules.map(|r| Arc::new(SharedRules::new(r)));
     if let Some(shared) = &shared {
@@ -357,6 +360,10 @@ async fn serve(
         reload_on_hangup(shared, path, entry).map_err(fail(exit::OSERR))?;
     }
     let pidfile = match &config.pidfile {
+        Some(path) if !standalone => {
+            debug!(path = %path.display(), "pid file not written: not standalone (-l/-L)");
+            None
+        }
         // tftp-hpa logs a pid file it cannot write and goes on.
         Some(path) => pidfile::PidFile::create(path, drops_privileges(config))
             .map_err(|err| warn!(path = %path.display(), error = %err, "cannot write pid file"))

@@ -46,6 +46,29 @@ fn wait_exit(child: &mut ChildGuard, limit: Duration) -> Option<i32> {
     None
 }
 
+/// As in.tftpd: `-P` writes a pid file in standalone mode only.
+#[test]
+fn inetd_mode_writes_no_pid_file() {
+    let fx = Fixture::new();
+    fs::write(fx.root.join("small.txt"), b"small\n").unwrap();
+    let pidfile = fx.tmp.path().join("tftpd.pid");
+    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let p = pidfile.to_str().unwrap();
+    let mut child = inetd(&fx, listener, &["-t", "1", "-P", p]);
+    let reply = client::get(addr, b"small.txt", &[]);
+    assert!(
+        matches!(&reply.outcome, Outcome::Done { bytes, .. } if bytes == b"small\n"),
+        "{:?}; log:\n{}",
+        reply.outcome,
+        log_of(&fx)
+    );
+    assert!(!pidfile.exists(), "pid file written while serving");
+    let code = wait_exit(&mut child, Duration::from_secs(15));
+    assert_eq!(code, Some(0), "no idle exit; log:\n{}", log_of(&fx));
+    assert!(!pidfile.exists(), "pid file left");
+}
+
 #[test]
 fn inetd_mode_serves_from_fd_0_and_exits_after_idle_time() {
     let fx = Fixture::new();
