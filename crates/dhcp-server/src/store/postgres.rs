@@ -184,18 +184,25 @@ fn unix_now() -> i64 {
     i64::try_from(s).unwrap_or(i64::MAX)
 }
 
+/// The connection settings of `options`, named `application` in the server.
+fn client_config(options: &PgOptions, application: &str) -> Result<postgres::Config, Error> {
+    let mut config: postgres::Config = options
+        .url
+        .parse()
+        .map_err(|e| Error::database("reading the connection string", e))?;
+    config
+        .connect_timeout(options.timeout)
+        .application_name(application);
+    Ok(config)
+}
+
 impl PgLeaseStore {
     /// Connects, creates or checks the schema, and reads every lease row.
     pub fn open(options: PgOptions) -> Result<(Self, Vec<Lease>), Error> {
-        let mut config: postgres::Config = options
-            .url
-            .parse()
-            .map_err(|e| Error::database("reading the connection string", e))?;
+        let mut config = client_config(&options, "dhcpd-pxe")?;
         config
-            .connect_timeout(options.timeout)
             .keepalives(true)
-            .keepalives_idle(Duration::from_secs(10))
-            .application_name("dhcpd-pxe");
+            .keepalives_idle(Duration::from_secs(10));
         let mut store = Self {
             config,
             options,
@@ -218,14 +225,7 @@ impl PgLeaseStore {
     /// Every lease row, read-only: no migration, no write (`dhcpd-pxe leases`).
     /// A database of another schema version than this program's is an error.
     pub fn read_leases(options: &PgOptions) -> Result<Vec<Lease>, Error> {
-        let mut config: postgres::Config = options
-            .url
-            .parse()
-            .map_err(|e| Error::database("reading the connection string", e))?;
-        config
-            .connect_timeout(options.timeout)
-            .application_name("dhcpd-pxe leases");
-        let mut client = config
+        let mut client = client_config(options, "dhcpd-pxe leases")?
             .connect(NoTls)
             .map_err(|e| Error::database("connecting", e))?;
         let version: Option<i32> = client
