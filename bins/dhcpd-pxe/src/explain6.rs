@@ -145,6 +145,19 @@ pub fn explain6(cfg: &V6Config, packets: &[Packet6], local: Ipv6Addr) -> String 
             .map_or(String::new(), |(a, b)| format!("{a} -> {b}, "));
         let _ = writeln!(s, "{} (DHCPv6, {from}{} bytes)", p.label, p.payload.len());
         let out = respond(&cfg, &p.payload, local);
+        for h in &out.relays {
+            let _ = writeln!(
+                s,
+                "  relayed: hop count {}, link {}, peer {}{}",
+                h.hop_count,
+                h.link,
+                h.peer,
+                h.interface_id.as_ref().map_or(String::new(), |i| format!(
+                    ", interface-id {}",
+                    dhcp_server::logtext::Escaped::new(i)
+                ))
+            );
+        }
         if let Some(r) = &out.request {
             let _ = writeln!(s, "  request: {:?}, xid {:02x?}", r.msg_type(), r.xid());
             for o in r.opts().iter() {
@@ -167,6 +180,15 @@ pub fn explain6(cfg: &V6Config, packets: &[Packet6], local: Ipv6Addr) -> String 
             );
         }
         match &out.reply {
+            Ok((m, _)) if !out.relays.is_empty() => {
+                let _ = writeln!(
+                    s,
+                    "  reply: {:?} in {} RELAY-REPL, to the relay's address and port",
+                    m.msg_type(),
+                    out.relays.len()
+                );
+                print_opts(&mut s, m);
+            }
             Ok((m, _)) => {
                 let _ = writeln!(
                     s,

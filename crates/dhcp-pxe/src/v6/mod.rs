@@ -10,9 +10,12 @@
 //! - iPXE sends user class (15) `iPXE`.
 //! - The server answers 59 with `tftp://[2001:db8::1]/path` or an `http(s)://` URL,
 //!   and optionally 60 (Boot File Parameters: each a 16-bit length and the bytes).
+//! - Through relays the request arrives in RELAY-FORW envelopes and the reply goes
+//!   back in RELAY-REPLs ([`relay`]).
 
 mod boot_url;
 mod classify;
+pub mod relay;
 
 pub use boot_url::{boot_file_params, boot_file_url};
 pub use classify::{classify, mac_of_duid, V6Client};

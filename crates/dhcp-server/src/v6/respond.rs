@@ -6,12 +6,14 @@
 //! | REQUEST | server id is ours, a boot client with a file | REPLY, the same options |
 //! | INFORMATION-REQUEST | server id absent or ours | REPLY: 2, 1 if sent, 23 if asked, 32, and 59 for boot clients |
 //! | RENEW, REBIND, RELEASE, DECLINE, CONFIRM | never: the addresses are the other server's | none |
+//! | RELAY-FORW | the client's message inside would be | RELAY-REPL per relay, the reply inside |
 //!
 //! No IA and no status code in an ADVERTISE: the address-giving server's ADVERTISE
 //! carries the addresses, and UEFI firmware merges the boot options from this one.
 
 use std::net::Ipv6Addr;
 
+use dhcp_pxe::v6::relay::{unwrap_relays, wrap_reply, RelayHop};
 use dhcp_pxe::v6::{boot_file_url, classify, codes};
 use dhcp_pxe::Decision;
 use dhcproto::v6::{DhcpOption, Message, MessageType, OptionCode, UnknownOption};
@@ -22,11 +24,15 @@ use super::V6Config;
 /// What the responder made of one datagram (for the driver and `explain`).
 #[derive(Debug, Clone)]
 pub struct V6Outcome {
+    /// The relays the request came through, outermost first (none: direct).
+    pub relays: Vec<RelayHop>,
     /// The decoded request, when it decoded.
     pub request: Option<Message>,
     /// The policy's decision, for requests that reached the policy.
     pub decision: Option<Decision>,
-    /// The reply and its bytes, or why there is none.
+    /// The reply and its bytes, or why there is none. Through relays, the
+    /// message is the one for the client and the bytes are the RELAY-REPL that
+    /// carries it.
     pub reply: Result<(Message, Vec<u8>), String>,
 }
 
@@ -57,12 +63,37 @@ fn server_id(req: &Message) -> Option<&[u8]> {
 }
 
 /// Answers one DHCPv6 datagram that arrived on `local` (the link-local or global
-/// address of the interface it came in on).
+/// address of the interface it came in on): a client's message, or one relayed
+/// (RELAY-FORW, answered with RELAY-REPL to the relay that sent it).
 pub fn respond(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
+    let relayed = match unwrap_relays(payload) {
+        Ok(r) => r,
+        Err(e) => {
+            return V6Outcome {
+                relays: Vec::new(),
+                request: None,
+                decision: None,
+                reply: Err(format!("not a relay message to answer: {e}")),
+            }
+        }
+    };
+    let mut out = respond_client(cfg, relayed.message, local);
+    out.reply = out.reply.and_then(|(m, bytes)| {
+        wrap_reply(&relayed.hops, &bytes)
+            .map(|b| (m, b))
+            .ok_or_else(|| "the reply does not fit the relay messages".to_string())
+    });
+    out.relays = relayed.hops;
+    out
+}
+
+/// [`respond`] for a client's message.
+fn respond_client(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
     let req = match Message::decode(&mut dhcproto::Decoder::new(payload)) {
         Ok(m) => m,
         Err(e) => {
             return V6Outcome {
+                relays: Vec::new(),
                 request: None,
                 decision: None,
                 reply: Err(format!("not a DHCPv6 client message: {e}")),
@@ -70,6 +101,7 @@ pub fn respond(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
         }
     };
     let mut out = V6Outcome {
+        relays: Vec::new(),
         request: Some(req.clone()),
         decision: None,
         reply: Err(String::new()),

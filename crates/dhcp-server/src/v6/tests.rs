@@ -202,3 +202,65 @@ fn mutated_solicits_never_panic() {
     // Some mutants still are valid SOLICITs; most are not.
     assert!(answered < 5_000, "{answered}");
 }
+
+/// A RELAY-FORW (hop count, link, peer, Interface-Id, then option 9) around `inner`.
+fn relay_forw(hop_count: u8, interface_id: &[u8], inner: &[u8]) -> Vec<u8> {
+    let mut m = vec![12, hop_count];
+    m.extend_from_slice(&"2001:db8:0:7::1".parse::<Ipv6Addr>().unwrap().octets());
+    m.extend_from_slice(
+        &"fe80::5054:ff:fe12:3456"
+            .parse::<Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    for (code, data) in [(18u16, interface_id), (9, inner)] {
+        m.extend_from_slice(&code.to_be_bytes());
+        m.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        m.extend_from_slice(data);
+    }
+    m
+}
+
+#[test]
+fn relayed_solicit_is_answered_in_a_relay_reply_with_the_interface_id() {
+    let cfg = config();
+    let solicit = bytes(&request(MessageType::Solicit, Some(7)));
+    let datagram = relay_forw(0, b"swp12", &solicit);
+    let out = respond(&cfg, &datagram, LOCAL);
+    assert_eq!(out.relays.len(), 1);
+    assert_eq!(out.relays[0].interface_id.as_deref(), Some(&b"swp12"[..]));
+    let (m, wire) = out.reply.unwrap();
+    assert_eq!(m.msg_type(), MessageType::Advertise);
+    assert_eq!(url(&m).as_deref(), Some("tftp://[fe80::1]/grubx64.efi"));
+    // RELAY-REPL, the request's hop count and addresses, then 18 and 9.
+    assert_eq!(wire[0], 13);
+    assert_eq!(&wire[1..34], &datagram[1..34]);
+    let id = [&[0, 18, 0, 5][..], b"swp12"].concat();
+    assert_eq!(&wire[34..43], &id[..]);
+    assert_eq!(&wire[43..45], &[0, 9]);
+    let inner = &wire[47..];
+    assert_eq!(
+        usize::from(u16::from_be_bytes([wire[45], wire[46]])),
+        inner.len()
+    );
+    let back = <Message as dhcproto::Decodable>::decode(&mut dhcproto::Decoder::new(inner));
+    assert_eq!(back.unwrap(), m);
+    // Two relays: two levels back, the outer one first.
+    let twice = relay_forw(1, b"uplink", &datagram);
+    let (_, wire2) = respond(&cfg, &twice, LOCAL).reply.unwrap();
+    assert_eq!((wire2[0], wire2[1]), (13, 1));
+    assert!(
+        wire2.ends_with(&wire),
+        "the inner RELAY-REPL is the one-relay reply"
+    );
+    // A relayed message that is not a boot client's gets nothing, as direct.
+    let plain = bytes(&request(MessageType::Solicit, None));
+    assert!(respond(&cfg, &relay_forw(0, b"x", &plain), LOCAL)
+        .reply
+        .is_err());
+    // A truncated envelope: no reply, the reason named.
+    let why = respond(&cfg, &datagram[..datagram.len() - 3], LOCAL)
+        .reply
+        .unwrap_err();
+    assert!(why.contains("runs past the end"), "{why}");
+}

@@ -251,16 +251,32 @@ fn same_information_request_same_answer_as_kea() {
 #[test]
 #[ignore = "needs root and peer tools: run by scripts/test"]
 fn perfdhcp_solicits_all_get_an_advertise() {
-    let test = "perfdhcp_solicits_all_get_an_advertise";
+    perfdhcp_all_answered("perfdhcp_solicits_all_get_an_advertise", &[]);
+}
+
+/// The same through one simulated relay (`-A 1`): RELAY-FORW in, RELAY-REPL back,
+/// which perfdhcp unwraps and matches to its SOLICIT.
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn perfdhcp_relayed_solicits_all_get_an_advertise_in_a_relay_reply() {
+    let test = "perfdhcp_relayed_solicits_all_get_an_advertise_in_a_relay_reply";
+    if let Some(log) = perfdhcp_all_answered(test, &["-A", "1"]) {
+        assert!(log.contains("DHCPv6 reply"), "{log}");
+    }
+}
+
+/// perfdhcp at 100 SOLICITs/s for 3 s against the server; every one answered. The
+/// server's log (`None`: skipped).
+fn perfdhcp_all_answered(test: &str, extra: &[&str]) -> Option<String> {
     if !can_run(test, &["perfdhcp"]) {
-        return;
+        return None;
     }
     let mut lab = lab6();
     let cfg = lab.path("dhcpd-pxe.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
     lab.start_server(
         "server",
-        &["-c", cfg.to_str().unwrap(), "--interface", "vs0"],
+        &["-v", "-c", cfg.to_str().unwrap(), "--interface", "vs0"],
     );
     assert!(lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)));
     let perfdhcp = which("perfdhcp").unwrap();
@@ -268,25 +284,22 @@ fn perfdhcp_solicits_all_get_an_advertise() {
     // 100 SOLICITs/s for 3 s from 300 DUIDs, as x64 UEFI (option 61 = 7). Stateless
     // mode sends no IA, so perfdhcp calls every lease "rejected" and sends no REQUEST;
     // what counts is that no SOLICIT went unanswered.
-    let (_, out) = lab.run(
-        "perfdhcp",
-        &c,
-        &[
-            perfdhcp.to_str().unwrap(),
-            "-6",
-            "-l",
-            "vc0",
-            "-r",
-            "100",
-            "-p",
-            "3",
-            "-R",
-            "300",
-            "-o",
-            "61,0007",
-        ],
-        Duration::from_secs(30),
-    );
+    let mut args = vec![
+        perfdhcp.to_str().unwrap(),
+        "-6",
+        "-l",
+        "vc0",
+        "-r",
+        "100",
+        "-p",
+        "3",
+        "-R",
+        "300",
+        "-o",
+        "61,0007",
+    ];
+    args.extend_from_slice(extra);
+    let (_, out) = lab.run("perfdhcp", &c, &args, Duration::from_secs(30));
     let section = out
         .split("***Statistics for: SOLICIT-ADVERTISE***")
         .nth(1)
@@ -302,4 +315,5 @@ fn perfdhcp_solicits_all_get_an_advertise() {
     assert!(sent >= 100, "{out}");
     assert_eq!(received, sent, "{out}");
     assert_eq!(field("drops:"), 0, "{out}");
+    Some(lab.log("server"))
 }
