@@ -15,10 +15,12 @@
 
 mod boot_url;
 mod classify;
+mod layout;
 pub mod relay;
 
 pub use boot_url::{boot_file_params, boot_file_url};
 pub use classify::{classify, mac_of_duid, V6Client};
+pub use layout::{check_layout, LayoutError, MAX_DEPTH};
 
 /// DHCPv6 option codes used for network boot (RFC 8415 §21, RFC 5970 §3).
 pub mod codes {

@@ -14,7 +14,7 @@
 use std::net::Ipv6Addr;
 
 use dhcp_pxe::v6::relay::{unwrap_relays, wrap_reply, RelayHop};
-use dhcp_pxe::v6::{boot_file_url, classify, codes};
+use dhcp_pxe::v6::{boot_file_url, check_layout, classify, codes};
 use dhcp_pxe::Decision;
 use dhcproto::v6::{DhcpOption, Message, MessageType, OptionCode, UnknownOption};
 use dhcproto::{Decodable, Encodable};
@@ -89,7 +89,12 @@ pub fn respond(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
 
 /// [`respond`] for a client's message.
 fn respond_client(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
-    let req = match Message::decode(&mut dhcproto::Decoder::new(payload)) {
+    let decoded = check_layout(payload)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            Message::decode(&mut dhcproto::Decoder::new(payload)).map_err(|e| e.to_string())
+        });
+    let req = match decoded {
         Ok(m) => m,
         Err(e) => {
             return V6Outcome {

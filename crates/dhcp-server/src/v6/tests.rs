@@ -264,3 +264,50 @@ fn relayed_solicit_is_answered_in_a_relay_reply_with_the_interface_id() {
         .unwrap_err();
     assert!(why.contains("runs past the end"), "{why}");
 }
+
+/// Found by the `dhcp6_respond` fuzz target: a vendor class (16) of 2 bytes made
+/// dhcproto 0.15 subtract past zero (a panic with overflow checks on, the DHCPv6
+/// task gone). The layout is checked first: no reply, the reason named.
+#[test]
+fn options_shorter_than_their_fixed_part_are_refused_before_decoding() {
+    let cfg = config();
+    for (code, body) in [
+        (16u16, &[0u8, 0x10][..]),
+        (13, &[0][..]),
+        (17, &[0, 0, 1][..]),
+    ] {
+        let mut s = request(MessageType::Solicit, Some(7));
+        s.opts_mut().insert(raw(code, body));
+        let why = respond(&cfg, &bytes(&s), LOCAL).reply.unwrap_err();
+        assert!(why.contains("shorter than its fixed"), "{code}: {why}");
+        // The same inside a relay envelope.
+        let relayed = relay_forw(0, b"p1", &bytes(&s));
+        let why = respond(&cfg, &relayed, LOCAL).reply.unwrap_err();
+        assert!(why.contains("shorter than its fixed"), "{code}: {why}");
+    }
+}
+
+/// Found by the fuzz target too: a server unicast option (12) of 0 bytes, which
+/// dhcproto 0.15 reads as 16 bytes, so that it then took part of the next option
+/// for a vendor class of 2 bytes.
+#[test]
+fn a_fixed_size_option_of_another_length_is_refused_before_decoding() {
+    let mut s = request(MessageType::Solicit, Some(7));
+    s.opts_mut().insert(raw(12, &[]));
+    let why = respond(&config(), &bytes(&s), LOCAL).reply.unwrap_err();
+    assert!(why.contains("not its fixed 16 bytes"), "{why}");
+    // The fuzzer's input (fuzz/corpus/dhcp6_respond/seed-found-unicast-of-0-bytes).
+    let found: &[u8] = &[
+        0xaa, 0x01, 0xbb, 0x25, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x03, 0x00, 0x01, 0x52, 0x54, 0x00,
+        0x12, 0x34, 0x56, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x3d, 0x00, 0x03,
+        0x00, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x0c, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x3d,
+        0x00, 0x03, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00,
+        0x0c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5b, 0x00, 0x27,
+        0x00, 0x00, 0x01, 0x57, 0x00, 0x21, 0x48, 0x54, 0x54, 0x50, 0x43, 0x6c, 0x69, 0x65, 0x5d,
+        0x74, 0x3a, 0x63, 0x68, 0x3a, 0x30, 0x30, 0x30, 0x33, 0x37, 0x3a, 0x55, 0x4e, 0x44, 0x98,
+        0x3a, 0x30, 0x33, 0x30, 0x30, 0x33, 0x30, 0x2d, 0x31,
+    ];
+    let why = respond(&config(), found, LOCAL).reply.unwrap_err();
+    assert!(why.contains("not its fixed"), "{why}");
+}
