@@ -267,6 +267,12 @@ pub fn stage(exp: &Expected<'_>, requests: &[Request], serial: &str, dhcp_log: &
             return Stage::TftpFile(format!("{f} not sent ({})", why_not(&f)));
         }
     }
+    kernel(serial)
+}
+
+/// The verdict once kernel and initrd were sent and no marker appeared: the
+/// initrd's `/init` did not run, or what the console shows last.
+pub fn kernel(serial: &str) -> Stage {
     if let Some(line) = serial
         .lines()
         .find(|l| l.contains("Failed to execute /init"))

@@ -10,15 +10,19 @@
 //! (namespaces, bridge, tap), [`tree`] (TFTP tree, initrd, inventory),
 //! [`daemon`] (processes killed by PID on drop), [`qemu`] (the boot and its
 //! deadline), [`diagnose`] (which stage broke, from the logs) and
-//! [`scenario`] (one run, start to teardown). See docs/e2e.md.
+//! [`scenario`] (one run, start to teardown). [`secure_boot`] boots the
+//! shim → GRUB → kernel chain with Secure Boot on, [`chain`] judges it.
+//! See docs/e2e.md.
 
 pub mod busybox;
+pub mod chain;
 pub mod daemon;
 pub mod diagnose;
 pub mod lab;
 pub mod machine;
 pub mod qemu;
 pub mod scenario;
+pub mod secure_boot;
 pub mod tree;
 
 use std::sync::{Mutex, MutexGuard};

@@ -75,33 +75,38 @@ pub fn check(s: &Scenario) {
                 return machine::skip(s.name, &reason);
             }
         }
-        let runs = repeat();
-        let mut times = Vec::with_capacity(runs);
-        for i in 1..=runs {
-            match run(s, m) {
-                Ok(p) => {
-                    eprintln!(
-                        "BOOT TIME: {}: power-on to marker {:.1} s (run {i} of {runs})",
-                        s.name,
-                        p.power_on_to_marker.as_secs_f64()
-                    );
-                    record_time(s.name, p.power_on_to_marker);
-                    times.push(p.power_on_to_marker);
-                }
-                Err(failure) => panic!("{}: {failure}", s.name),
-            }
-        }
-        if runs > 1 {
-            times.sort();
-            eprintln!(
-                "BOOT TIME: {}: median of {runs} runs {:.1} s (min {:.1}, max {:.1})",
-                s.name,
-                times[runs / 2].as_secs_f64(),
-                times[0].as_secs_f64(),
-                times[runs - 1].as_secs_f64()
-            );
-        }
+        repeat_boots(s.name, || run(s, m));
     });
+}
+
+/// Boots `NETBOOT_E2E_REPEAT` times (see [`repeat`]) with `run`, prints and
+/// records each boot time (and the median of several), and panics with the
+/// first failure, prefixed by `name`.
+pub fn repeat_boots(name: &str, mut run: impl FnMut() -> Result<Passed, String>) {
+    let runs = repeat();
+    let mut times = Vec::with_capacity(runs);
+    for i in 1..=runs {
+        match run() {
+            Ok(p) => {
+                eprintln!(
+                    "BOOT TIME: {name}: power-on to marker {:.1} s (run {i} of {runs})",
+                    p.power_on_to_marker.as_secs_f64()
+                );
+                record_time(name, p.power_on_to_marker);
+                times.push(p.power_on_to_marker);
+            }
+            Err(failure) => panic!("{name}: {failure}"),
+        }
+    }
+    if runs > 1 {
+        times.sort();
+        eprintln!(
+            "BOOT TIME: {name}: median of {runs} runs {:.1} s (min {:.1}, max {:.1})",
+            times[runs / 2].as_secs_f64(),
+            times[0].as_secs_f64(),
+            times[runs - 1].as_secs_f64()
+        );
+    }
 }
 
 /// How many times each scenario boots: `NETBOOT_E2E_REPEAT` (default 1, at
@@ -115,15 +120,25 @@ fn repeat() -> usize {
 
 /// Runs the scenario; the error says which stage broke and where the logs are.
 pub fn run(s: &Scenario, m: &Machine) -> Result<Passed, String> {
-    let dir = std::env::temp_dir().join(format!("netboot-e2e-{}-{}", s.name, std::process::id()));
+    in_run_dir(s.name, |dir| run_in(s, m, dir))
+}
+
+/// Runs `f` in a fresh directory `$TMPDIR/netboot-e2e-<name>-<pid>`, removed
+/// after a pass; after a failure the logs are kept ([`keep_logs`]) and the
+/// error names where.
+pub fn in_run_dir(
+    name: &str,
+    f: impl FnOnce(&Path) -> Result<Passed, String>,
+) -> Result<Passed, String> {
+    let dir = std::env::temp_dir().join(format!("netboot-e2e-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let result = run_in(s, m, &dir);
+    let result = f(&dir);
     if result.is_ok() {
         let _ = fs::remove_dir_all(&dir);
     }
     result.map_err(|why| {
-        let kept = keep_logs(s, &dir);
+        let kept = keep_logs(name, &dir);
         format!("{why}\nlogs kept in {kept}")
     })
 }
@@ -230,12 +245,7 @@ fn start_servers(
 ) -> std::io::Result<()> {
     let ready = Duration::from_secs(10);
     if s.dhcp != Dhcp::DnsmasqWithTftp {
-        let mut cmd = lab.command(&m.tftpd.to_string_lossy());
-        cmd.args(["-L", "-v", "-a", &format!("{SERVER_IP}:69"), "-s"])
-            .arg(root);
-        let mut d = Daemon::spawn("tftpd", cmd, &dir.join("tftpd.log"))?;
-        d.wait_for_log("listening", ready)?;
-        daemons.push(d);
+        daemons.push(start_tftpd(m, lab, root, dir)?);
     }
     // qemu's BIOS PXE ROM is iPXE (user class "iPXE"); `bios=` serves it as
     // the machine's boot ROM, as ISC dhcpd's `filename` would.
@@ -281,25 +291,7 @@ fn start_servers(
             d.wait_for_log("DHCP, IP range", ready)?;
             daemons.push(d);
         }
-        Dhcp::DhcpdPxe => {
-            let bin = m.dhcpd_pxe().map_err(|Unmet(r)| std::io::Error::other(r))?;
-            let mut cmd = lab.command(&bin.to_string_lossy());
-            cmd.args([
-                "-v",
-                "--interface",
-                BRIDGE,
-                "--range",
-                "192.0.2.100-192.0.2.150",
-            ]);
-            for b in &boot_files {
-                cmd.args(["--boot-file", b]);
-            }
-            cmd.args(["--tftp-server", SERVER_IP, "--lease-file"])
-                .arg(dir.join("dhcpd-pxe.leases"));
-            let mut d = Daemon::spawn("dhcpd-pxe", cmd, &dir.join("dhcpd-pxe.log"))?;
-            d.still_running_after(Duration::from_millis(500))?;
-            daemons.push(d);
-        }
+        Dhcp::DhcpdPxe => daemons.push(start_dhcpd_pxe_full(m, lab, &boot_files, dir)?),
         Dhcp::IscWithProxy => {
             let conf = dir.join("dhcpd.conf");
             fs::write(
@@ -340,13 +332,52 @@ fn start_servers(
     Ok(())
 }
 
+/// This project's `tftpd` serving `root` on [`SERVER_IP`], log `dir/tftpd.log`.
+pub fn start_tftpd(m: &Machine, lab: &Lab, root: &Path, dir: &Path) -> std::io::Result<Daemon> {
+    let mut cmd = lab.command(&m.tftpd.to_string_lossy());
+    cmd.args(["-L", "-v", "-a", &format!("{SERVER_IP}:69"), "-s"])
+        .arg(root);
+    let mut d = Daemon::spawn("tftpd", cmd, &dir.join("tftpd.log"))?;
+    d.wait_for_log("listening", Duration::from_secs(10))?;
+    Ok(d)
+}
+
+/// `dhcpd-pxe` in full mode on [`BRIDGE`]: addresses 192.0.2.100–150,
+/// `boot_files` (`CLASS=FILE`), [`SERVER_IP`] as the TFTP server, lease
+/// journal and log in `dir`.
+pub fn start_dhcpd_pxe_full(
+    m: &Machine,
+    lab: &Lab,
+    boot_files: &[String],
+    dir: &Path,
+) -> std::io::Result<Daemon> {
+    let bin = m.dhcpd_pxe().map_err(|Unmet(r)| std::io::Error::other(r))?;
+    let mut cmd = lab.command(&bin.to_string_lossy());
+    cmd.args([
+        "-v",
+        "--interface",
+        BRIDGE,
+        "--range",
+        "192.0.2.100-192.0.2.150",
+    ]);
+    for b in boot_files {
+        cmd.args(["--boot-file", b]);
+    }
+    cmd.args(["--tftp-server", SERVER_IP, "--lease-file"])
+        .arg(dir.join("dhcpd-pxe.leases"));
+    let mut d = Daemon::spawn("dhcpd-pxe", cmd, &dir.join("dhcpd-pxe.log"))?;
+    d.still_running_after(Duration::from_millis(500))?;
+    Ok(d)
+}
+
 /// A short tag for the namespace name (interface names are not involved, but
 /// keep `ip netns list` readable).
 fn short(name: &str) -> &str {
     &name[..name.len().min(24)]
 }
 
-fn read_lossy(p: &Path) -> String {
+/// The file as text (invalid UTF-8 replaced), empty if unreadable.
+pub fn read_lossy(p: &Path) -> String {
     String::from_utf8_lossy(&fs::read(p).unwrap_or_default()).into_owned()
 }
 
@@ -354,15 +385,11 @@ fn read_lossy(p: &Path) -> String {
 /// failed run into `$NETBOOT_E2E_KEEP` (default: the temp directory)
 /// `/netboot-e2e-failed-<name>-<pid>`, removes the run directory (kernel,
 /// initrd, firmware copies) and returns the kept directory.
-fn keep_logs(s: &Scenario, dir: &Path) -> String {
+fn keep_logs(name: &str, dir: &Path) -> String {
     let base = std::env::var_os("NETBOOT_E2E_KEEP")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
-    let kept = base.join(format!(
-        "netboot-e2e-failed-{}-{}",
-        s.name,
-        std::process::id()
-    ));
+    let kept = base.join(format!("netboot-e2e-failed-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&kept);
     let mut note = String::new();
     if let Err(e) = fs::create_dir_all(&kept) {
@@ -386,7 +413,7 @@ fn keep_logs(s: &Scenario, dir: &Path) -> String {
             }
         }
     }
-    for cfg in ["pxelinux.cfg", "efi64/pxelinux.cfg"] {
+    for cfg in ["pxelinux.cfg", "efi64/pxelinux.cfg", "grub"] {
         if let Ok(entries) = fs::read_dir(dir.join("tftp").join(cfg)) {
             let to = kept.join(cfg.replace('/', "-"));
             let _ = fs::create_dir_all(&to);
