@@ -10,11 +10,15 @@
 //! (namespaces, bridge, tap), [`tree`] (TFTP tree, initrd, inventory),
 //! [`daemon`] (processes killed by PID on drop), [`qemu`] (the boot and its
 //! deadline), [`diagnose`] (which stage broke, from the logs) and
-//! [`scenario`] (one run, start to teardown). See docs/e2e.md.
+//! [`scenario`] (one run, start to teardown). `tests/http_chains.rs` boots
+//! over HTTP: [`http`] (iPXE and UEFI HTTP boot chains) and [`http_stage`]
+//! (tftpd's HTTP access lines, which stage broke). See docs/e2e.md.
 
 pub mod busybox;
 pub mod daemon;
 pub mod diagnose;
+pub mod http;
+pub mod http_stage;
 pub mod lab;
 pub mod machine;
 pub mod qemu;

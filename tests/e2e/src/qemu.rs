@@ -5,6 +5,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::daemon::Daemon;
@@ -43,17 +44,7 @@ pub fn boot(
     deadline: Duration,
 ) -> io::Result<Boot> {
     let serial = dir.join("serial.log");
-    let mut cmd = lab.command("qemu-system-x86_64");
-    cmd.args([
-        "-accel", "tcg", "-m", "512", "-display", "none", "-monitor", "none",
-    ])
-    .arg("-serial")
-    .arg(format!("file:{}", serial.display()))
-    .args(["-no-reboot", "-boot", "n"])
-    .args([
-        "-netdev",
-        &format!("tap,id=n0,ifname={TAP},script=no,downscript=no"),
-    ]);
+    let mut cmd = command(lab, &serial);
     let rom = match firmware {
         Firmware::Bios => machine::PXE_ROM_BIOS,
         Firmware::Uefi => {
@@ -67,7 +58,37 @@ pub fn boot(
         "-device",
         &format!("e1000,netdev=n0,mac={mac},romfile={rom}"),
     ]);
+    watch(cmd, serial, marker, dir, deadline)
+}
 
+/// The qemu command line every boot shares: TCG, 512 MiB, no display, the
+/// serial console to `serial`, no reboot, and the lab's tap as netdev `n0`
+/// (the caller adds the firmware and a NIC on `n0`).
+pub fn command(lab: &Lab, serial: &Path) -> Command {
+    let mut cmd = lab.command("qemu-system-x86_64");
+    cmd.args([
+        "-accel", "tcg", "-m", "512", "-display", "none", "-monitor", "none",
+    ])
+    .arg("-serial")
+    .arg(format!("file:{}", serial.display()))
+    .args(["-no-reboot", "-boot", "n"])
+    .args([
+        "-netdev",
+        &format!("tap,id=n0,ifname={TAP},script=no,downscript=no"),
+    ]);
+    cmd
+}
+
+/// Starts qemu (`cmd`, its output to `dir/qemu.log`) and waits (at most
+/// `deadline`) for `marker` on the serial console `serial`. qemu is killed
+/// (by PID) when this returns.
+pub fn watch(
+    cmd: Command,
+    serial: PathBuf,
+    marker: &str,
+    dir: &Path,
+    deadline: Duration,
+) -> io::Result<Boot> {
     let started = Instant::now();
     let mut qemu = Daemon::spawn("qemu", cmd, &dir.join("qemu.log"))?;
     let end = started + deadline;

@@ -75,38 +75,42 @@ pub fn check(s: &Scenario) {
                 return machine::skip(s.name, &reason);
             }
         }
-        let runs = repeat();
-        let mut times = Vec::with_capacity(runs);
-        for i in 1..=runs {
-            match run(s, m) {
-                Ok(p) => {
-                    eprintln!(
-                        "BOOT TIME: {}: power-on to marker {:.1} s (run {i} of {runs})",
-                        s.name,
-                        p.power_on_to_marker.as_secs_f64()
-                    );
-                    record_time(s.name, p.power_on_to_marker);
-                    times.push(p.power_on_to_marker);
-                }
-                Err(failure) => panic!("{}: {failure}", s.name),
-            }
-        }
-        if runs > 1 {
-            times.sort();
-            eprintln!(
-                "BOOT TIME: {}: median of {runs} runs {:.1} s (min {:.1}, max {:.1})",
-                s.name,
-                times[runs / 2].as_secs_f64(),
-                times[0].as_secs_f64(),
-                times[runs - 1].as_secs_f64()
-            );
-        }
+        boot_and_report(s.name, || run(s, m));
     });
+}
+
+/// Boots [`repeat`] times with `once`, printing and recording each boot
+/// time (and the median of several); panics with the first failure.
+pub fn boot_and_report(name: &str, mut once: impl FnMut() -> Result<Passed, String>) {
+    let runs = repeat();
+    let mut times = Vec::with_capacity(runs);
+    for i in 1..=runs {
+        match once() {
+            Ok(p) => {
+                eprintln!(
+                    "BOOT TIME: {name}: power-on to marker {:.1} s (run {i} of {runs})",
+                    p.power_on_to_marker.as_secs_f64()
+                );
+                record_time(name, p.power_on_to_marker);
+                times.push(p.power_on_to_marker);
+            }
+            Err(failure) => panic!("{name}: {failure}"),
+        }
+    }
+    if runs > 1 {
+        times.sort();
+        eprintln!(
+            "BOOT TIME: {name}: median of {runs} runs {:.1} s (min {:.1}, max {:.1})",
+            times[runs / 2].as_secs_f64(),
+            times[0].as_secs_f64(),
+            times[runs - 1].as_secs_f64()
+        );
+    }
 }
 
 /// How many times each scenario boots: `NETBOOT_E2E_REPEAT` (default 1, at
 /// most 20), for timing figures.
-fn repeat() -> usize {
+pub fn repeat() -> usize {
     std::env::var("NETBOOT_E2E_REPEAT")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -123,7 +127,7 @@ pub fn run(s: &Scenario, m: &Machine) -> Result<Passed, String> {
         let _ = fs::remove_dir_all(&dir);
     }
     result.map_err(|why| {
-        let kept = keep_logs(s, &dir);
+        let kept = keep_logs(s.name, &dir, &["pxelinux.cfg", "efi64/pxelinux.cfg"]);
         format!("{why}\nlogs kept in {kept}")
     })
 }
@@ -342,27 +346,24 @@ fn start_servers(
 
 /// A short tag for the namespace name (interface names are not involved, but
 /// keep `ip netns list` readable).
-fn short(name: &str) -> &str {
+pub fn short(name: &str) -> &str {
     &name[..name.len().min(24)]
 }
 
-fn read_lossy(p: &Path) -> String {
+pub fn read_lossy(p: &Path) -> String {
     String::from_utf8_lossy(&fs::read(p).unwrap_or_default()).into_owned()
 }
 
-/// Copies the logs, the generated configuration and the inventory of a
-/// failed run into `$NETBOOT_E2E_KEEP` (default: the temp directory)
+/// Copies the logs, the generated configuration (the directories `configs`
+/// under `dir/tftp`) and the inventory of a failed run into
+/// `$NETBOOT_E2E_KEEP` (default: the temp directory)
 /// `/netboot-e2e-failed-<name>-<pid>`, removes the run directory (kernel,
 /// initrd, firmware copies) and returns the kept directory.
-fn keep_logs(s: &Scenario, dir: &Path) -> String {
+pub fn keep_logs(name: &str, dir: &Path, configs: &[&str]) -> String {
     let base = std::env::var_os("NETBOOT_E2E_KEEP")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
-    let kept = base.join(format!(
-        "netboot-e2e-failed-{}-{}",
-        s.name,
-        std::process::id()
-    ));
+    let kept = base.join(format!("netboot-e2e-failed-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&kept);
     let mut note = String::new();
     if let Err(e) = fs::create_dir_all(&kept) {
@@ -386,7 +387,7 @@ fn keep_logs(s: &Scenario, dir: &Path) -> String {
             }
         }
     }
-    for cfg in ["pxelinux.cfg", "efi64/pxelinux.cfg"] {
+    for cfg in configs {
         if let Ok(entries) = fs::read_dir(dir.join("tftp").join(cfg)) {
             let to = kept.join(cfg.replace('/', "-"));
             let _ = fs::create_dir_all(&to);

@@ -149,7 +149,7 @@ pub fn build(root: &Path, m: &Machine, host_mac: Option<&str>, log: &Path) -> io
 }
 
 /// Copies `from` to `to`, world-readable (tftpd serves only those).
-fn copy(from: &Path, to: &Path) -> io::Result<()> {
+pub fn copy(from: &Path, to: &Path) -> io::Result<()> {
     fs::copy(from, to)
         .map_err(|e| io::Error::new(e.kind(), format!("copy {}: {e}", from.display())))?;
     set_mode(to, 0o644)
