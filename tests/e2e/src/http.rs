@@ -118,20 +118,39 @@ fn run_in(s: &HttpScenario, m: &Machine, dhcpd_pxe: &Path, dir: &Path) -> Result
         marker: tree::DEFAULT_MARKER,
     };
     let accesses = http_stage::accesses(&scenario::read_lossy(&dir.join("tftpd.log")));
+    let dhcp_log = scenario::read_lossy(&dir.join("dhcpd-pxe.log"));
     if let Some(t) = boot.marker_after {
         http_stage::confirm(&chain, &accesses)?;
+        if s.start == Start::UefiHttpBoot {
+            confirm_http_client(&dhcp_log)?;
+        }
         return Ok(Passed {
             power_on_to_marker: t,
         });
     }
     let serial = scenario::read_lossy(&boot.serial);
-    let dhcp_log = scenario::read_lossy(&dir.join("dhcpd-pxe.log"));
     let stage = http_stage::stage(&chain, &accesses, &serial, &dhcp_log);
     let how = match boot.exited {
         Some(status) => format!("qemu exited ({status}) without the marker"),
         None => format!("no marker within {} s", s.deadline.as_secs()),
     };
     Err(format!("{how}; {stage}"))
+}
+
+/// After the marker of a UEFI HTTP boot: `dhcpd-pxe` acknowledged the
+/// firmware's own HTTP boot client (vendor class `HTTPClient`, architecture
+/// 16) with `ipxe.efi`'s URL (its `-v` line per reply).
+fn confirm_http_client(dhcp_log: &str) -> Result<(), String> {
+    let want = format!("file \"{}\"", url(IPXE_EFI_NAME));
+    if dhcp_log.lines().any(|l| {
+        l.contains("class \"HTTPClient:Arch:00016") && l.contains("-> ACK") && l.contains(&want)
+    }) {
+        Ok(())
+    } else {
+        Err(format!(
+            "marker seen, but dhcpd-pxe's log has no ACK with {want} to an HTTPClient (arch 16)"
+        ))
+    }
 }
 
 /// The tree `tftpd` serves: kernel, initrd, `ipxe.efi` for UEFI HTTP boot,
@@ -149,7 +168,7 @@ pub fn build(root: &Path, m: &Machine, start: Start, log: &Path) -> io::Result<(
         tree::copy(Path::new(IPXE_EFI), &root.join(IPXE_EFI_NAME))?;
     }
     let inv = root.with_extension("inventory.toml");
-    fs::write(&inv, inventory())?;
+    fs::write(&inv, inventory(start))?;
     let o = Command::new(&m.pxecfg)
         .arg("generate")
         .arg(&inv)
@@ -185,13 +204,20 @@ pub fn build(root: &Path, m: &Machine, start: Start, log: &Path) -> io::Result<(
 }
 
 /// The harness's inventory ([`tree::inventory`]) with kernels and initrds
-/// fetched from `tftpd --http`.
-pub fn inventory() -> String {
-    format!(
-        "{}\n[output]\nbase_url = \"{}\"\n",
-        tree::inventory(None),
-        url("")
-    )
+/// fetched from `tftpd --http`. For `ipxe.efi` each profile's arguments
+/// start with `initrd=initrd.gz`: Debian 12's iPXE (2019) hands an initrd to
+/// an EFI-stub kernel only through its own file system, by the name the
+/// kernel is given (without it the kernel finds no initrd and panics with
+/// "Unable to mount root fs"); the BIOS boot protocol needs no such word.
+pub fn inventory(start: Start) -> String {
+    let mut inv = tree::inventory(None);
+    if start == Start::UefiHttpBoot {
+        inv = inv.replace(
+            "append = \"",
+            &format!("append = \"initrd={} ", tree::INITRD),
+        );
+    }
+    format!("{inv}\n[output]\nbase_url = \"{}\"\n", url(""))
 }
 
 /// `tftpd` with TFTP and HTTP on the same tree, and `dhcpd-pxe` in full mode

@@ -177,6 +177,17 @@ pub fn stage(chain: &Chain<'_>, accesses: &[Access], serial: &str, dhcp_log: &st
             return Stage::HttpFile(format!("{f} not sent ({})", outcome_of(accesses, f)));
         }
     }
+    if let Some(line) = serial
+        .lines()
+        .find(|l| l.contains("Unable to mount root fs"))
+    {
+        return Stage::Kernel(format!(
+            "kernel and initrd sent over HTTP, but the kernel found no initrd ({}): an \
+             EFI-stub kernel started by an iPXE without initrd LoadFile2 support needs \
+             `initrd=<name>` in its arguments",
+            line.trim()
+        ));
+    }
     let started = serial.contains("Linux version");
     let tail: Vec<&str> = serial.lines().rev().take(5).collect();
     Stage::Kernel(format!(
@@ -317,6 +328,13 @@ mod tests {
         );
         assert!(
             matches!(&s, Stage::Config(w) if w.contains("wrong entry")),
+            "{s}"
+        );
+        let panic =
+            "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n";
+        let s = stage(&CHAIN, &accesses(&whole_chain()), panic, "");
+        assert!(
+            matches!(&s, Stage::Kernel(w) if w.contains("initrd=")),
             "{s}"
         );
         let s = stage(&CHAIN, &accesses(&whole_chain()), "Linux version 6.1\n", "");
