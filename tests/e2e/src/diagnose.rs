@@ -1,7 +1,8 @@
 //! Which stage of a failed boot broke, decided from the logs: DHCP (no TFTP
 //! request ever arrived), TFTP file (a file the boot needs was not sent),
 //! config (PXELINUX found no configuration, or booted another label), kernel
-//! (the kernel and initrd were sent, but no marker appeared).
+//! (the kernel and initrd were sent, but no marker appeared); HTTP file for
+//! the HTTP chains, which [`crate::http_stage`] judges.
 
 use std::fmt;
 

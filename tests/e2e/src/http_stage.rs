@@ -139,14 +139,23 @@ pub fn stage(chain: &Chain<'_>, accesses: &[Access], serial: &str, dhcp_log: &st
                 outcome_of(accesses, program)
             ));
         }
-        if !asked(chain.script) {
-            return Stage::Dhcp(format!(
-                "{program} was loaded but iPXE never asked for {}: its DHCP reply had no \
-                 script URL (the `ipxe` class); {}",
-                chain.script,
-                dhcp_summary(dhcp_log)
-            ));
-        }
+    }
+    if !asked(chain.script) {
+        let seen: Vec<String> = http
+            .iter()
+            .map(|a| format!("{} {}", a.file, a.status.unwrap_or(0)))
+            .collect();
+        return Stage::Dhcp(format!(
+            "{}iPXE never asked for {} (HTTP requests: {}): its DHCP reply had no or \
+             another script URL (the `ipxe` class); {}",
+            chain
+                .program
+                .map(|p| format!("{p} was loaded but "))
+                .unwrap_or_default(),
+            chain.script,
+            seen.join(", "),
+            dhcp_summary(dhcp_log)
+        ));
     }
     if !sent(chain.script) {
         return Stage::HttpFile(format!(
@@ -308,6 +317,20 @@ mod tests {
         let s = stage(&CHAIN, &accesses(&get("ipxe.efi", 200, "complete")), "", "");
         assert!(
             matches!(&s, Stage::Dhcp(w) if w.contains("never asked")),
+            "{s}"
+        );
+        let bios = Chain {
+            program: None,
+            ..CHAIN
+        };
+        let s = stage(
+            &bios,
+            &accesses(&get("ipxe/other.ipxe", 404, "refused")),
+            "",
+            "",
+        );
+        assert!(
+            matches!(&s, Stage::Dhcp(w) if w.contains("ipxe/other.ipxe 404")),
             "{s}"
         );
         let only_script = format!(
