@@ -1,7 +1,8 @@
 //! Which stage of a failed boot broke, decided from the logs: DHCP (no TFTP
 //! request ever arrived), TFTP file (a file the boot needs was not sent),
 //! config (PXELINUX found no configuration, or booted another label), kernel
-//! (the kernel and initrd were sent, but no marker appeared).
+//! (the kernel and initrd were sent, but no marker appeared); HTTP file for
+//! the HTTP chains, which [`crate::http_stage`] judges.
 
 use std::fmt;
 
@@ -23,6 +24,8 @@ pub enum Stage {
     Dhcp(String),
     /// A file the boot needs was requested and not sent.
     TftpFile(String),
+    /// A file the boot needs was asked for over HTTP and not sent.
+    HttpFile(String),
     /// PXELINUX found no configuration, or the wrong label booted.
     Config(String),
     /// Kernel and initrd were sent but the marker never appeared.
@@ -34,6 +37,7 @@ impl fmt::Display for Stage {
         match self {
             Self::Dhcp(why) => write!(f, "stage DHCP: {why}"),
             Self::TftpFile(why) => write!(f, "stage TFTP file: {why}"),
+            Self::HttpFile(why) => write!(f, "stage HTTP file: {why}"),
             Self::Config(why) => write!(f, "stage config: {why}"),
             Self::Kernel(why) => write!(f, "stage kernel: {why}"),
         }
@@ -73,7 +77,7 @@ pub fn strip_ansi(s: &str) -> String {
 }
 
 /// A `key=value` field of a tracing line; the value may be quoted.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let pat = format!(" {key}=");
     let at = line.find(&pat)? + pat.len();
     let rest = &line[at..];
@@ -166,6 +170,36 @@ pub fn dnsmasq_requests(log: &str, root: &str) -> Vec<Request> {
     out
 }
 
+/// What the DHCP servers' logs say when no file was ever asked for: how many
+/// offers and acks, the last one, and `dhcpd-pxe`'s last refusal.
+pub fn dhcp_summary(dhcp_log: &str) -> String {
+    let offers: Vec<&str> = dhcp_log
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("offer") || l.contains("ack")
+        })
+        .collect();
+    let seen = if offers.is_empty() {
+        "no offer or ack in the DHCP logs".to_owned()
+    } else {
+        format!(
+            "the servers answered ({} offer/ack line(s) in the DHCP logs) but no reply \
+             led the firmware to a boot file; last: {}",
+            offers.len(),
+            offers[offers.len() - 1].trim()
+        )
+    };
+    // dhcpd-pxe says why it stayed silent ("-> nothing: <reason>").
+    let silent = dhcp_log
+        .lines()
+        .rev()
+        .find(|l| l.contains("-> nothing:"))
+        .map(|l| format!("; last refusal: {}", l.trim()))
+        .unwrap_or_default();
+    format!("{seen}{silent}")
+}
+
 /// Decides the broken stage. `requests` come from the TFTP server's log,
 /// `serial` is the console, `dhcp_log` the DHCP servers' logs (quoted in the
 /// DHCP verdict).
@@ -181,32 +215,9 @@ pub fn stage(exp: &Expected<'_>, requests: &[Request], serial: &str, dhcp_log: &
     };
 
     if requests.is_empty() {
-        let offers: Vec<&str> = dhcp_log
-            .lines()
-            .filter(|l| {
-                let l = l.to_ascii_lowercase();
-                l.contains("offer") || l.contains("ack")
-            })
-            .collect();
-        let seen = if offers.is_empty() {
-            "no offer or ack in the DHCP logs".to_owned()
-        } else {
-            format!(
-                "the servers answered ({} offer/ack line(s) in the DHCP logs) but no reply \
-                 led the firmware to a boot file; last: {}",
-                offers.len(),
-                offers[offers.len() - 1].trim()
-            )
-        };
-        // dhcpd-pxe says why it stayed silent ("-> nothing: <reason>").
-        let silent = dhcp_log
-            .lines()
-            .rev()
-            .find(|l| l.contains("-> nothing:"))
-            .map(|l| format!("; last refusal: {}", l.trim()))
-            .unwrap_or_default();
         return Stage::Dhcp(format!(
-            "no TFTP request reached the server; {seen}{silent}"
+            "no TFTP request reached the server; {}",
+            dhcp_summary(dhcp_log)
         ));
     }
     if !sent(exp.boot_file) {

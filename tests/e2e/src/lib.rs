@@ -12,12 +12,16 @@
 //! deadline), [`diagnose`] (which stage broke, from the logs) and
 //! [`scenario`] (one run, start to teardown). [`secure_boot`] boots the
 //! shim → GRUB → kernel chain with Secure Boot on, [`chain`] judges it.
+//! `tests/http_chains.rs` boots over HTTP: [`http`] (iPXE and UEFI HTTP boot
+//! chains) and [`http_stage`] (tftpd's HTTP access lines, which stage broke).
 //! See docs/e2e.md.
 
 pub mod busybox;
 pub mod chain;
 pub mod daemon;
 pub mod diagnose;
+pub mod http;
+pub mod http_stage;
 pub mod lab;
 pub mod machine;
 pub mod qemu;

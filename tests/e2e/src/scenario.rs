@@ -111,7 +111,7 @@ pub fn repeat_boots(name: &str, mut run: impl FnMut() -> Result<Passed, String>)
 
 /// How many times each scenario boots: `NETBOOT_E2E_REPEAT` (default 1, at
 /// most 20), for timing figures.
-fn repeat() -> usize {
+pub fn repeat() -> usize {
     std::env::var("NETBOOT_E2E_REPEAT")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -138,7 +138,7 @@ pub fn in_run_dir(
         let _ = fs::remove_dir_all(&dir);
     }
     result.map_err(|why| {
-        let kept = keep_logs(name, &dir);
+        let kept = keep_logs(name, &dir, &["pxelinux.cfg", "efi64/pxelinux.cfg", "grub"]);
         format!("{why}\nlogs kept in {kept}")
     })
 }
@@ -372,7 +372,7 @@ pub fn start_dhcpd_pxe_full(
 
 /// A short tag for the namespace name (interface names are not involved, but
 /// keep `ip netns list` readable).
-fn short(name: &str) -> &str {
+pub fn short(name: &str) -> &str {
     &name[..name.len().min(24)]
 }
 
@@ -381,11 +381,12 @@ pub fn read_lossy(p: &Path) -> String {
     String::from_utf8_lossy(&fs::read(p).unwrap_or_default()).into_owned()
 }
 
-/// Copies the logs, the generated configuration and the inventory of a
-/// failed run into `$NETBOOT_E2E_KEEP` (default: the temp directory)
+/// Copies the logs, the generated configuration (the directories `configs`
+/// under `dir/tftp`) and the inventory of a failed run into
+/// `$NETBOOT_E2E_KEEP` (default: the temp directory)
 /// `/netboot-e2e-failed-<name>-<pid>`, removes the run directory (kernel,
 /// initrd, firmware copies) and returns the kept directory.
-fn keep_logs(name: &str, dir: &Path) -> String {
+pub fn keep_logs(name: &str, dir: &Path, configs: &[&str]) -> String {
     let base = std::env::var_os("NETBOOT_E2E_KEEP")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
@@ -413,7 +414,7 @@ fn keep_logs(name: &str, dir: &Path) -> String {
             }
         }
     }
-    for cfg in ["pxelinux.cfg", "efi64/pxelinux.cfg", "grub"] {
+    for cfg in configs {
         if let Ok(entries) = fs::read_dir(dir.join("tftp").join(cfg)) {
             let to = kept.join(cfg.replace('/', "-"));
             let _ = fs::create_dir_all(&to);
