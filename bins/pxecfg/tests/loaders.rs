@@ -104,6 +104,7 @@ fn from_ipxe(script: &str, only: &str, literal: bool) -> Boots {
     let s = words::ipxe(script);
     let mut out = Boots::new();
     let mut id = only.to_string();
+    let mut names_given: std::collections::HashMap<String, Vec<String>> = Default::default();
     let mut lines: Vec<(usize, Option<&str>)> = s
         .labels
         .iter()
@@ -121,10 +122,24 @@ fn from_ipxe(script: &str, only: &str, literal: bool) -> Boots {
         };
         match c[0].text.as_str() {
             "kernel" => {
-                let args = c[2..].iter().map(|w| unbootif(&w.text, literal)).collect();
+                // `initrd=NAME` words are iPXE's own (checked against the
+                // initrd lines below), not the inventory's arguments.
+                let (names, args): (Vec<_>, Vec<_>) = c[2..]
+                    .iter()
+                    .map(|w| unbootif(&w.text, literal))
+                    .partition(|w| w.starts_with("initrd="));
+                names_given.insert(id.clone(), names);
                 out.insert(id.clone(), (path(&c[1].text), vec![], args));
             }
-            "initrd" => out.get_mut(&id).unwrap().1.push(path(&c[1].text)),
+            "initrd" => {
+                let p = path(&c[1].text);
+                let name = format!("initrd={}", p.rsplit('/').next().unwrap());
+                assert!(
+                    names_given[&id].contains(&name),
+                    "{id}: no {name} on the kernel line"
+                );
+                out.get_mut(&id).unwrap().1.push(p);
+            }
             _ => {}
         }
     }

@@ -1,6 +1,7 @@
 //! Writing iPXE scripts (`#!ipxe`): a menu (`menu`, `item`, `choose` with a
 //! default and a timeout in milliseconds) or a single entry booted directly;
-//! `kernel` with the arguments, `initrd`, `boot`; `exit` for a local boot.
+//! `kernel` with `initrd=NAME` for each initrd (what an EFI-stub kernel needs
+//! from iPXE) and the arguments, `initrd`, `boot`; `exit` for a local boot.
 
 use pxelinux::Mac;
 
@@ -95,6 +96,14 @@ fn entry_body(
             bootif: with_bootif,
         } => {
             let mut line = format!("kernel {}", uri(src, kernel)?);
+            // An EFI-stub kernel started by iPXE reads its initrds from iPXE's
+            // file system by the names on its command line (iPXE before 2021
+            // hands them over no other way); the BIOS boot protocol ignores them.
+            if !args.split_whitespace().any(|w| w.starts_with("initrd=")) {
+                for i in initrd {
+                    line.push_str(&format!(" initrd={}", word(image_name(i))?));
+                }
+            }
             for w in args.split_whitespace() {
                 line.push(' ');
                 line.push_str(word(w)?);
@@ -118,6 +127,11 @@ fn entry_body(
         }
     }
     Ok(())
+}
+
+/// The name iPXE gives an image it fetched: the last part of its path.
+fn image_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn uri(src: &Source, path: &str) -> Result<String, String> {
@@ -221,7 +235,7 @@ mod tests {
             s.contains("choose --default local target || goto menu\n"),
             "{s}"
         );
-        assert!(s.contains(":boot-deb\nkernel http://192.0.2.1/b/d/linux auto=true quiet BOOTIF=01-${net0/mac:hexhyp}\ninitrd http://192.0.2.1/b/d/a.gz\ninitrd http://192.0.2.1/b/d/b.gz\nboot || goto menu\n"), "{s}");
+        assert!(s.contains(":boot-deb\nkernel http://192.0.2.1/b/d/linux initrd=a.gz initrd=b.gz auto=true quiet BOOTIF=01-${net0/mac:hexhyp}\ninitrd http://192.0.2.1/b/d/a.gz\ninitrd http://192.0.2.1/b/d/b.gz\nboot || goto menu\n"), "{s}");
         assert!(s.ends_with(":boot-local\nexit\n"), "{s}");
     }
 
@@ -234,7 +248,7 @@ mod tests {
         let s = write(&m, &src, "h", Some(&mac), Shape::Direct).unwrap();
         assert_eq!(
             s.lines().nth(2).unwrap(),
-            "kernel tftp://${next-server}/d/linux auto=true quiet BOOTIF=01-52-54-00-12-34-56"
+            "kernel tftp://${next-server}/d/linux initrd=a.gz initrd=b.gz auto=true quiet BOOTIF=01-52-54-00-12-34-56"
         );
         assert!(s.ends_with("boot\n"));
         if let Action::Linux { args, .. } = &mut m.entries[0].action {

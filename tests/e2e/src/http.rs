@@ -168,7 +168,7 @@ pub fn build(root: &Path, m: &Machine, start: Start, log: &Path) -> io::Result<(
         tree::copy(Path::new(IPXE_EFI), &root.join(IPXE_EFI_NAME))?;
     }
     let inv = root.with_extension("inventory.toml");
-    fs::write(&inv, inventory(start))?;
+    fs::write(&inv, inventory())?;
     let o = Command::new(&m.pxecfg)
         .arg("generate")
         .arg(&inv)
@@ -204,19 +204,10 @@ pub fn build(root: &Path, m: &Machine, start: Start, log: &Path) -> io::Result<(
 }
 
 /// The harness's inventory ([`tree::inventory`]) with kernels and initrds
-/// fetched from `tftpd --http`. For `ipxe.efi` each profile's arguments
-/// start with `initrd=initrd.gz`: Debian 12's iPXE (2019) hands an initrd to
-/// an EFI-stub kernel only through its own file system, by the name the
-/// kernel is given (without it the kernel finds no initrd and panics with
-/// "Unable to mount root fs"); the BIOS boot protocol needs no such word.
-pub fn inventory(start: Start) -> String {
-    let mut inv = tree::inventory(None);
-    if start == Start::UefiHttpBoot {
-        inv = inv.replace(
-            "append = \"",
-            &format!("append = \"initrd={} ", tree::INITRD),
-        );
-    }
+/// fetched from `tftpd --http`. (For `ipxe.efi` the script's `initrd=NAME`
+/// on the kernel line is what lets the EFI-stub kernel find its initrd.)
+pub fn inventory() -> String {
+    let inv = tree::inventory(None);
     format!("{inv}\n[output]\nbase_url = \"{}\"\n", url(""))
 }
 
