@@ -92,12 +92,18 @@ pub fn plan(
     }
     if want_grub {
         let h = format!("{HEADER_TEXT} ({grub_default}); do not edit");
-        emit(
-            grub_default,
-            grub::write(&default_menu, &src, &h, None, false),
-            file,
-            errors,
-        );
+        // Per-host files by MAC: the default file loads them itself for GRUB
+        // builds that do not look for them (Debian's signed network GRUB).
+        let by_mac = inv
+            .hosts
+            .iter()
+            .any(|h| matches!(identity(h.get_ref()).0, Some(Id::Mac(_))));
+        let r = if by_mac {
+            grub::write_default_with_hosts(&default_menu, &src, &h)
+        } else {
+            grub::write(&default_menu, &src, &h, None, false)
+        };
+        emit(grub_default, r, file, errors);
     }
     for h in &inv.hosts {
         let host = h.get_ref();

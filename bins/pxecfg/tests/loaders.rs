@@ -352,10 +352,19 @@ fn removed_and_renumbered_hosts_lose_their_files_in_every_format() {
         )),
         "{said}"
     );
+    // No host is named by MAC any more: grub.cfg loses its `configfile` of
+    // the per-host file (the iPXE default chains by every name, unchanged).
+    assert!(
+        said.contains(&format!(
+            "would replace {}",
+            out.join("grub/grub.cfg").display()
+        )),
+        "{said}"
+    );
     assert!(
         said.contains(&format!(
             "unchanged {}",
-            out.join("grub/grub.cfg").display()
+            out.join("ipxe/boot.ipxe").display()
         )),
         "{said}"
     );

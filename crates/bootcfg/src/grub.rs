@@ -19,6 +19,28 @@ pub fn write(
     mac: Option<&Mac>,
     direct: bool,
 ) -> Result<String, String> {
+    write_inner(menu, src, header, mac, direct, false)
+}
+
+/// The default `grub.cfg` of a tree with per-host files: as [`write`], after a
+/// `configfile` of the booting machine's `grub.cfg-01-<mac>` next to it. GRUB
+/// builds that search for that file themselves never get here when it exists;
+/// the ones that do not (Debian's signed network GRUB reads `$prefix/grub.cfg`
+/// only) load it here; where there is none, `configfile` fails with a line on
+/// the console and the menu below follows. Files named by IP address or UUID
+/// are left to GRUB's own search.
+pub fn write_default_with_hosts(menu: &Menu, src: &Source, header: &str) -> Result<String, String> {
+    write_inner(menu, src, header, None, false, true)
+}
+
+fn write_inner(
+    menu: &Menu,
+    src: &Source,
+    header: &str,
+    mac: Option<&Mac>,
+    direct: bool,
+    chain_hosts: bool,
+) -> Result<String, String> {
     let mut out = format!("# {}\n", one_line(header)?);
     if let Some(s) = menu.serial {
         out.push_str(&format!(
@@ -38,8 +60,11 @@ pub fn write(
     let needs_bootif = entries
         .iter()
         .any(|e| matches!(e.action, Action::Linux { bootif: true, .. }));
-    if needs_bootif && mac.is_none() {
+    if (needs_bootif && mac.is_none()) || chain_hosts {
         out.push_str(BOOTIF_FROM_MAC);
+    }
+    if chain_hosts {
+        out.push_str(CHAIN_HOST_FILE);
     }
     out.push_str(&format!("set default={}\n", word(default)?));
     let timeout = if direct {
@@ -102,6 +127,10 @@ const BOOTIF_FROM_MAC: &str = "regexp --set=1:m1 --set=2:m2 --set=3:m3 --set=4:m
 '^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$' \"$net_default_mac\"
 set bootif_mac=\"${m1}-${m2}-${m3}-${m4}-${m5}-${m6}\"
 ";
+
+/// Loads this machine's per-host file, when there is one (see
+/// [`write_default_with_hosts`]).
+const CHAIN_HOST_FILE: &str = "configfile \"$prefix/grub.cfg-01-$bootif_mac\"\n";
 
 /// A word as GRUB's shell reads it back unchanged: bare when it has only
 /// plain characters, else in single quotes.
@@ -181,6 +210,24 @@ mod tests {
              \tinitrd /d/a.gz /d/b.gz\n}\n\
              menuentry 'Local' --id local {\n\texit\n}\n"
         );
+    }
+
+    #[test]
+    fn a_default_with_hosts_loads_the_per_host_file_first() {
+        let src = Source::parse(None, "").unwrap();
+        let g = write_default_with_hosts(&menu(), &src, "h").unwrap();
+        let chain = g
+            .find("configfile \"$prefix/grub.cfg-01-$bootif_mac\"\n")
+            .unwrap();
+        assert!(g.find("set bootif_mac=").unwrap() < chain, "{g}");
+        assert!(chain < g.find("set default=deb").unwrap(), "{g}");
+        // The rest is the plain default file's, and `regexp` is written once.
+        let plain = write(&menu(), &src, "h", None, false).unwrap();
+        assert!(
+            g.ends_with(&plain[plain.find("set default").unwrap()..]),
+            "{g}"
+        );
+        assert_eq!(g.matches("regexp").count(), 1, "{g}");
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct SecureBootScenario {
     pub name: &'static str,
     /// The VM's MAC address.
     pub mac: &'static str,
+    /// The machine the inventory has a per-host entry for (booting its
+    /// `rescue` label): the VM's MAC, another one, or none.
+    pub host_mac: Option<&'static str>,
     /// How long the boot may take, power-on to marker.
     pub deadline: Duration,
 }
@@ -92,7 +95,7 @@ fn require(m: &Machine) -> Result<(), Unmet> {
 
 fn run_in(s: &SecureBootScenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
     let root = dir.join("tftp");
-    build_tree(&root, m, &dir.join("pxecfg.log"))
+    build_tree(&root, m, &dir.join("pxecfg.log"), s.host_mac)
         .map_err(|e| format!("stage setup: TFTP tree: {e}"))?;
 
     // Declared first, dropped last: the servers and qemu die before the
@@ -108,7 +111,13 @@ fn run_in(s: &SecureBootScenario, m: &Machine, dir: &Path) -> Result<Passed, Str
             .map_err(|e| format!("stage setup: servers: {e}"))?,
     );
 
-    let marker = format!("{}{}", tree::MARKER_PREFIX, tree::DEFAULT_MARKER);
+    // The per-host file for this MAC, when the inventory has one, else grub.cfg.
+    let expected = if s.host_mac == Some(s.mac) {
+        tree::HOST_MARKER
+    } else {
+        tree::DEFAULT_MARKER
+    };
+    let marker = format!("{}{expected}", tree::MARKER_PREFIX);
     let boot = boot(&lab, s.mac, &marker, dir, s.deadline)
         .map_err(|e| format!("stage setup: qemu: {e}"))?;
 
@@ -124,7 +133,7 @@ fn run_in(s: &SecureBootScenario, m: &Machine, dir: &Path) -> Result<Passed, Str
         });
     }
     let dhcp_log = read_lossy(&dir.join("dhcpd-pxe.log"));
-    let stage = chain::stage(&requests, &serial, &dhcp_log, tree::DEFAULT_MARKER);
+    let stage = chain::stage(&requests, &serial, &dhcp_log, expected);
     let how = match boot.exited {
         Some(status) => format!("qemu exited ({status}) without the marker"),
         None => format!("no marker within {} s", s.deadline.as_secs()),
@@ -136,7 +145,7 @@ fn run_in(s: &SecureBootScenario, m: &Machine, dir: &Path) -> Result<Passed, Str
 /// name shim asks for), `vmlinuz`, `initrd.gz`, and `grub/grub.cfg` from
 /// `pxecfg generate --format grub` over [`tree::inventory`]. `pxecfg`'s
 /// output goes to `log`.
-pub fn build_tree(root: &Path, m: &Machine, log: &Path) -> io::Result<()> {
+pub fn build_tree(root: &Path, m: &Machine, log: &Path, host_mac: Option<&str>) -> io::Result<()> {
     fs::create_dir_all(root)?;
     tree::copy(Path::new(SHIM), &root.join(BOOT_FILE))?;
     tree::copy(Path::new(GRUB_NET), &root.join(SECOND_STAGE))?;
@@ -147,7 +156,7 @@ pub fn build_tree(root: &Path, m: &Machine, log: &Path) -> io::Result<()> {
         &root.with_extension("initrd-src"),
     )?;
     let inv = root.with_extension("inventory.toml");
-    fs::write(&inv, tree::inventory(None))?;
+    fs::write(&inv, tree::inventory(host_mac))?;
     let o = Command::new(&m.pxecfg)
         .arg("generate")
         .arg(&inv)
