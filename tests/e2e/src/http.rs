@@ -5,11 +5,9 @@
 //! come from there over HTTP. Setup, teardown, boot times and kept logs are
 //! those of [`crate::scenario`]; [`crate::http_stage`] judges.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::daemon::Daemon;
@@ -169,31 +167,9 @@ pub fn build(root: &Path, m: &Machine, start: Start, log: &Path) -> io::Result<(
     }
     let inv = root.with_extension("inventory.toml");
     fs::write(&inv, inventory())?;
-    let o = Command::new(&m.pxecfg)
-        .arg("generate")
-        .arg(&inv)
-        .arg("--out")
-        .arg(root)
-        .args(["--format", "ipxe"])
-        .stdin(Stdio::null())
-        .output()?;
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "$ pxecfg generate {} --out {} --format ipxe\n{}{}",
-        inv.display(),
-        root.display(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    tree::generate(m, &inv, root, &["--format", "ipxe"], &mut out, log)?;
     fs::write(log, &out)?;
-    if !o.status.success() {
-        return Err(io::Error::other(format!(
-            "pxecfg generate failed ({}); see {}",
-            o.status,
-            log.display()
-        )));
-    }
     if !root.join(SCRIPT).is_file() {
         return Err(io::Error::other(format!(
             "pxecfg generate wrote no {SCRIPT}; see {}",

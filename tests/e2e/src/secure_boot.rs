@@ -16,7 +16,6 @@
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::chain;
@@ -157,31 +156,9 @@ pub fn build_tree(root: &Path, m: &Machine, log: &Path, host_mac: Option<&str>) 
     )?;
     let inv = root.with_extension("inventory.toml");
     fs::write(&inv, tree::inventory(host_mac))?;
-    let o = Command::new(&m.pxecfg)
-        .arg("generate")
-        .arg(&inv)
-        .arg("--out")
-        .arg(root)
-        .args(["--format", "grub"])
-        .stdin(Stdio::null())
-        .output()?;
-    fs::write(
-        log,
-        format!(
-            "$ pxecfg generate {} --out {} --format grub\n{}{}",
-            inv.display(),
-            root.display(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )?;
-    if !o.status.success() {
-        return Err(io::Error::other(format!(
-            "pxecfg generate failed ({}); see {}",
-            o.status,
-            log.display()
-        )));
-    }
+    let mut out = String::new();
+    tree::generate(m, &inv, root, &["--format", "grub"], &mut out, log)?;
+    fs::write(log, &out)?;
     if !root.join(GRUB_CONFIG).is_file() {
         return Err(io::Error::other(format!(
             "pxecfg generate wrote no {GRUB_CONFIG}; see {}",

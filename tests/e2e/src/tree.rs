@@ -120,31 +120,49 @@ pub fn build(root: &Path, m: &Machine, host_mac: Option<&str>, log: &Path) -> io
     fs::write(&inv, inventory(host_mac))?;
     let mut out = String::new();
     for dir in [root, efi.as_path()] {
-        let o = Command::new(&m.pxecfg)
-            .arg("generate")
-            .arg(&inv)
-            .arg("--out")
-            .arg(dir)
-            .stdin(Stdio::null())
-            .output()?;
-        let _ = writeln!(
-            out,
-            "$ pxecfg generate {} --out {}\n{}{}",
-            inv.display(),
-            dir.display(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        if !o.status.success() {
-            fs::write(log, &out)?;
-            return Err(io::Error::other(format!(
-                "pxecfg generate failed ({}); see {}",
-                o.status,
-                log.display()
-            )));
-        }
+        generate(m, &inv, dir, &[], &mut out, log)?;
     }
     fs::write(log, &out)?;
+    Ok(())
+}
+
+/// Runs `pxecfg generate INV --out DIR ARGS`, adding the command line and its
+/// output to `transcript`; when it fails, writes the transcript to `log` and
+/// returns an error naming it.
+pub fn generate(
+    m: &Machine,
+    inv: &Path,
+    dir: &Path,
+    args: &[&str],
+    transcript: &mut String,
+    log: &Path,
+) -> io::Result<()> {
+    let o = Command::new(&m.pxecfg)
+        .arg("generate")
+        .arg(inv)
+        .arg("--out")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    let _ = writeln!(
+        transcript,
+        "$ pxecfg generate {} --out {}{}{}\n{}{}",
+        inv.display(),
+        dir.display(),
+        if args.is_empty() { "" } else { " " },
+        args.join(" "),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if !o.status.success() {
+        fs::write(log, &*transcript)?;
+        return Err(io::Error::other(format!(
+            "pxecfg generate failed ({}); see {}",
+            o.status,
+            log.display()
+        )));
+    }
     Ok(())
 }
 
