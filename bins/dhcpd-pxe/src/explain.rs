@@ -116,19 +116,7 @@ pub fn render(p: &Packet, ex: &Exchange) -> String {
         ex.log_line().split(" -> ").next().unwrap_or("")
     );
     if let Some(d) = &ex.decision {
-        for (i, line) in d.explanation.to_string().lines().enumerate() {
-            let _ = writeln!(
-                s,
-                "  {}{}",
-                if i == 0 { "" } else { "  " },
-                line.trim_start()
-            );
-        }
-        let _ = writeln!(
-            s,
-            "  rule: {}",
-            d.explanation.chosen().unwrap_or("none matched")
-        );
+        write_decision(&mut s, d);
     }
     match &ex.reply {
         Some(r) => {
@@ -206,4 +194,21 @@ pub fn explain(settings: &Settings, packets: &[Packet], local: Option<Ipv4Addr>)
         out.push('\n');
     }
     out
+}
+
+/// The policy's verdicts on each rule, indented, then the rule that chose.
+pub(crate) fn write_decision(s: &mut String, d: &dhcp_pxe::Decision) {
+    for (i, line) in d.explanation.to_string().lines().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {}{}",
+            if i == 0 { "" } else { "  " },
+            line.trim_start()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  rule: {}",
+        d.explanation.chosen().unwrap_or("none matched")
+    );
 }

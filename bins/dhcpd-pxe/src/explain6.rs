@@ -165,19 +165,7 @@ pub fn explain6(cfg: &V6Config, packets: &[Packet6], local: Ipv6Addr) -> String 
             }
         }
         if let Some(d) = &out.decision {
-            for (i, line) in d.explanation.to_string().lines().enumerate() {
-                let _ = writeln!(
-                    s,
-                    "  {}{}",
-                    if i == 0 { "" } else { "  " },
-                    line.trim_start()
-                );
-            }
-            let _ = writeln!(
-                s,
-                "  rule: {}",
-                d.explanation.chosen().unwrap_or("none matched")
-            );
+            crate::explain::write_decision(&mut s, d);
         }
         match &out.reply {
             Ok((m, _)) if !out.relays.is_empty() => {

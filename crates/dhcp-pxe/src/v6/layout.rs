@@ -75,19 +75,13 @@ pub fn check_layout(payload: &[u8]) -> Result<(), LayoutError> {
     check_options(&payload[4..], 1)
 }
 
-fn check_options(mut bytes: &[u8], depth: usize) -> Result<(), LayoutError> {
+fn check_options(bytes: &[u8], depth: usize) -> Result<(), LayoutError> {
     if depth > MAX_DEPTH {
         return Err(LayoutError::TooDeep);
     }
-    while !bytes.is_empty() {
-        let (Some(head), Some(len)) = (bytes.get(..2), bytes.get(2..4)) else {
-            return Err(LayoutError::Truncated { code: 0 });
-        };
-        let code = u16::from_be_bytes([head[0], head[1]]);
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        let body = bytes
-            .get(4..4 + len)
-            .ok_or(LayoutError::Truncated { code })?;
+    let list = options(bytes).map_err(|o| LayoutError::Truncated { code: o.code })?;
+    for (code, body) in list {
+        let len = body.len();
         if let Some(&(_, size)) = EXACT.iter().find(|(c, _)| *c == code) {
             if len != size {
                 return Err(LayoutError::NotItsSize { code, len, size });
@@ -101,9 +95,39 @@ fn check_options(mut bytes: &[u8], depth: usize) -> Result<(), LayoutError> {
                 check_options(&body[min..], depth + 1)?;
             }
         }
-        bytes = &bytes[4 + len..];
     }
     Ok(())
+}
+
+/// An option that runs past the end of its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Overrun {
+    /// Its code (0 when its header was cut).
+    pub code: u16,
+    /// Its length as written (the bytes left when its header was cut).
+    pub len: usize,
+}
+
+/// A list of options (code, length, body …): the (code, body) pairs, all
+/// checked to fit.
+pub(super) fn options(mut bytes: &[u8]) -> Result<Vec<(u16, &[u8])>, Overrun> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        if bytes.len() < 4 {
+            return Err(Overrun {
+                code: 0,
+                len: bytes.len(),
+            });
+        }
+        let code = u16::from_be_bytes([bytes[0], bytes[1]]);
+        let len = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
+        let Some(body) = bytes.get(4..4 + len) else {
+            return Err(Overrun { code, len });
+        };
+        out.push((code, body));
+        bytes = &bytes[4 + len..];
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -118,24 +118,11 @@ pub fn unwrap_relays(payload: &[u8]) -> Result<Relayed<'_>, RelayError> {
 }
 
 /// The options of a relay message: (code, data) pairs, all checked to fit.
-fn options(mut bytes: &[u8]) -> Result<Vec<(u16, &[u8])>, RelayError> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        if bytes.len() < 4 {
-            return Err(RelayError::Truncated {
-                code: 0,
-                len: bytes.len(),
-            });
-        }
-        let code = u16::from_be_bytes([bytes[0], bytes[1]]);
-        let len = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
-        let Some(data) = bytes.get(4..4 + len) else {
-            return Err(RelayError::Truncated { code, len });
-        };
-        out.push((code, data));
-        bytes = &bytes[4 + len..];
-    }
-    Ok(out)
+fn options(bytes: &[u8]) -> Result<Vec<(u16, &[u8])>, RelayError> {
+    super::layout::options(bytes).map_err(|o| RelayError::Truncated {
+        code: o.code,
+        len: o.len,
+    })
 }
 
 /// The reply to a relayed request: `reply` (the server's message to the client) in
