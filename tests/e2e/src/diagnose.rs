@@ -295,17 +295,22 @@ pub fn kernel(serial: &str) -> Stage {
             line.trim()
         ));
     }
+    Stage::Kernel(format!("kernel and initrd sent; {}", console_ends(serial)))
+}
+
+/// Whether the kernel printed anything, and the console's last five lines.
+pub fn console_ends(serial: &str) -> String {
     let started = serial.contains("Linux version");
     let tail: Vec<&str> = serial.lines().rev().take(5).collect();
-    Stage::Kernel(format!(
-        "kernel and initrd sent; {}; console ends: {}",
+    format!(
+        "{}; console ends: {}",
         if started {
             "the kernel started"
         } else {
             "no kernel output on the console"
         },
         tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-    ))
+    )
 }
 
 #[cfg(test)]

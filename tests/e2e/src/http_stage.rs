@@ -3,7 +3,7 @@
 //! `status` and `outcome`) and any TFTP read request (`RRQ from …`,
 //! `kind="RRQ"`), which an HTTP chain must not make.
 
-use crate::diagnose::{dhcp_summary, field, strip_ansi, Stage};
+use crate::diagnose::{self, dhcp_summary, field, strip_ansi, Stage};
 
 /// One request in `tftpd`'s log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,16 +197,9 @@ pub fn stage(chain: &Chain<'_>, accesses: &[Access], serial: &str, dhcp_log: &st
             line.trim()
         ));
     }
-    let started = serial.contains("Linux version");
-    let tail: Vec<&str> = serial.lines().rev().take(5).collect();
     Stage::Kernel(format!(
-        "kernel and initrd sent over HTTP; {}; console ends: {}",
-        if started {
-            "the kernel started"
-        } else {
-            "no kernel output on the console"
-        },
-        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        "kernel and initrd sent over HTTP; {}",
+        diagnose::console_ends(serial)
     ))
 }
 
