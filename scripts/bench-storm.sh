@@ -20,7 +20,8 @@
 # lockstep  one curl client, tftpd and in.tftpd alternating, median of N pairs.
 # ceiling   iperf3 -u one-way UDP rate on loopback at 1468- and 65464-byte
 #           datagrams, beside one tftp-bench client against tftpd (blksize 1468
-#           windowsize 16/64/256; blksize 65464 windowsize 1/4/16).
+#           windowsize 16/64/256; blksize 65464 windowsize 1/4/16), and the
+#           same rows with atftp as the client.
 #
 # Options:  --windowsize 1 sends no windowsize option (what BIOS ROMs and
 #           pxelinux do). --loss PCT drops PCT % of UDP datagrams on input
@@ -116,7 +117,7 @@ if [ "$nice" != 0 ]; then
   if [ -w /proc/self/autogroup ]; then echo "$nice" > /proc/self/autogroup || true; fi
 fi
 
-for t in ip ss nft taskset curl in.tftpd dnsmasq iperf3; do
+for t in ip ss nft taskset curl atftp in.tftpd dnsmasq iperf3; do
   command -v "$t" >/dev/null || { echo "missing $t: scripts/install-tftp-peers" >&2; exit 1; }
 done
 atftpd=${ATFTPD_BIN:-/opt/netboot-peers/atftpd/usr/sbin/atftpd}
@@ -379,6 +380,26 @@ run_lockstep() {
 }
 
 # ---------------------------------------------------------------- ceiling
+# One ceiling row for atftp as the client: 3 transfers of big.bin at blksize
+# $1 and windowsize $2, each checked against the original; prints the median
+# MB/s and how many of the 3 failed (a timeout of 120 s counts as failed).
+atftp_row() {
+  local b=$1 w=$2 i s e rates=() failed=0
+  for i in 1 2 3; do
+    rm -f "$work/atftp.out"
+    s=$(date +%s.%N)
+    if ip netns exec "$ns" "${client_taskset[@]}" timeout 120 atftp --option "blksize $b" --option "windowsize $w" \
+        -g -r big.bin -l "$work/atftp.out" 127.0.0.1 69 >/dev/null 2>&1 && cmp -s "$work/atftp.out" "$work/root/big.bin"; then
+      e=$(date +%s.%N)
+      rates+=("$(awk -v s="$s" -v e="$e" -v n="$(stat -c %s "$work/root/big.bin")" 'BEGIN { printf "%.1f", n / (e - s) / 1e6 }')")
+    else
+      failed=$((failed + 1))
+    fi
+  done
+  printf '| atftp → tftpd | %s | %s | %s (%s of 3 failed) |\n' "$b" "$w" \
+    "$(printf '%s\n' "${rates[@]:-0}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" "$failed"
+}
+
 run_ceiling() {
   local md=$out/ceiling.md
   local state_before
@@ -411,6 +432,12 @@ run_ceiling() {
       ip netns exec "$ns" "${client_taskset[@]}" "$bench" --file big.bin --expect-file "$work/root/big.bin" \
         --blksize "$b" --windowsize "$w" --rounds 3 --format csv | tail -n 1 |
         awk -F, '{ printf "| tftp-bench → tftpd | %s | %s | %.1f (%s of %s failed) |\n", $1, $2, $18, $7, $5 }'
+    done
+    # The same rows with atftp as the client: its wall time per transfer
+    # (process start and the write of the file included), median of 3.
+    for spec in 1468:16 1468:64 1468:256 65464:1 65464:4 65464:16; do
+      b=${spec%:*} w=${spec#*:}
+      atftp_row "$b" "$w"
     done
     stop_server "$p"
     echo

@@ -25,6 +25,12 @@
 //! - A window acknowledged in full with no loss first shrinks a doubled gap
 //!   by an eighth (never below one round trip), then grows `burst` by
 //!   `windowsize / 16` blocks (at least one), never above `windowsize`.
+//! - The burst that lost is remembered (the overrun mark): growing back to
+//!   it waits for a number of clean windows in a row (the patience, 4 at
+//!   first), which doubles each time a burst of that size loses again (up
+//!   to 64) and halves when one gets through. A receiver whose buffer holds
+//!   3 of 4 blocks of 64 KiB then loses a burst once in dozens of windows,
+//!   not every other window.
 //! - After a timeout the first burst is a single block, a probe: a receiver
 //!   that already holds it answers with the ACK of where it stands. A second
 //!   timeout in a row (a receiver that never reports gaps and loses the
@@ -38,6 +44,10 @@ use std::time::{Duration, Instant};
 const MAX_GAP_RTTS: u32 = 8;
 /// The round trip assumed for the gap while none is measured.
 const MIN_GAP: Duration = Duration::from_micros(100);
+/// Clean windows in a row before a burst grows back to the size that lost.
+const MIN_PATIENCE: u32 = 4;
+/// The most clean windows a burst waits before trying the size that lost.
+const MAX_PATIENCE: u32 = 64;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Pacer {
@@ -59,6 +69,13 @@ pub(crate) struct Pacer {
     /// Timeouts since the last ACK that made progress.
     stalled: u32,
     srtt: Option<Duration>,
+    /// The smallest burst that lost since the last one of that size got
+    /// through (`u64::MAX`: none).
+    overrun: u64,
+    /// Clean windows in a row needed before the burst grows to `overrun`.
+    patience: u32,
+    /// Clean windows in a row so far.
+    clean: u32,
 }
 
 impl Pacer {
@@ -74,6 +91,9 @@ impl Pacer {
             lossy_window: false,
             stalled: 0,
             srtt: None,
+            overrun: u64::MAX,
+            patience: MIN_PATIENCE,
+            clean: 0,
         }
     }
 
@@ -128,6 +148,12 @@ impl Pacer {
     pub(crate) fn on_loss(&mut self, timeout: bool) {
         self.paced = true;
         self.lossy_window = true;
+        self.clean = 0;
+        if self.burst >= self.overrun {
+            // Grown back to the size that lost, and lost again.
+            self.patience = (self.patience * 2).min(MAX_PATIENCE);
+        }
+        self.overrun = self.overrun.min(self.burst);
         if timeout {
             self.stalled += 1;
         }
@@ -154,12 +180,33 @@ impl Pacer {
                 self.gap -= self.gap / 8;
             } else {
                 self.gap = Duration::ZERO;
-                let step = (self.windowsize / 16).max(1);
-                self.burst = (self.burst + step).min(self.windowsize);
+                self.grow();
             }
         }
         self.lossy_window = false;
         self.on_round();
+    }
+
+    /// One clean window more: the burst grows, up to just below the
+    /// overrun mark until `patience` clean windows came in a row.
+    fn grow(&mut self) {
+        if self.burst >= self.overrun {
+            // A burst of the size that lost got through.
+            self.patience = (self.patience / 2).max(MIN_PATIENCE);
+            self.overrun = u64::MAX;
+        }
+        self.clean += 1;
+        let step = (self.windowsize / 16).max(1);
+        let mut next = (self.burst + step).min(self.windowsize);
+        if next >= self.overrun {
+            if self.clean >= self.patience {
+                next = self.overrun;
+                self.clean = 0;
+            } else {
+                next = (self.overrun - 1).max(self.burst);
+            }
+        }
+        self.burst = next;
     }
 
     /// The effective window in blocks.
@@ -242,6 +289,49 @@ mod tests {
         assert_eq!(p.burst(), 78, "seven eighths of what the buffer held");
         p.on_gap(3);
         assert_eq!(p.burst(), 39, "random loss early in a burst: halved");
+    }
+
+    #[test]
+    fn the_size_that_lost_is_tried_again_after_more_and_more_clean_windows() {
+        // 64 KiB blocks, windowsize 4, a receiver buffer that holds three.
+        let mut p = Pacer::new(4);
+        let mut lost_at = |p: &mut Pacer| {
+            assert_eq!(p.burst(), 4);
+            p.on_gap(4); // the tail probe brought the fourth block
+            p.on_window_acked();
+            assert_eq!(p.burst(), 3);
+            let mut clean = 0;
+            while p.burst() < 4 {
+                p.on_window_acked();
+                clean += 1;
+                assert!(clean <= 64, "the burst never grew back");
+            }
+            clean
+        };
+        assert_eq!(lost_at(&mut p), 4);
+        assert_eq!(lost_at(&mut p), 8, "lost again at 4: twice the patience");
+        assert_eq!(lost_at(&mut p), 16);
+        // A burst of 4 that gets through halves the patience.
+        p.on_window_acked();
+        assert_eq!(lost_at(&mut p), 8);
+    }
+
+    #[test]
+    fn the_overrun_mark_only_caps_a_growth_step_that_would_reach_it() {
+        let mut p = Pacer::new(64);
+        p.on_gap(40); // 64 sent, 40 taken: halved to 32, kept at 35
+        assert_eq!(p.burst(), 35);
+        p.on_window_acked(); // the lossy window itself
+        for _ in 0..7 {
+            p.on_window_acked();
+        }
+        assert_eq!(p.burst(), 63, "grows by 4 a window, stops below the mark");
+        p.on_window_acked();
+        assert_eq!(
+            p.burst(),
+            64,
+            "seven clean windows in a row already exceed the patience"
+        );
     }
 
     #[test]
