@@ -295,7 +295,7 @@ mod tests {
     fn the_size_that_lost_is_tried_again_after_more_and_more_clean_windows() {
         // 64 KiB blocks, windowsize 4, a receiver buffer that holds three.
         let mut p = Pacer::new(4);
-        let mut lost_at = |p: &mut Pacer| {
+        let lost_at = |p: &mut Pacer| {
             assert_eq!(p.burst(), 4);
             p.on_gap(4); // the tail probe brought the fourth block
             p.on_window_acked();
