@@ -1,8 +1,9 @@
 //! `dhcpd-pxe --check` / `-t` (ISC dhcpd's spelling): the configuration validated as
 //! the daemon would at start-up, without binding a socket or writing anything.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use dhcp_server::store::JournalSnapshot;
+use dhcp_server::v6::replay6;
 use dhcp_server::Mode;
 
 use crate::cli::ConfigArgs;
@@ -49,11 +50,41 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
         None => {}
     }
     if let Some(v6) = &settings.dhcpv6 {
+        let mode = match &v6.config.full {
+            Some(f) => format!(
+                "full ({} to {}, preferred {} s, valid {} s{})",
+                f.range.first(),
+                f.range.last(),
+                f.preferred_lifetime,
+                f.valid_lifetime,
+                if f.rapid_commit { ", rapid commit" } else { "" }
+            ),
+            None => "stateless".into(),
+        };
         summary.push_str(&format!(
-            ", DHCPv6 stateless on {} ({} boot rule(s))",
+            ", DHCPv6 {mode} on {} ({} boot rule(s))",
             v6.interfaces.join(", "),
             v6.config.policy.rules.len()
         ));
+        if let Some(path) = &v6.lease_file {
+            if path.exists() {
+                let data = std::fs::read(path)
+                    .with_context(|| format!("reading the DHCPv6 lease file {}", path.display()))?;
+                let r = replay6(&data).map_err(|d| {
+                    anyhow::anyhow!("the DHCPv6 lease file {}: {d:?}", path.display())
+                })?;
+                summary.push_str(&format!(
+                    ", DHCPv6 lease file {}: {} record(s)",
+                    path.display(),
+                    r.records.len()
+                ));
+            } else {
+                summary.push_str(&format!(
+                    ", DHCPv6 lease file {} (created at start)",
+                    path.display()
+                ));
+            }
+        }
     }
     Ok(summary)
 }
