@@ -116,7 +116,7 @@ fn run(cli: Cli) -> Result<()> {
                     .and_then(|i| netio::dhcp6::interface6(i).ok())
                     .and_then(|f| f.global.or(f.link_local))
                     .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
-                print!("{}", explain6::explain6(&d6.config, &v6, local));
+                print!("{}", explain6::explain6(d6, &v6, local));
             }
             Ok(())
         }
