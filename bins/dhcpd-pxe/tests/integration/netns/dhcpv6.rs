@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::{can_run, which, Lab};
 
 /// The lab with IPv6 on vs0 (in S, directly, no bridge: multicast needs no snooping).
-fn lab6() -> Lab {
+pub(super) fn lab6() -> Lab {
     let lab = Lab::new(0);
     let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
     super::ip(&[
