@@ -1,7 +1,9 @@
 //! DHCPv6 full mode against real clients: `dhclient -6` (stateful) gets an address
 //! of the range and option 59, keeps it on a second run and across a restart of
 //! dhcpd-pxe (the lease file), and releases it (`-r`); perfdhcp runs the whole
-//! SOLICIT/ADVERTISE/REQUEST/REPLY exchange for 50 clients with no drop.
+//! SOLICIT/ADVERTISE/REQUEST/REPLY exchange for 50 clients with no drop; Kea's
+//! `kea-dhcp6` with the same range gives the same client an address of the range
+//! with the same lifetimes, T1, T2 and option 59.
 //!
 //! Topology: as `dhcpv6.rs` (S: vs0 2001:db8::1/64 ⇄ C: vc0, link-local only).
 
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use dhcp_server::v6::{replay6, Binding6, State6};
 
-use super::dhcpv6::lab6;
+use super::dhcpv6::{lab6, start_kea};
 use super::{can_run, which, Lab};
 
 const FIRST: &str = "2001:db8::100";
@@ -312,5 +314,70 @@ fn perfdhcp_full_exchanges_get_addresses_of_the_range_with_no_drop() {
     for (a, b) in &all {
         assert!(in_range(*a), "{a}");
         assert_eq!(b.state, State6::Bound);
+    }
+}
+
+/// Kea with the same range, lifetimes and boot file as [`config`].
+fn kea_full(dir: &Path) -> String {
+    format!(
+        r#"{{"Dhcp6": {{
+  "data-directory": "{dir}",
+  "interfaces-config": {{"interfaces": ["vs0"]}},
+  "lease-database": {{"type": "memfile", "persist": false}},
+  "server-id": {{"type": "LL", "persist": false}},
+  "preferred-lifetime": 600, "valid-lifetime": 900,
+  "client-classes": [
+    {{"name": "efi-x64", "test": "option[61].hex == 0x0007",
+     "option-data": [{{"name": "bootfile-url", "data": "tftp://[2001:db8::1]/grubx64.efi"}}]}}
+  ],
+  "subnet6": [{{"subnet": "2001:db8::/64", "interface": "vs0",
+    "pools": [{{"pool": "{FIRST}-{LAST}"}}]}}],
+  "loggers": [{{"name": "kea-dhcp6", "output_options": [{{"output": "stdout"}}], "severity": "INFO"}}]
+}}}}"#,
+        dir = dir.display()
+    )
+}
+
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn same_stateful_exchange_same_lease_as_kea() {
+    let test = "same_stateful_exchange_same_lease_as_kea";
+    if !can_run(test, &["dhclient", "kea-dhcp6"]) {
+        return;
+    }
+    let mut lab = lab6();
+    start_kea(&mut lab, kea_full);
+    let client = Client {
+        tag: "k".into(),
+        duid_mac: [2, 0, 0, 0, 0, 0x0c],
+    };
+    let theirs = client
+        .bind(&mut lab)
+        .unwrap_or_else(|| panic!("Kea: no address: {}", lab.log("kea")));
+    lab.stop("kea", "TERM");
+    let leases = lab.path("dhcp6.leases");
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, config(&leases)).unwrap();
+    start(&mut lab, &cfg, "server");
+    let ours = client
+        .bind(&mut lab)
+        .unwrap_or_else(|| panic!("dhcpd-pxe: no address: {}", lab.log("server")));
+    for vars in [&theirs, &ours] {
+        assert!(in_range(address(vars)), "{vars:?}");
+        // A DUID-LL of Ethernet each.
+        let sid = vars.get("new_dhcp6_server_id").cloned().unwrap_or_default();
+        assert!(sid.starts_with("0:3:0:1:"), "{sid}");
+    }
+    for key in [
+        "new_preferred_life",
+        "new_max_life",
+        "new_renew",
+        "new_rebind",
+        "new_dhcp6_bootfile_url",
+        "new_iaid",
+        "new_ip6_prefixlen",
+    ] {
+        assert!(theirs.contains_key(key), "Kea sent no {key}: {theirs:?}");
+        assert_eq!(ours.get(key), theirs.get(key), "{key}");
     }
 }
