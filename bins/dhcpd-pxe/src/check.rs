@@ -36,15 +36,7 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
             ));
         }
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let note = if dir.is_dir() {
-                "created at start"
-            } else {
-                "its directory does not exist yet"
-            };
+            let note = lease_file_note(path);
             summary.push_str(&format!(", lease file {} ({note})", path.display()));
         }
         None => {}
@@ -80,11 +72,25 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
                 ));
             } else {
                 summary.push_str(&format!(
-                    ", DHCPv6 lease file {} (created at start)",
-                    path.display()
+                    ", DHCPv6 lease file {} ({})",
+                    path.display(),
+                    lease_file_note(path)
                 ));
             }
         }
     }
     Ok(summary)
+}
+
+/// What the summary says of a lease file that does not exist yet.
+fn lease_file_note(path: &std::path::Path) -> &'static str {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if dir.is_dir() {
+        "created at start"
+    } else {
+        "its directory does not exist yet"
+    }
 }

@@ -120,6 +120,25 @@ fn option_line(o: &DhcpOption) -> String {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+                DhcpOption::IANA(ia) => {
+                    let mut v = format!("IA_NA {}, T1 {} s, T2 {} s", ia.id, ia.t1, ia.t2);
+                    for o in ia.opts.iter() {
+                        let part = match o {
+                            DhcpOption::IAAddr(a) => format!(
+                                "{} preferred {} s, valid {} s",
+                                a.addr, a.preferred_life, a.valid_life
+                            ),
+                            DhcpOption::StatusCode(c) => {
+                                format!("status {:?} {:?}", c.status, c.msg)
+                            }
+                            o => format!("{o:?}"),
+                        };
+                        v.push_str("; ");
+                        v.push_str(&part);
+                    }
+                    v
+                }
+                DhcpOption::StatusCode(c) => format!("status {:?} {:?}", c.status, c.msg),
                 DhcpOption::DomainNameServers(d) => d
                     .iter()
                     .map(ToString::to_string)

@@ -3,8 +3,8 @@
 //! time its valid lifetime ends. Sans-IO: times are Unix seconds handed in.
 //!
 //! - The same IA gets the same address again: its binding is kept after it expires
-//!   or is released, and its address goes to another IA only when no free one is
-//!   left before it in the scan.
+//!   or is released, and comes back to it as long as no other IA took the address
+//!   (a released or expired address is free for others from then on).
 //! - An ADVERTISE holds its address for [`OFFER_HOLD`] seconds (never written).
 //! - A declined address is quarantined for [`DECLINE_HOLD`] seconds (RFC 8415 §18.3.8).
 //! - What must survive a restart is a [`Binding6`] record ([`super::leasefile`]).

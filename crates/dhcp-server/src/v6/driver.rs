@@ -54,7 +54,7 @@ impl Full {
             if f.wants_compaction(live.len()) {
                 match f.compact(&live) {
                     Ok(()) => {
-                        info!(path = %f.path().display(), records = live.len(), "DHCPv6 lease file compacted")
+                        info!(path = %f.path().display(), records = live.len(), "DHCPv6 lease file compacted");
                     }
                     Err(e) => warn!("compacting the DHCPv6 lease file: {e}"),
                 }

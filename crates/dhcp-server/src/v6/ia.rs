@@ -90,7 +90,11 @@ pub(super) fn assign(
     now: u64,
     bind: bool,
 ) -> IaAnswer {
-    let again = b.of(key).map(|x| x.addr);
+    // An earlier binding, not this exchange's own ADVERTISE.
+    let again = b
+        .of(key)
+        .filter(|x| x.state != State6::Offered)
+        .map(|x| x.addr);
     let Some(addr) = b.choose(key, now) else {
         return refused(
             key.iaid,

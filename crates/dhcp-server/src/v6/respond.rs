@@ -1,4 +1,7 @@
-//! The stateless/proxy DHCPv6 responder (RFC 8415 §18.3, RFC 5970, UEFI PXE over IPv6).
+//! The stateless/proxy DHCPv6 responder (RFC 8415 §18.3, RFC 5970, UEFI PXE over IPv6),
+//! and what full mode ([`super::FullServer6`]) shares with it: the relay envelopes
+//! around the answer, decoding after the layout check, the boot decision and the
+//! reply's common options ([`reply_with_boot`]).
 //!
 //! | request | answered when | reply |
 //! |---|---|---|

@@ -83,8 +83,11 @@ fn send(s: &mut FullServer6, now: u64, bytes: &[u8]) -> (Message, Vec<Binding6>)
     (m, out.commit)
 }
 
+/// An address of an IA_NA with its preferred and valid lifetimes.
+type Lifetimes = (Ipv6Addr, u32, u32);
+
 /// The IA_NA of a reply: T1, T2, its addresses with lifetimes, its status.
-fn ia(m: &Message) -> (u32, u32, Vec<(Ipv6Addr, u32, u32)>, Option<Status>) {
+fn ia(m: &Message) -> (u32, u32, Vec<Lifetimes>, Option<Status>) {
     let Some(DhcpOption::IANA(ia)) = m.opts().get(OptionCode::IANA) else {
         panic!("no IA_NA in {m:?}");
     };
