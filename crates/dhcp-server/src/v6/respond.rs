@@ -213,6 +213,12 @@ pub(super) fn respond_message(cfg: &V6Config, req: Message, local: Ipv6Addr) -> 
     let reply_type = match (ty, ours, has_client_id) {
         (MessageType::Solicit, None, true) => MessageType::Advertise,
         (MessageType::Request, Some(true), true) => MessageType::Reply,
+        (MessageType::InformationRequest, None | Some(true), _)
+            if req.opts().get(OptionCode::IANA).is_some() =>
+        {
+            out.reply = Err("InformationRequest with an IA_NA (RFC 8415 §16.12)".into());
+            return out;
+        }
         (MessageType::InformationRequest, None | Some(true), _) => MessageType::Reply,
         (MessageType::Solicit | MessageType::Request, _, false) => {
             out.reply = Err(format!("{ty:?} without a client identifier (RFC 8415 §16)"));

@@ -308,6 +308,10 @@ fn confirm_answers_by_the_ranges_prefix_and_information_request_as_stateless() {
     ir.opts_mut().insert(DhcpOption::ORO(ORO {
         opts: vec![OptionCode::from(23)],
     }));
+    // One with an IA_NA is discarded (RFC 8415 §16.12).
+    let with_ia = msg(MessageType::InformationRequest, 1, &[]);
+    let why = s.handle(NOW, &with_ia, LOCAL).reply.unwrap_err();
+    assert!(why.contains("16.12"), "{why}");
     // (dhcproto 0.15 decodes its own option 32 as an unknown one: no round trip here.)
     let (rep, _) = s.handle(NOW, &ir.to_vec().unwrap(), LOCAL).reply.unwrap();
     assert!(rep.opts().get(OptionCode::InformationRefreshTime).is_some());
