@@ -21,11 +21,16 @@ const FIRST: &str = "2001:db8::100";
 const LAST: &str = "2001:db8::1ff";
 
 fn config(leases: &Path) -> String {
+    config_with(leases, "")
+}
+
+/// [`config`] with `extra` lines in `[dhcpv6]`.
+fn config_with(leases: &Path, extra: &str) -> String {
     format!(
         "mode = \"proxy\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
          [dhcpv6]\nmode = \"full\"\ninterfaces = [\"vs0\"]\n\
          range = [\"{FIRST}\", \"{LAST}\"]\npreferred_lifetime = 600\nvalid_lifetime = 900\n\
-         lease_file = {:?}\n\n\
+         lease_file = {:?}\n{extra}\n\
          [[dhcpv6.boot]]\nclass = \"efi-x64\"\nfile = \"grubx64.efi\"\n",
         leases.display()
     )
@@ -48,6 +53,8 @@ fn bindings(path: &Path) -> BTreeMap<Ipv6Addr, Binding6> {
 struct Client {
     tag: String,
     duid_mac: [u8; 6],
+    /// More lines of dhclient.conf.
+    conf: &'static str,
 }
 
 impl Client {
@@ -59,13 +66,13 @@ impl Client {
     /// address) and stops it; the script's variables, `None` on no address in 20 s.
     fn bind(&self, lab: &mut Lab) -> Option<BTreeMap<String, String>> {
         let [conf, script, leases, env] = self.files(lab);
-        std::fs::write(
-            &conf,
+        let text = format!(
             "option dhcp6.bootfile-url code 59 = string;\n\
              option dhcp6.client-arch-type code 61 = unsigned integer 16;\n\
-             request dhcp6.bootfile-url;\nsend dhcp6.client-arch-type 7;\n",
-        )
-        .unwrap();
+             request dhcp6.bootfile-url;\nsend dhcp6.client-arch-type 7;\n{}",
+            self.conf
+        );
+        std::fs::write(&conf, text).unwrap();
         // dhclient takes its DUID from the lease file: a DUID-LL per client, and
         // no lease (that it would only CONFIRM): every run asks the server anew.
         let octal: String = [0u8, 3, 0, 1]
@@ -203,10 +210,12 @@ fn dhclient_gets_keeps_and_releases_an_address_and_a_restart_keeps_it() {
     let x = Client {
         tag: "x".into(),
         duid_mac: [2, 0, 0, 0, 0, 0x0a],
+        conf: "",
     };
     let a = Client {
         tag: "a".into(),
         duid_mac: [2, 0, 0, 0, 0, 0x0b],
+        conf: "",
     };
     let xv = x
         .bind(&mut lab)
@@ -272,25 +281,21 @@ fn perfdhcp_full_exchanges_get_addresses_of_the_range_with_no_drop() {
     let c = lab.client_ns.clone();
     // 20 exchanges/s for 5 s from 50 DUIDs, as x64 UEFI; perfdhcp sends a REQUEST
     // for every ADVERTISE that holds an address.
-    let (_, out) = lab.run(
-        "perfdhcp",
-        &c,
-        &[
-            perfdhcp.to_str().unwrap(),
-            "-6",
-            "-l",
-            "vc0",
-            "-R",
-            "50",
-            "-r",
-            "20",
-            "-p",
-            "5",
-            "-o",
-            "61,0007",
-        ],
-        Duration::from_secs(40),
-    );
+    let cmd = [
+        perfdhcp.to_str().unwrap(),
+        "-6",
+        "-l",
+        "vc0",
+        "-R",
+        "50",
+        "-r",
+        "20",
+        "-p",
+        "5",
+        "-o",
+        "61,0007",
+    ];
+    let (_, out) = lab.run("perfdhcp", &c, &cmd, Duration::from_secs(40));
     for name in ["SOLICIT-ADVERTISE", "REQUEST-REPLY"] {
         let section = out
             .split(&format!("***Statistics for: {name}***"))
@@ -307,9 +312,10 @@ fn perfdhcp_full_exchanges_get_addresses_of_the_range_with_no_drop() {
         assert!(sent >= 50, "{name}: {out}");
         assert_eq!(received, sent, "{name}: {out}");
         assert_eq!(field("drops:"), 0, "{name}: {out}");
+        assert_eq!(field("rejected leases:"), 0, "{name}: {out}");
     }
     let all = bindings(&leases);
-    assert!(!all.is_empty());
+    assert!(!all.is_empty(), "nothing bound: {out}");
     assert!(all.len() <= 50, "one address per DUID: {}", all.len());
     for (a, b) in &all {
         assert!(in_range(*a), "{a}");
@@ -350,6 +356,7 @@ fn same_stateful_exchange_same_lease_as_kea() {
     let client = Client {
         tag: "k".into(),
         duid_mac: [2, 0, 0, 0, 0, 0x0c],
+        conf: "",
     };
     let theirs = client
         .bind(&mut lab)
@@ -380,4 +387,40 @@ fn same_stateful_exchange_same_lease_as_kea() {
         assert!(theirs.contains_key(key), "Kea sent no {key}: {theirs:?}");
         assert_eq!(ours.get(key), theirs.get(key), "{key}");
     }
+}
+
+/// dhclient with `send dhcp6.rapid-commit`: with `rapid_commit = true` the SOLICIT
+/// is answered by a REPLY that binds (no REQUEST); without it, by an ADVERTISE.
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn dhclient_rapid_commit_gets_its_address_from_the_solicit() {
+    let test = "dhclient_rapid_commit_gets_its_address_from_the_solicit";
+    if !can_run(test, &["dhclient"]) {
+        return;
+    }
+    let mut lab = lab6();
+    let leases = lab.path("dhcp6.leases");
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, config_with(&leases, "rapid_commit = true\n")).unwrap();
+    start(&mut lab, &cfg, "server");
+    let client = Client {
+        tag: "rc".into(),
+        duid_mac: [2, 0, 0, 0, 0, 0x0d],
+        conf: "send dhcp6.rapid-commit;\n",
+    };
+    let vars = client
+        .bind(&mut lab)
+        .unwrap_or_else(|| panic!("no address: {}", lab.log("server")));
+    let a = address(&vars);
+    assert!(in_range(a), "{vars:?}");
+    let log = lab.log("server");
+    assert!(log.contains(&format!("note={a} bound for 900 s")), "{log}");
+    assert!(
+        !log.contains("reply=Advertise"),
+        "rapid commit: no ADVERTISE: {log}"
+    );
+    assert_eq!(
+        bindings(&leases).get(&a).map(|b| b.state),
+        Some(State6::Bound)
+    );
 }
