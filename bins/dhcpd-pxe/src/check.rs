@@ -1,9 +1,9 @@
 //! `dhcpd-pxe --check` / `-t` (ISC dhcpd's spelling): the configuration validated as
 //! the daemon would at start-up, without binding a socket or writing anything.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use dhcp_server::store::JournalSnapshot;
-use dhcp_server::v6::replay6;
+use dhcp_server::v6::LeaseFile6;
 use dhcp_server::Mode;
 
 use crate::cli::ConfigArgs;
@@ -59,16 +59,11 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
             v6.config.policy.rules.len()
         ));
         if let Some(path) = &v6.lease_file {
-            if path.exists() {
-                let data = std::fs::read(path)
-                    .with_context(|| format!("reading the DHCPv6 lease file {}", path.display()))?;
-                let r = replay6(&data).map_err(|d| {
-                    anyhow::anyhow!("the DHCPv6 lease file {}: {d:?}", path.display())
-                })?;
+            if let Some(records) = LeaseFile6::read(path)? {
                 summary.push_str(&format!(
                     ", DHCPv6 lease file {}: {} record(s)",
                     path.display(),
-                    r.records.len()
+                    records.len()
                 ));
             } else {
                 summary.push_str(&format!(

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
 use anyhow::Result;
-use dhcp_server::v6::{replay6, respond, server_duid_ll, FullServer6, V6Outcome};
+use dhcp_server::v6::{respond, server_duid_ll, FullServer6, LeaseFile6, V6Outcome};
 use dhcproto::v6::{DhcpOption, Message};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
@@ -162,22 +162,25 @@ pub fn explain6(v6: &V6Settings, packets: &[Packet6], local: Ipv6Addr) -> String
     let mut s = String::new();
     let mut full = FullServer6::new(cfg.clone());
     if let (Some(f), Some(path)) = (&mut full, &v6.lease_file) {
-        match std::fs::read(path).map(|d| replay6(&d)) {
-            Ok(Ok(r)) => {
+        match LeaseFile6::read(path) {
+            Ok(Some(records)) => {
                 let _ = writeln!(
                     s,
                     "DHCPv6 full mode, bindings of {} ({} record(s)), not written\n",
                     path.display(),
-                    r.records.len()
+                    records.len()
                 );
-                f.restore(r.records);
+                f.restore(records);
             }
-            _ => {
+            Ok(None) => {
                 let _ = writeln!(
                     s,
-                    "DHCPv6 full mode, no bindings yet (no readable {})\n",
+                    "DHCPv6 full mode, no bindings yet (no {})\n",
                     path.display()
                 );
+            }
+            Err(e) => {
+                let _ = writeln!(s, "DHCPv6 full mode, no bindings: {e}\n");
             }
         }
     }

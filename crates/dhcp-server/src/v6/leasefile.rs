@@ -121,6 +121,20 @@ pub fn replay6(data: &[u8]) -> Result<Replay6, Damage> {
     })
 }
 
+/// The error for `d` in the file at `path`.
+fn damage(path: &Path, d: Damage) -> Error {
+    match d {
+        Damage::Foreign => Error::ForeignJournal {
+            path: path.to_path_buf(),
+        },
+        Damage::Corrupt { offset, reason } => Error::CorruptJournal {
+            path: path.to_path_buf(),
+            offset,
+            reason,
+        },
+    }
+}
+
 /// An open DHCPv6 lease file.
 #[derive(Debug)]
 pub struct LeaseFile6 {
@@ -150,14 +164,7 @@ impl LeaseFile6 {
             }
             Err(e) => return Err(Error::io(what("opening"), e)),
         }
-        let r = replay6(&data).map_err(|d| match d {
-            Damage::Foreign => Error::ForeignJournal { path: path.clone() },
-            Damage::Corrupt { offset, reason } => Error::CorruptJournal {
-                path: path.clone(),
-                offset,
-                reason,
-            },
-        })?;
+        let r = replay6(&data).map_err(|d| damage(&path, d))?;
         if let Some(why) = r.torn {
             let keep = sibling(&path, &format!(".torn-{}", r.good_end));
             tracing::warn!(
@@ -181,6 +188,23 @@ impl LeaseFile6 {
         let n = r.records.len();
         let me = Self::append_to(path, r.good_end as u64, r.next_seq, n)?;
         Ok((me, r.records))
+    }
+
+    /// Reads the file at `path` without changing it (`--check`, `explain`): its
+    /// records, `None` when it does not exist. A torn tail is left out, as
+    /// [`open`](Self::open) would cut it; other damage is an error.
+    pub fn read(path: impl AsRef<Path>) -> Result<Option<Vec<Binding6>>, Error> {
+        let path = path.as_ref();
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                let what = format!("reading DHCPv6 lease file {}", path.display());
+                return Err(Error::io(what, e));
+            }
+        };
+        let r = replay6(&data).map_err(|d| damage(path, d))?;
+        Ok(Some(r.records))
     }
 
     fn append_to(path: PathBuf, len: u64, next_seq: u64, records: usize) -> Result<Self, Error> {
