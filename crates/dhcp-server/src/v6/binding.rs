@@ -164,7 +164,7 @@ impl Bindings6 {
         // ends after at most that many steps.
         let steps = self.range.len().min(self.by_addr.len() as u128 + 1);
         for i in 0..steps {
-            let a = self.range.nth(self.cursor + i);
+            let a = self.range.nth(self.cursor.wrapping_add(i));
             if self.free_for(a, ia, now) {
                 self.cursor = self.range.index(a).wrapping_add(1);
                 return Some(a);

@@ -52,7 +52,7 @@ pub struct FullV6 {
 }
 
 impl FullV6 {
-    /// `range` with Kea's default lifetimes (preferred 3000 s, valid 4000 s) and
+    /// `range` with a preferred lifetime of 3000 s, a valid one of 4000 s, and
     /// no rapid commit.
     pub fn new(range: Range6) -> Self {
         Self {

@@ -411,6 +411,22 @@ fn prefix_ranges_and_link_prefixes() {
     .unwrap();
     // No boot rule and a plain client: still an address (full mode serves all).
     assert_eq!(lease(&mut s, 1, NOW), addr("2001:db8:1::1"));
+    // The whole address space (prefix length 0) neither overflows nor scans.
+    let all = Range6::from_prefix(addr("::"), 0).unwrap();
+    assert_eq!(
+        (all.first(), all.last()),
+        (addr("::1"), Ipv6Addr::from(u128::MAX))
+    );
+    let mut b = super::Bindings6::new(all);
+    for n in 0..3u8 {
+        let ia = super::IaKey {
+            duid: duid(n),
+            iaid: 1,
+        };
+        let a = b.choose(&ia, NOW).unwrap();
+        b.bind(&ia, a, NOW, 100);
+    }
+    assert_eq!(b.iter().count(), 3);
 }
 
 #[test]
