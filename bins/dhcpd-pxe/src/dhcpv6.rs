@@ -229,3 +229,75 @@ pub(crate) fn dhcpv6(
         lease_file,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::from_toml;
+
+    const V4: &str = "mode = \"proxy\"\n[[boot]]\nfile = \"pxelinux.0\"\n";
+
+    #[test]
+    fn full_mode_takes_a_prefix_and_puts_its_lease_file_beside_the_v4_one() {
+        let text = format!(
+            "lease_file = \"/var/lib/x/leases\"\n{V4}[dhcpv6]\nmode = \"full\"\n\
+             interfaces = [\"eth0\"]\nrange = \"2001:db8:1::/64\"\nrapid_commit = true\n"
+        );
+        let v6 = from_toml(&text, Path::new("x.toml"))
+            .unwrap()
+            .dhcpv6
+            .unwrap();
+        let f = v6.config.full.unwrap();
+        assert_eq!(
+            f.range.first(),
+            "2001:db8:1::1".parse::<std::net::Ipv6Addr>().unwrap()
+        );
+        assert_eq!(f.range.prefix_len(), 64);
+        assert_eq!(
+            (f.preferred_lifetime, f.valid_lifetime, f.rapid_commit),
+            (3000, 4000, true)
+        );
+        assert_eq!(
+            v6.lease_file.as_deref(),
+            Some(Path::new("/var/lib/x/dhcp6.leases"))
+        );
+        // Stateless: no range, no lease file.
+        let text = format!("{V4}[dhcpv6]\ninterfaces = [\"eth0\"]\n");
+        let v6 = from_toml(&text, Path::new("x.toml"))
+            .unwrap()
+            .dhcpv6
+            .unwrap();
+        assert!(v6.config.full.is_none() && v6.lease_file.is_none());
+    }
+
+    #[test]
+    fn full_mode_errors_name_the_value() {
+        for (tail, want) in [
+            (
+                "range = \"2001:db8::/64\"\n",
+                "x.toml:5:8: [dhcpv6]: mode \"full\" needs a lease file",
+            ),
+            (
+                "range = [\"2001:db8::1\"]\nlease_file = \"l6\"\n",
+                "x.toml:7:9: [dhcpv6]: range takes two addresses",
+            ),
+            (
+                "range = \"2001:db8::/129\"\nlease_file = \"l6\"\n",
+                "x.toml:7:9: [dhcpv6]: range \"2001:db8::/129\": a prefix of at most 127 bits",
+            ),
+            (
+                "range = [\"2001:db8::1\", \"nope\"]\nlease_file = \"l6\"\n",
+                "x.toml:7:9: [dhcpv6]: \"nope\" is not an IPv6 address",
+            ),
+            (
+                "range = \"2001:db8::/64\"\nlease_file = \"l6\"\npreferred_lifetime = 0\n",
+                "x.toml:9:22: [dhcpv6]: preferred_lifetime 0",
+            ),
+        ] {
+            let text = format!("{V4}[dhcpv6]\nmode = \"full\"\ninterfaces = [\"eth0\"]\n{tail}");
+            let e = format!("{:#}", from_toml(&text, Path::new("x.toml")).unwrap_err());
+            assert!(e.starts_with(want), "{e}\nwanted {want}");
+        }
+    }
+}
