@@ -58,8 +58,8 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
             v6.interfaces.join(", "),
             v6.config.policy.rules.len()
         ));
-        if let Some(path) = &v6.lease_file {
-            if let Some(records) = LeaseFile6::read(path)? {
+        if let Some(path) = v6.lease_file_with(settings.lease_file.as_deref())? {
+            if let Some(records) = LeaseFile6::read(&path)? {
                 summary.push_str(&format!(
                     ", DHCPv6 lease file {}: {} record(s)",
                     path.display(),
@@ -69,7 +69,7 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
                 summary.push_str(&format!(
                     ", DHCPv6 lease file {} ({})",
                     path.display(),
-                    lease_file_note(path)
+                    lease_file_note(&path)
                 ));
             }
         }

@@ -445,7 +445,7 @@ pub fn from_toml(text: &str, path: &Path) -> Result<Settings> {
     let v6 = f
         .dhcpv6
         .as_ref()
-        .map(|t| dhcpv6(t, &files, &hosts, f.lease_file.as_deref(), &src))
+        .map(|t| dhcpv6(t, &files, &hosts, &src))
         .transpose()?;
     let rate = limits(f.limits.as_ref().unwrap_or(&LimitsToml::default()), &src)?;
     let lease_db = match &f.lease_store {

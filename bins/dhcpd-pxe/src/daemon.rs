@@ -42,14 +42,13 @@ pub fn serve(args: &ConfigArgs, metrics: Option<SocketAddr>) -> Result<()> {
 
 /// DHCPv6 full mode's lease file, opened and read back.
 fn open_leases6(settings: &Settings) -> Result<Option<(LeaseFile6, Vec<Binding6>)>> {
-    let Some(path) = settings
-        .dhcpv6
-        .as_ref()
-        .and_then(|v6| v6.lease_file.as_ref())
-    else {
+    let Some(v6) = &settings.dhcpv6 else {
         return Ok(None);
     };
-    let opened = LeaseFile6::open(path)
+    let Some(path) = v6.lease_file_with(settings.lease_file.as_deref())? else {
+        return Ok(None);
+    };
+    let opened = LeaseFile6::open(&path)
         .with_context(|| format!("opening the DHCPv6 lease file {}", path.display()))?;
     Ok(Some(opened))
 }

@@ -22,8 +22,26 @@ pub struct V6Settings {
     /// The responder's configuration; its `server_duid` is empty until the daemon
     /// starts (the DUID-LL of the first interface's MAC).
     pub config: V6Config,
-    /// Full mode: the DHCPv6 lease file.
+    /// `[dhcpv6] lease_file` as written ([`V6Settings::lease_file_with`] gives
+    /// full mode's file).
     pub lease_file: Option<PathBuf>,
+}
+
+impl V6Settings {
+    /// Full mode's lease file: `lease_file`, else [`LEASE6_FILE_NAME`] beside the
+    /// DHCPv4 one (`v4`, after `--lease-file`). `None` in stateless mode.
+    pub fn lease_file_with(&self, v4: Option<&Path>) -> Result<Option<PathBuf>> {
+        if self.config.full.is_none() {
+            return Ok(None);
+        }
+        match (&self.lease_file, v4) {
+            (Some(p), _) => Ok(Some(p.clone())),
+            (None, Some(v4)) => Ok(Some(v4.with_file_name(LEASE6_FILE_NAME))),
+            (None, None) => bail!(
+                "[dhcpv6] mode \"full\" needs a lease file ([dhcpv6] lease_file, or the DHCPv4 lease_file or --lease-file beside which it goes)"
+            ),
+        }
+    }
 }
 
 /// The DHCPv6 lease file's name beside the DHCPv4 one.
@@ -130,13 +148,11 @@ fn full(t: &Dhcpv6Toml, src: &Source<'_>, at: std::ops::Range<usize>) -> Result<
 }
 
 /// Validates `[dhcpv6]`. Without `[[dhcpv6.boot]]` the DHCPv4 boot files serve;
-/// `hosts` (the `[[host]]` rules) come first either way. Full mode's lease file is
-/// `lease_file`, else [`LEASE6_FILE_NAME`] beside `v4_lease_file`.
+/// `hosts` (the `[[host]]` rules) come first either way.
 pub(crate) fn dhcpv6(
     t: &Dhcpv6Toml,
     v4_files: &[BootFile],
     hosts: &[Rule],
-    v4_lease_file: Option<&Path>,
     src: &Source<'_>,
 ) -> Result<V6Settings> {
     let is_full = match &t.mode {
@@ -209,24 +225,13 @@ pub(crate) fn dhcpv6(
     let mut config = V6Config::new(Vec::new(), boot);
     config.dns.clone_from(&t.dns);
     config.tftp = t.tftp_server;
-    let mut lease_file = None;
     if is_full {
-        config.full = Some(full(t, src, mode_at.clone())?);
-        lease_file = t
-            .lease_file
-            .clone()
-            .or_else(|| v4_lease_file.map(|p| p.with_file_name(LEASE6_FILE_NAME)));
-        if lease_file.is_none() {
-            return Err(src.error(
-                mode_at,
-                "[dhcpv6]: mode \"full\" needs a lease file (lease_file here, or the DHCPv4 lease_file beside which it goes)",
-            ));
-        }
+        config.full = Some(full(t, src, mode_at)?);
     }
     Ok(V6Settings {
         interfaces: t.interfaces.get_ref().clone(),
         config,
-        lease_file,
+        lease_file: t.lease_file.clone(),
     })
 }
 
@@ -241,14 +246,14 @@ mod tests {
     #[test]
     fn full_mode_takes_a_prefix_and_puts_its_lease_file_beside_the_v4_one() {
         let text = format!(
-            "lease_file = \"/var/lib/x/leases\"\n{V4}[dhcpv6]\nmode = \"full\"\n\
+            "{V4}[dhcpv6]\nmode = \"full\"\n\
              interfaces = [\"eth0\"]\nrange = \"2001:db8:1::/64\"\nrapid_commit = true\n"
         );
         let v6 = from_toml(&text, Path::new("x.toml"))
             .unwrap()
             .dhcpv6
             .unwrap();
-        let f = v6.config.full.unwrap();
+        let f = v6.config.full.clone().unwrap();
         assert_eq!(
             f.range.first(),
             "2001:db8:1::1".parse::<std::net::Ipv6Addr>().unwrap()
@@ -258,26 +263,27 @@ mod tests {
             (f.preferred_lifetime, f.valid_lifetime, f.rapid_commit),
             (3000, 4000, true)
         );
-        assert_eq!(
-            v6.lease_file.as_deref(),
-            Some(Path::new("/var/lib/x/dhcp6.leases"))
-        );
+        let v4 = Some(Path::new("/var/lib/x/leases"));
+        let path = v6.lease_file_with(v4).unwrap();
+        assert_eq!(path.as_deref(), Some(Path::new("/var/lib/x/dhcp6.leases")));
+        // --lease-file on the command line moves it too; without any, refused.
+        let path = v6.lease_file_with(Some(Path::new("/srv/l"))).unwrap();
+        assert_eq!(path.as_deref(), Some(Path::new("/srv/dhcp6.leases")));
+        let e = v6.lease_file_with(None).unwrap_err();
+        assert!(format!("{e:#}").contains("needs a lease file"), "{e:#}");
         // Stateless: no range, no lease file.
         let text = format!("{V4}[dhcpv6]\ninterfaces = [\"eth0\"]\n");
         let v6 = from_toml(&text, Path::new("x.toml"))
             .unwrap()
             .dhcpv6
             .unwrap();
-        assert!(v6.config.full.is_none() && v6.lease_file.is_none());
+        assert!(v6.config.full.is_none());
+        assert_eq!(v6.lease_file_with(Some(Path::new("l"))).unwrap(), None);
     }
 
     #[test]
     fn full_mode_errors_name_the_value() {
         for (tail, want) in [
-            (
-                "range = \"2001:db8::/64\"\n",
-                "x.toml:5:8: [dhcpv6]: mode \"full\" needs a lease file",
-            ),
             (
                 "range = [\"2001:db8::1\"]\nlease_file = \"l6\"\n",
                 "x.toml:7:9: [dhcpv6]: range takes two addresses",

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
+use std::path::Path;
 
 use anyhow::Result;
 use dhcp_server::v6::{respond, server_duid_ll, FullServer6, LeaseFile6, V6Outcome};
@@ -151,9 +152,15 @@ fn option_line(o: &DhcpOption) -> String {
     }
 }
 
-/// Explains every DHCPv6 packet against `v6`; `local` is the address the
-/// server puts in `tftp://[…]/` URLs when `tftp_server` is unset.
-pub fn explain6(v6: &V6Settings, packets: &[Packet6], local: Ipv6Addr) -> String {
+/// Explains every DHCPv6 packet against `v6` (in full mode with the bindings of
+/// `lease_file`); `local` is the address the server puts in `tftp://[…]/` URLs
+/// when `tftp_server` is unset.
+pub fn explain6(
+    v6: &V6Settings,
+    lease_file: Option<&Path>,
+    packets: &[Packet6],
+    local: Ipv6Addr,
+) -> String {
     let mut cfg = v6.config.clone();
     if cfg.server_duid.is_empty() {
         // The daemon uses the first interface's MAC; explain has none to read.
@@ -161,7 +168,7 @@ pub fn explain6(v6: &V6Settings, packets: &[Packet6], local: Ipv6Addr) -> String
     }
     let mut s = String::new();
     let mut full = FullServer6::new(cfg.clone());
-    if let (Some(f), Some(path)) = (&mut full, &v6.lease_file) {
+    if let (Some(f), Some(path)) = (&mut full, lease_file) {
         match LeaseFile6::read(path) {
             Ok(Some(records)) => {
                 let _ = writeln!(
@@ -283,7 +290,7 @@ mod tests {
         let solicit = "01abcdef 0001000a 00030001 52540012 3456 0006 0004 003b 0017 \
                        0003 000c 00000001 00000000 00000000 003d 0002 0007";
         let packets = read6(solicit.as_bytes()).unwrap();
-        let out = explain6(&v6, &packets, "fe80::1".parse().unwrap());
+        let out = explain6(&v6, Some(&leases), &packets, "fe80::1".parse().unwrap());
         assert!(out.contains("no bindings yet"), "{out}");
         assert!(out.contains("rule: efi-x64"), "{out}");
         assert!(out.contains("IA_NA 1: 2001:db8:1::100 advertised"), "{out}");
@@ -299,6 +306,7 @@ mod tests {
         let both = format!("{solicit}\n\n{request}");
         let out = explain6(
             &v6,
+            Some(&leases),
             &read6(both.as_bytes()).unwrap(),
             "fe80::1".parse().unwrap(),
         );
