@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use dhcp_server::store::JournalSnapshot;
+use dhcp_server::v6::LeaseFile6;
 use dhcp_server::Mode;
 
 use crate::cli::ConfigArgs;
@@ -35,25 +36,56 @@ pub fn check(args: &ConfigArgs) -> Result<String> {
             ));
         }
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let note = if dir.is_dir() {
-                "created at start"
-            } else {
-                "its directory does not exist yet"
-            };
+            let note = lease_file_note(path);
             summary.push_str(&format!(", lease file {} ({note})", path.display()));
         }
         None => {}
     }
     if let Some(v6) = &settings.dhcpv6 {
+        let mode = match &v6.config.full {
+            Some(f) => format!(
+                "full ({} to {}, preferred {} s, valid {} s{})",
+                f.range.first(),
+                f.range.last(),
+                f.preferred_lifetime,
+                f.valid_lifetime,
+                if f.rapid_commit { ", rapid commit" } else { "" }
+            ),
+            None => "stateless".into(),
+        };
         summary.push_str(&format!(
-            ", DHCPv6 stateless on {} ({} boot rule(s))",
+            ", DHCPv6 {mode} on {} ({} boot rule(s))",
             v6.interfaces.join(", "),
             v6.config.policy.rules.len()
         ));
+        if let Some(path) = v6.lease_file_with(settings.lease_file.as_deref())? {
+            if let Some(records) = LeaseFile6::read(&path)? {
+                summary.push_str(&format!(
+                    ", DHCPv6 lease file {}: {} record(s)",
+                    path.display(),
+                    records.len()
+                ));
+            } else {
+                summary.push_str(&format!(
+                    ", DHCPv6 lease file {} ({})",
+                    path.display(),
+                    lease_file_note(&path)
+                ));
+            }
+        }
     }
     Ok(summary)
+}
+
+/// What the summary says of a lease file that does not exist yet.
+fn lease_file_note(path: &std::path::Path) -> &'static str {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if dir.is_dir() {
+        "created at start"
+    } else {
+        "its directory does not exist yet"
+    }
 }

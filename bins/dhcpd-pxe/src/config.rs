@@ -589,7 +589,19 @@ mod tests {
             ),
             (
                 "[dhcpv6]\ninterfaces = [\"eth0\"]\nmode = \"full\"\n",
-                "x.toml:7:8: [dhcpv6]: mode \"full\" (addresses in IA_NA) is not available",
+                "x.toml:7:8: [dhcpv6]: mode \"full\" needs a range",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\nmode = \"full\"\nrange = [\"2001:db8::9\", \"2001:db8::1\"]\n",
+                "x.toml:8:9: [dhcpv6]: range 2001:db8::9 to 2001:db8::1: the last comes before the first",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\nmode = \"full\"\nrange = \"2001:db8::/64\"\npreferred_lifetime = 900\nvalid_lifetime = 600\n",
+                "x.toml:10:18: [dhcpv6]: preferred_lifetime 900 is longer than valid_lifetime 600",
+            ),
+            (
+                "[dhcpv6]\ninterfaces = [\"eth0\"]\nrange = \"2001:db8::/64\"\n",
+                "x.toml:7:9: [dhcpv6]: range is for mode = \"full\"",
             ),
             (
                 "[dhcpv6]\ninterfaces = []\n",

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use dhcp_server::driver::{run_pooled, Control};
 use dhcp_server::store::{LeaseJournal, LeaseStore, MemoryStore, PgLeaseStore};
+use dhcp_server::v6::{Binding6, LeaseFile6};
 use dhcp_server::Server;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
@@ -24,11 +25,32 @@ pub fn serve(args: &ConfigArgs, metrics: Option<SocketAddr>) -> Result<()> {
     // Opened before the runtime: the PostgreSQL client blocks (it runs on the
     // lease writer thread afterwards).
     let stores = open_store(&settings, &mut server)?;
+    let leases6 = open_leases6(&settings)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    rt.block_on(serve_async(args.clone(), settings, server, stores, metrics))
+    rt.block_on(serve_async(
+        args.clone(),
+        settings,
+        server,
+        stores,
+        leases6,
+        metrics,
+    ))
+}
+
+/// DHCPv6 full mode's lease file, opened and read back.
+fn open_leases6(settings: &Settings) -> Result<Option<(LeaseFile6, Vec<Binding6>)>> {
+    let Some(v6) = &settings.dhcpv6 else {
+        return Ok(None);
+    };
+    let Some(path) = v6.lease_file_with(settings.lease_file.as_deref())? else {
+        return Ok(None);
+    };
+    let opened = LeaseFile6::open(&path)
+        .with_context(|| format!("opening the DHCPv6 lease file {}", path.display()))?;
+    Ok(Some(opened))
 }
 
 /// The lease store the settings name (one connection each; the journal has
@@ -65,6 +87,7 @@ async fn serve_async(
     settings: Settings,
     server: Server,
     stores: Vec<Box<dyn LeaseStore>>,
+    leases6: Option<(LeaseFile6, Vec<Binding6>)>,
     metrics: Option<SocketAddr>,
 ) -> Result<()> {
     let (ctl, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -83,7 +106,8 @@ async fn serve_async(
     // DHCPv6 beside DHCPv4: a failure (no such interface, port taken) stops the daemon.
     let mut v6 = settings.dhcpv6.clone().map(|v6| {
         tokio::spawn(async move {
-            dhcp_server::v6::run_v6(v6.config, &v6.interfaces, dhcp_pxe::v6::SERVER_PORT).await
+            let port = dhcp_pxe::v6::SERVER_PORT;
+            dhcp_server::v6::run_v6(v6.config, &v6.interfaces, port, leases6).await
         })
     });
     let v6_done = async {

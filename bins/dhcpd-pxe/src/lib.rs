@@ -116,7 +116,8 @@ fn run(cli: Cli) -> Result<()> {
                     .and_then(|i| netio::dhcp6::interface6(i).ok())
                     .and_then(|f| f.global.or(f.link_local))
                     .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
-                print!("{}", explain6::explain6(&d6.config, &v6, local));
+                let leases = d6.lease_file_with(settings.lease_file.as_deref())?;
+                print!("{}", explain6::explain6(d6, leases.as_deref(), &v6, local));
             }
             Ok(())
         }

@@ -89,13 +89,21 @@ fn encode_record(l: &Lease, out: &mut Vec<u8>) {
 
 /// Appends group `seq` holding `records` to `out`.
 pub fn encode_group(seq: u64, records: &[Lease], out: &mut Vec<u8>) {
+    encode_frame(seq, out, |out| {
+        for r in records {
+            encode_record(r, out);
+        }
+    });
+}
+
+/// Appends group `seq` to `out`, its records being what `records` writes: the
+/// group framing, shared with the DHCPv6 lease file.
+pub(crate) fn encode_frame(seq: u64, out: &mut Vec<u8>, records: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&[0; 8]);
     let body = out.len();
-    for r in records {
-        encode_record(r, out);
-    }
+    records(out);
     let len = (out.len() - body) as u32;
     out[start + 8..start + 12].copy_from_slice(&len.to_be_bytes());
     let hcrc = crc(&out[start..start + 12]);
@@ -118,7 +126,7 @@ pub enum Damage {
     },
 }
 
-fn corrupt(offset: usize, reason: impl Into<String>) -> Damage {
+pub(crate) fn corrupt(offset: usize, reason: impl Into<String>) -> Damage {
     Damage::Corrupt {
         offset: offset as u64,
         reason: reason.into(),
@@ -287,31 +295,64 @@ fn torn_shape(data: &[u8], at: usize, next_seq: u64) -> Option<&'static str> {
 
 fn replay_groups(data: &[u8], version: u32) -> Result<Replay, Damage> {
     let mut leases = Vec::new();
-    let mut at = HEADER_LEN;
+    let walk = walk_groups(data, HEADER_LEN, |body_at, body| {
+        let mut i = 0;
+        while i < body.len() {
+            let (l, n) = decode_record(body, i, version).map_err(|e| in_group(e, body_at))?;
+            leases.push(l);
+            i += n;
+        }
+        Ok(())
+    })?;
+    Ok(Replay {
+        version,
+        leases,
+        good_end: walk.good_end,
+        next_seq: walk.next_seq,
+        torn: walk.torn,
+    })
+}
+
+/// A record's damage at `offset` inside a group body at file offset `body_at`.
+pub(crate) fn in_group(e: Damage, body_at: usize) -> Damage {
+    match e {
+        Damage::Corrupt { offset, reason } => Damage::Corrupt {
+            offset: body_at as u64 + offset,
+            reason: format!("{reason} (in a group with a good checksum)"),
+        },
+        d => d,
+    }
+}
+
+/// Where a walk over the groups ended.
+pub(crate) struct Walked {
+    /// End of the last good group: where appends continue.
+    pub(crate) good_end: usize,
+    /// The sequence number of the next group.
+    pub(crate) next_seq: u64,
+    /// Why the bytes after `good_end`, if any, were taken for a torn tail.
+    pub(crate) torn: Option<&'static str>,
+}
+
+/// Walks the groups from `at` (after a file header) to the end, handing each
+/// group's records and their file offset to `body`, in order; damage that is not
+/// a torn tail (module docs) stops the walk.
+pub(crate) fn walk_groups(
+    data: &[u8],
+    mut at: usize,
+    mut body: impl FnMut(usize, &[u8]) -> Result<(), Damage>,
+) -> Result<Walked, Damage> {
     let mut seq = 1u64;
     while at < data.len() {
         match group(data, at, seq) {
-            Ok((body, end)) => {
-                let mut i = 0;
-                while i < body.len() {
-                    let (l, n) = decode_record(body, i, version).map_err(|e| match e {
-                        Damage::Corrupt { offset, reason } => Damage::Corrupt {
-                            offset: (at + GROUP_HEADER) as u64 + offset,
-                            reason: format!("{reason} (in a group with a good checksum)"),
-                        },
-                        d => d,
-                    })?;
-                    leases.push(l);
-                    i += n;
-                }
+            Ok((records, end)) => {
+                body(at + GROUP_HEADER, records)?;
                 at = end;
                 seq += 1;
             }
             Err(reason) => {
                 return match torn_shape(data, at, seq) {
-                    Some(torn) => Ok(Replay {
-                        version,
-                        leases,
+                    Some(torn) => Ok(Walked {
                         good_end: at,
                         next_seq: seq,
                         torn: Some(torn),
@@ -321,9 +362,7 @@ fn replay_groups(data: &[u8], version: u32) -> Result<Replay, Damage> {
             }
         }
     }
-    Ok(Replay {
-        version,
-        leases,
+    Ok(Walked {
         good_end: at,
         next_seq: seq,
         torn: None,

@@ -36,14 +36,14 @@ pub struct LeaseJournal {
 }
 
 /// `path` with `suffix` appended to its file name.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name: OsString = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
 }
 
 /// Writes `bytes` to a temporary sibling, syncs it and renames it over `path`.
-fn write_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Error> {
+pub(crate) fn write_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Error> {
     let tmp = sibling(path, ".new");
     let err = |e| Error::io(format!("{what} {}", path.display()), e);
     let mut f = File::create(&tmp).map_err(err)?;
@@ -165,7 +165,7 @@ impl LeaseJournal {
     }
 }
 
-fn sync_dir(path: &Path) -> Result<(), Error> {
+pub(crate) fn sync_dir(path: &Path) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -3,7 +3,7 @@
 //! PostgreSQL database) and an in-memory store.
 
 pub mod format;
-mod journal;
+pub(crate) mod journal;
 mod postgres;
 mod postgres_schema;
 mod snapshot;

@@ -1,18 +1,79 @@
-//! The tokio driver of the DHCPv6 responder: one socket per interface on UDP 547 in
+//! The tokio driver of the DHCPv6 server: one socket per interface on UDP 547 in
 //! ff02::1:2 ([`netio::dhcp6`]); replies go back to the client's link-local address
 //! from the interface it came in on. Every socket call is `netio`'s.
+//!
+//! In full mode one [`FullServer6`] serves every link; each datagram is handled
+//! and its bindings appended to the lease file (synced) on the blocking pool,
+//! under one lock, before the reply is sent: no REPLY that grants an address
+//! leaves before its binding is on disk.
 
 use std::io;
 use std::net::Ipv6Addr;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use netio::dhcp6::{bind_dhcp6_server, interface6};
 use tracing::{debug, info, warn};
 
-use super::{respond, server_duid_ll, V6Config};
+use super::{respond, server_duid_ll, Binding6, FullServer6, LeaseFile6, V6Config, V6Outcome};
+
+/// Full mode's state: the server and the lease file (none: bindings in memory only).
+struct Full {
+    server: FullServer6,
+    file: Option<LeaseFile6>,
+}
+
+/// What answers datagrams.
+#[derive(Clone)]
+enum Answerer {
+    Stateless(Arc<V6Config>),
+    Full(Arc<Mutex<Full>>),
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Full {
+    /// Handles one datagram and makes its bindings durable; a reply whose
+    /// bindings could not be written is dropped.
+    fn handle(&mut self, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
+        let now = unix_now();
+        let mut out = self.server.handle(now, payload, local);
+        if out.commit.is_empty() {
+            return out;
+        }
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.append(&out.commit) {
+                out.reply = Err(format!("the bindings could not be written: {e}"));
+                return out;
+            }
+            let live = self.server.bindings().live(now);
+            if f.wants_compaction(live.len()) {
+                match f.compact(&live) {
+                    Ok(()) => {
+                        info!(path = %f.path().display(), records = live.len(), "DHCPv6 lease file compacted");
+                    }
+                    Err(e) => warn!("compacting the DHCPv6 lease file: {e}"),
+                }
+            }
+        }
+        out
+    }
+}
 
 /// Serves DHCPv6 on `interfaces` at `port` (547) until the task is dropped. An empty
-/// `cfg.server_duid` becomes the DUID-LL of the first interface with a MAC.
-pub async fn run_v6(mut cfg: V6Config, interfaces: &[String], port: u16) -> io::Result<()> {
+/// `cfg.server_duid` becomes the DUID-LL of the first interface with a MAC. With
+/// `cfg.full` set, addresses are given from its range, and `leases` (the lease
+/// file opened, and what it held) keeps them; without it, in memory only.
+pub async fn run_v6(
+    mut cfg: V6Config,
+    interfaces: &[String],
+    port: u16,
+    leases: Option<(LeaseFile6, Vec<Binding6>)>,
+) -> io::Result<()> {
     if interfaces.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -39,11 +100,24 @@ pub async fn run_v6(mut cfg: V6Config, interfaces: &[String], port: u16) -> io::
         // No MAC anywhere (tunnels): a DUID-LL of zeros is still one stable id.
         cfg.server_duid = server_duid_ll([0; 6]);
     }
-    let cfg = std::sync::Arc::new(cfg);
+    let answerer = match FullServer6::new(cfg.clone()) {
+        Some(mut server) => {
+            let file = leases.map(|(file, records)| {
+                info!(path = %file.path().display(), records = records.len(), "DHCPv6 lease file opened");
+                server.restore(records);
+                file
+            });
+            if let Some(f) = &cfg.full {
+                info!(first = %f.range.first(), last = %f.range.last(), "DHCPv6 full mode");
+            }
+            Answerer::Full(Arc::new(Mutex::new(Full { server, file })))
+        }
+        None => Answerer::Stateless(Arc::new(cfg)),
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (name, sock, local) in sockets {
-        let cfg = cfg.clone();
-        tasks.spawn(async move { serve_link(&cfg, &name, &sock, local).await });
+        let a = answerer.clone();
+        tasks.spawn(async move { serve_link(a, &name, &sock, local).await });
     }
     match tasks.join_next().await {
         Some(Ok(r)) => r,
@@ -53,7 +127,7 @@ pub async fn run_v6(mut cfg: V6Config, interfaces: &[String], port: u16) -> io::
 }
 
 async fn serve_link(
-    cfg: &V6Config,
+    answerer: Answerer,
     name: &str,
     sock: &tokio::net::UdpSocket,
     local: Ipv6Addr,
@@ -61,7 +135,23 @@ async fn serve_link(
     let mut buf = vec![0u8; 65_536];
     loop {
         let meta = netio::recv_meta(sock, &mut buf).await?;
-        match respond(cfg, &buf[..meta.len], local).reply {
+        let out = match &answerer {
+            Answerer::Stateless(cfg) => respond(cfg, &buf[..meta.len], local),
+            Answerer::Full(full) => {
+                // The lease file's sync blocks: off the serving thread.
+                let (full, payload) = (full.clone(), buf[..meta.len].to_vec());
+                tokio::task::spawn_blocking(move || {
+                    let mut f = full.lock().unwrap_or_else(|p| p.into_inner());
+                    f.handle(&payload, local)
+                })
+                .await
+                .map_err(io::Error::other)?
+            }
+        };
+        for ia in &out.ia {
+            debug!(interface = %name, peer = %meta.peer, iaid = ia.iaid, note = %ia.note, "DHCPv6 IA_NA");
+        }
+        match out.reply {
             Ok((m, bytes)) => {
                 debug!(interface = %name, peer = %meta.peer, reply = ?m.msg_type(), "DHCPv6 reply");
                 if let Err(e) = sock.send_to(&bytes, meta.peer).await {

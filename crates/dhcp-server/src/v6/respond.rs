@@ -1,4 +1,7 @@
-//! The stateless/proxy DHCPv6 responder (RFC 8415 §18.3, RFC 5970, UEFI PXE over IPv6).
+//! The stateless/proxy DHCPv6 responder (RFC 8415 §18.3, RFC 5970, UEFI PXE over IPv6),
+//! and what full mode ([`super::FullServer6`]) shares with it: the relay envelopes
+//! around the answer, decoding after the layout check, the boot decision and the
+//! reply's common options ([`reply_with_boot`]).
 //!
 //! | request | answered when | reply |
 //! |---|---|---|
@@ -14,11 +17,12 @@
 use std::net::Ipv6Addr;
 
 use dhcp_pxe::v6::relay::{unwrap_relays, wrap_reply, RelayHop};
-use dhcp_pxe::v6::{boot_file_url, check_layout, classify, codes};
+use dhcp_pxe::v6::{boot_file_url, check_layout, classify, codes, V6Client};
 use dhcp_pxe::Decision;
 use dhcproto::v6::{DhcpOption, Message, MessageType, OptionCode, UnknownOption};
 use dhcproto::{Decodable, Encodable};
 
+use super::binding::Binding6;
 use super::V6Config;
 
 /// What the responder made of one datagram (for the driver and `explain`).
@@ -34,6 +38,34 @@ pub struct V6Outcome {
     /// message is the one for the client and the bytes are the RELAY-REPL that
     /// carries it.
     pub reply: Result<(Message, Vec<u8>), String>,
+    /// Full mode: what became of each IA_NA of the request.
+    pub ia: Vec<IaDecision>,
+    /// Full mode: the bindings to make durable before the reply leaves (empty for
+    /// an ADVERTISE, for stateless mode, and when there is no reply).
+    pub commit: Vec<Binding6>,
+}
+
+impl V6Outcome {
+    /// An outcome with no reply, for `why`.
+    pub(super) fn silent(request: Option<Message>, why: String) -> Self {
+        Self {
+            relays: Vec::new(),
+            request,
+            decision: None,
+            reply: Err(why),
+            ia: Vec::new(),
+            commit: Vec::new(),
+        }
+    }
+}
+
+/// Full mode: one IA_NA of a request and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IaDecision {
+    /// The IAID.
+    pub iaid: u32,
+    /// What the server did, in words ("2001:db8::100 bound for 4000 s").
+    pub note: String,
 }
 
 /// The IANA enterprise number UEFI firmware sends in option 16 (none is assigned to
@@ -50,12 +82,12 @@ fn vendor_class(data: &[u8]) -> Vec<u8> {
     v
 }
 
-fn asked(req: &Message, code: u16) -> bool {
+pub(super) fn asked(req: &Message, code: u16) -> bool {
     matches!(req.opts().get(OptionCode::ORO), Some(DhcpOption::ORO(o))
         if o.opts.iter().any(|c| u16::from(*c) == code))
 }
 
-fn server_id(req: &Message) -> Option<&[u8]> {
+pub(super) fn server_id(req: &Message) -> Option<&[u8]> {
     match req.opts().get(OptionCode::ServerId) {
         Some(DhcpOption::ServerId(d)) => Some(d),
         _ => None,
@@ -64,64 +96,131 @@ fn server_id(req: &Message) -> Option<&[u8]> {
 
 /// Answers one DHCPv6 datagram that arrived on `local` (the link-local or global
 /// address of the interface it came in on): a client's message, or one relayed
-/// (RELAY-FORW, answered with RELAY-REPL to the relay that sent it).
+/// (RELAY-FORW, answered with RELAY-REPL to the relay that sent it). Stateless
+/// mode: `cfg.full` is not looked at.
 pub fn respond(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
+    through_relays(payload, |inner| match decode_client(inner) {
+        Ok(req) => respond_message(cfg, req, local),
+        Err(why) => V6Outcome::silent(None, why),
+    })
+}
+
+/// Unwraps the relay envelopes around a client's message, answers it with
+/// `answer`, and wraps the reply in one RELAY-REPL per relay (RFC 8415 §19).
+pub(super) fn through_relays(payload: &[u8], answer: impl FnOnce(&[u8]) -> V6Outcome) -> V6Outcome {
     let relayed = match unwrap_relays(payload) {
         Ok(r) => r,
-        Err(e) => {
-            return V6Outcome {
-                relays: Vec::new(),
-                request: None,
-                decision: None,
-                reply: Err(format!("not a relay message to answer: {e}")),
-            }
-        }
+        Err(e) => return V6Outcome::silent(None, format!("not a relay message to answer: {e}")),
     };
-    let mut out = respond_client(cfg, relayed.message, local);
+    let mut out = answer(relayed.message);
     out.reply = out.reply.and_then(|(m, bytes)| {
         wrap_reply(&relayed.hops, &bytes)
             .map(|b| (m, b))
             .ok_or_else(|| "the reply does not fit the relay messages".to_string())
     });
+    if out.reply.is_err() {
+        out.commit.clear();
+    }
     out.relays = relayed.hops;
     out
 }
 
-/// [`respond`] for a client's message.
-fn respond_client(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome {
-    let decoded = check_layout(payload)
+/// A client's message, its option layout checked before dhcproto decodes it.
+pub(super) fn decode_client(payload: &[u8]) -> Result<Message, String> {
+    check_layout(payload)
         .map_err(|e| e.to_string())
         .and_then(|()| {
             Message::decode(&mut dhcproto::Decoder::new(payload)).map_err(|e| e.to_string())
-        });
-    let req = match decoded {
-        Ok(m) => m,
-        Err(e) => {
-            return V6Outcome {
-                relays: Vec::new(),
-                request: None,
-                decision: None,
-                reply: Err(format!("not a DHCPv6 client message: {e}")),
-            }
+        })
+        .map_err(|e| format!("not a DHCPv6 client message: {e}"))
+}
+
+/// What the boot policy makes of a request.
+#[derive(Debug, Clone)]
+pub(super) struct Boot {
+    /// The classification.
+    pub(super) client: V6Client,
+    /// The policy's decision, for boot clients.
+    pub(super) decision: Option<Decision>,
+    /// The boot file, when a rule gives one.
+    pub(super) file: Option<String>,
+}
+
+/// Classifies `req` and asks the policy for boot clients.
+pub(super) fn boot_of(cfg: &V6Config, req: &Message) -> Boot {
+    let client = classify(req);
+    let decision = client.wants_boot.then(|| cfg.policy.decide(&client.client));
+    let file = decision
+        .as_ref()
+        .and_then(|d| d.target.as_ref().map(|t| t.file.clone()));
+    Boot {
+        client,
+        decision,
+        file,
+    }
+}
+
+/// A reply of type `ty` to `req` with the options both modes send: server and
+/// client identifiers, DNS servers when asked for, and for a boot client with a
+/// file the Boot File URL (59) and `HTTPClient` echoed in option 16.
+pub(super) fn reply_with_boot(
+    cfg: &V6Config,
+    req: &Message,
+    ty: MessageType,
+    boot: Option<&Boot>,
+    local: Ipv6Addr,
+) -> Message {
+    let mut m = Message::new_with_id(ty, req.xid());
+    let o = m.opts_mut();
+    o.insert(DhcpOption::ServerId(cfg.server_duid.clone()));
+    if let Some(DhcpOption::ClientId(id)) = req.opts().get(OptionCode::ClientId) {
+        o.insert(DhcpOption::ClientId(id.clone()));
+    }
+    if !cfg.dns.is_empty() && asked(req, codes::DNS_SERVERS) {
+        o.insert(DhcpOption::DomainNameServers(cfg.dns.clone()));
+    }
+    if let Some((file, b)) = boot.and_then(|b| Some((b.file.as_ref()?, b))) {
+        let url = boot_file_url(file, cfg.tftp.unwrap_or(local));
+        o.insert(DhcpOption::Unknown(UnknownOption::new(
+            OptionCode::from(codes::BOOTFILE_URL),
+            url.into_bytes(),
+        )));
+        if b.client.http_client {
+            o.insert(DhcpOption::Unknown(UnknownOption::new(
+                OptionCode::from(codes::VENDOR_CLASS),
+                vendor_class(b"HTTPClient"),
+            )));
         }
-    };
-    let mut out = V6Outcome {
-        relays: Vec::new(),
-        request: Some(req.clone()),
-        decision: None,
-        reply: Err(String::new()),
-    };
+    }
+    m
+}
+
+/// `m` and its bytes, or why it does not encode.
+pub(super) fn encoded(m: Message) -> Result<(Message, Vec<u8>), String> {
+    match m.to_vec() {
+        Ok(bytes) => Ok((m, bytes)),
+        Err(e) => Err(format!("reply does not encode: {e}")),
+    }
+}
+
+/// The stateless answer to a decoded client message; full mode answers
+/// INFORMATION-REQUEST with it too.
+pub(super) fn respond_message(cfg: &V6Config, req: Message, local: Ipv6Addr) -> V6Outcome {
+    let mut out = V6Outcome::silent(Some(req.clone()), String::new());
     let ty = req.msg_type();
-    let client_id = match req.opts().get(OptionCode::ClientId) {
-        Some(DhcpOption::ClientId(d)) => Some(d.clone()),
-        _ => None,
-    };
+    let has_client_id = req.opts().get(OptionCode::ClientId).is_some();
     let ours = server_id(&req).map(|s| s == cfg.server_duid.as_slice());
-    let reply_type = match (ty, ours, &client_id) {
-        (MessageType::Solicit, None, Some(_)) => MessageType::Advertise,
-        (MessageType::Request, Some(true), Some(_)) => MessageType::Reply,
+    let reply_type = match (ty, ours, has_client_id) {
+        (MessageType::Solicit, None, true) => MessageType::Advertise,
+        (MessageType::Request, Some(true), true) => MessageType::Reply,
+        (MessageType::InformationRequest, None | Some(true), _)
+            if req.opts().get(OptionCode::IANA).is_some() =>
+        {
+            out.reply = Err("InformationRequest with an IA_NA (RFC 8415 §16.12)".into());
+            return out;
+        }
         (MessageType::InformationRequest, None | Some(true), _) => MessageType::Reply,
-        (MessageType::Solicit | MessageType::Request, _, None) => {
+        (MessageType::Solicit | MessageType::Request, _, false) => {
             out.reply = Err(format!("{ty:?} without a client identifier (RFC 8415 §16)"));
             return out;
         }
@@ -136,49 +235,21 @@ fn respond_client(cfg: &V6Config, payload: &[u8], local: Ipv6Addr) -> V6Outcome 
             return out;
         }
     };
-    let c = classify(&req);
-    let mut boot = None;
-    if c.wants_boot {
-        let d = cfg.policy.decide(&c.client);
-        boot = d.target.as_ref().map(|t| t.file.clone());
-        out.decision = Some(d);
-    }
-    if boot.is_none() && ty != MessageType::InformationRequest {
-        out.reply = Err(if c.wants_boot {
+    let boot = boot_of(cfg, &req);
+    out.decision.clone_from(&boot.decision);
+    if boot.file.is_none() && ty != MessageType::InformationRequest {
+        out.reply = Err(if boot.client.wants_boot {
             "no rule gives this client a boot file".into()
         } else {
             "not a network boot client (no option 61, 59 not asked for)".into()
         });
         return out;
     }
-    let mut m = Message::new_with_id(reply_type, req.xid());
-    let o = m.opts_mut();
-    o.insert(DhcpOption::ServerId(cfg.server_duid.clone()));
-    if let Some(id) = client_id {
-        o.insert(DhcpOption::ClientId(id));
-    }
-    if !cfg.dns.is_empty() && asked(&req, codes::DNS_SERVERS) {
-        o.insert(DhcpOption::DomainNameServers(cfg.dns.clone()));
-    }
+    let mut m = reply_with_boot(cfg, &req, reply_type, Some(&boot), local);
     if ty == MessageType::InformationRequest {
-        o.insert(DhcpOption::InformationRefreshTime(cfg.information_refresh));
+        m.opts_mut()
+            .insert(DhcpOption::InformationRefreshTime(cfg.information_refresh));
     }
-    if let Some(file) = boot {
-        let url = boot_file_url(&file, cfg.tftp.unwrap_or(local));
-        o.insert(DhcpOption::Unknown(UnknownOption::new(
-            OptionCode::from(codes::BOOTFILE_URL),
-            url.into_bytes(),
-        )));
-        if c.http_client {
-            o.insert(DhcpOption::Unknown(UnknownOption::new(
-                OptionCode::from(codes::VENDOR_CLASS),
-                vendor_class(b"HTTPClient"),
-            )));
-        }
-    }
-    out.reply = match m.to_vec() {
-        Ok(bytes) => Ok((m, bytes)),
-        Err(e) => Err(format!("reply does not encode: {e}")),
-    };
+    out.reply = encoded(m);
     out
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::{can_run, which, Lab};
 
 /// The lab with IPv6 on vs0 (in S, directly, no bridge: multicast needs no snooping).
-fn lab6() -> Lab {
+pub(super) fn lab6() -> Lab {
     let lab = Lab::new(0);
     let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
     super::ip(&[
@@ -182,18 +182,13 @@ fn kea_config(dir: &std::path::Path) -> String {
     )
 }
 
-#[test]
-#[ignore = "needs root and peer tools: run by scripts/test"]
-fn same_information_request_same_answer_as_kea() {
-    let test = "same_information_request_same_answer_as_kea";
-    if !can_run(test, &["dhclient", "kea-dhcp6"]) {
-        return;
-    }
-    let mut lab = lab6();
+/// Starts `kea-dhcp6` in S as `"kea"` with the configuration `config` writes for
+/// its data directory; waits until it serves.
+pub(super) fn start_kea(lab: &mut Lab, config: impl FnOnce(&std::path::Path) -> String) {
     let kea_dir = lab.path("kea");
     std::fs::create_dir_all(&kea_dir).unwrap();
     let kea_cfg = lab.path("kea.json");
-    std::fs::write(&kea_cfg, kea_config(&kea_dir)).unwrap();
+    std::fs::write(&kea_cfg, config(&kea_dir)).unwrap();
     let kea = which("kea-dhcp6").unwrap();
     let s = lab.server_ns.clone();
     let (lock, pid) = (
@@ -217,6 +212,17 @@ fn same_information_request_same_answer_as_kea() {
         "{}",
         lab.log("kea")
     );
+}
+
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn same_information_request_same_answer_as_kea() {
+    let test = "same_information_request_same_answer_as_kea";
+    if !can_run(test, &["dhclient", "kea-dhcp6"]) {
+        return;
+    }
+    let mut lab = lab6();
+    start_kea(&mut lab, kea_config);
     let mut theirs = Vec::new();
     for arch in [7, 11] {
         theirs.push(

@@ -14,6 +14,7 @@ pub(crate) mod skip;
 
 mod clients;
 mod dhcpv6;
+mod dhcpv6_full;
 mod hostile;
 mod isc;
 mod leases;
