@@ -104,10 +104,12 @@ async fn serve_async(
     let driver = tokio::spawn(async move { run_pooled(server, stores, &listen, rx).await });
     tokio::pin!(driver);
     // DHCPv6 beside DHCPv4: a failure (no such interface, port taken) stops the daemon.
+    let (reload6, reload6_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut v6 = settings.dhcpv6.clone().map(|v6| {
         tokio::spawn(async move {
             let port = dhcp_pxe::v6::SERVER_PORT;
-            dhcp_server::v6::run_v6(v6.config, &v6.interfaces, port, leases6).await
+            dhcp_server::v6::run_v6(v6.config, &v6.interfaces, port, leases6, Some(reload6_rx))
+                .await
         })
     });
     let v6_done = async {
@@ -138,6 +140,16 @@ async fn serve_async(
                         || s.lease_db != settings.lease_db
                     {
                         warn!("SIGHUP: interfaces and lease store changes need a restart; the rest is reloaded");
+                    }
+                    match (&settings.dhcpv6, s.dhcpv6) {
+                        (Some(running), Some(new)) => {
+                            if new.interfaces != running.interfaces || new.lease_file != running.lease_file {
+                                warn!("SIGHUP: [dhcpv6] interfaces and lease_file changes need a restart; the rest is reloaded");
+                            }
+                            let _ = reload6.send(new.config);
+                        }
+                        (None, None) => {}
+                        _ => warn!("SIGHUP: adding or removing [dhcpv6] needs a restart"),
                     }
                     let _ = ctl.send(Control::Reload(Box::new(s.server)));
                 }

@@ -9,10 +9,11 @@
 
 use std::io;
 use std::net::Ipv6Addr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use netio::dhcp6::{bind_dhcp6_server, interface6};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
 use super::{respond, server_duid_ll, Binding6, FullServer6, LeaseFile6, V6Config, V6Outcome};
@@ -26,8 +27,30 @@ struct Full {
 /// What answers datagrams.
 #[derive(Clone)]
 enum Answerer {
-    Stateless(Arc<V6Config>),
+    Stateless(Arc<RwLock<V6Config>>),
     Full(Arc<Mutex<Full>>),
+}
+
+impl Answerer {
+    /// Takes a reloaded configuration (SIGHUP), keeping the server DUID in
+    /// use; a change only a restart can make is refused with the reason.
+    fn reconfigure(&self, mut cfg: V6Config) -> Result<(), &'static str> {
+        match self {
+            Self::Stateless(running) => {
+                if cfg.full.is_some() {
+                    return Err("switching from stateless to full mode needs a restart");
+                }
+                let mut running = running.write().unwrap_or_else(|p| p.into_inner());
+                cfg.server_duid = std::mem::take(&mut running.server_duid);
+                *running = cfg;
+                Ok(())
+            }
+            Self::Full(full) => {
+                let mut f = full.lock().unwrap_or_else(|p| p.into_inner());
+                f.server.reconfigure(cfg)
+            }
+        }
+    }
 }
 
 fn unix_now() -> u64 {
@@ -68,11 +91,14 @@ impl Full {
 /// `cfg.server_duid` becomes the DUID-LL of the first interface with a MAC. With
 /// `cfg.full` set, addresses are given from its range, and `leases` (the lease
 /// file opened, and what it held) keeps them; without it, in memory only.
+/// Each configuration from `reload` replaces the running one (the interfaces,
+/// the mode and full mode's range stay: a change there is logged and ignored).
 pub async fn run_v6(
     mut cfg: V6Config,
     interfaces: &[String],
     port: u16,
     leases: Option<(LeaseFile6, Vec<Binding6>)>,
+    reload: Option<UnboundedReceiver<V6Config>>,
 ) -> io::Result<()> {
     if interfaces.is_empty() {
         return Err(io::Error::new(
@@ -112,8 +138,21 @@ pub async fn run_v6(
             }
             Answerer::Full(Arc::new(Mutex::new(Full { server, file })))
         }
-        None => Answerer::Stateless(Arc::new(cfg)),
+        None => Answerer::Stateless(Arc::new(RwLock::new(cfg))),
     };
+    if let Some(mut rx) = reload {
+        let a = answerer.clone();
+        tokio::spawn(async move {
+            while let Some(cfg) = rx.recv().await {
+                match a.reconfigure(cfg) {
+                    Ok(()) => info!("DHCPv6 configuration reloaded"),
+                    Err(why) => {
+                        warn!("DHCPv6 keeps its running configuration: {why}");
+                    }
+                }
+            }
+        });
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (name, sock, local) in sockets {
         let a = answerer.clone();
@@ -136,7 +175,10 @@ async fn serve_link(
     loop {
         let meta = netio::recv_meta(sock, &mut buf).await?;
         let out = match &answerer {
-            Answerer::Stateless(cfg) => respond(cfg, &buf[..meta.len], local),
+            Answerer::Stateless(cfg) => {
+                let cfg = cfg.read().unwrap_or_else(|p| p.into_inner());
+                respond(&cfg, &buf[..meta.len], local)
+            }
             Answerer::Full(full) => {
                 // The lease file's sync blocks: off the serving thread.
                 let (full, payload) = (full.clone(), buf[..meta.len].to_vec());

@@ -75,6 +75,25 @@ impl FullServer6 {
         self.cfg.server_duid = duid;
     }
 
+    /// Takes a reloaded configuration: boot files, policy, DNS servers,
+    /// lifetimes and Rapid Commit change at once, the bindings stay. The
+    /// server DUID in use stays too. Refused (the running configuration
+    /// kept) when `cfg` has no full mode or another range: the bindings
+    /// are the range's.
+    pub fn reconfigure(&mut self, cfg: V6Config) -> Result<(), &'static str> {
+        let Some(full) = cfg.full.clone() else {
+            return Err("switching from full to stateless mode needs a restart");
+        };
+        if full.range != self.full.range {
+            return Err("a new range needs a restart");
+        }
+        let duid = std::mem::take(&mut self.cfg.server_duid);
+        self.cfg = cfg;
+        self.cfg.server_duid = duid;
+        self.full = full;
+        Ok(())
+    }
+
     /// The bindings.
     pub fn bindings(&self) -> &Bindings6 {
         &self.bindings

@@ -456,3 +456,47 @@ fn relayed_requests_get_addresses_in_relay_replies_and_garbage_never_panics() {
         let _ = s.handle(NOW, &m, LOCAL);
     }
 }
+
+#[test]
+fn a_reload_changes_boot_files_and_lifetimes_keeps_bindings_and_refuses_a_new_range() {
+    let mut s = server("2001:db8:1::100", "2001:db8:1::1ff", false);
+    let a = lease(&mut s, 1, NOW);
+    let duid_in_use = s.config().server_duid.clone();
+    let files: Vec<BootFile> = ["efi-x64=shimx64.efi"]
+        .iter()
+        .map(|f| f.parse().unwrap())
+        .collect();
+    // A reloaded file has no DUID yet (the driver fills it in at start).
+    let mut c = V6Config::new(Vec::new(), policy(&files, None));
+    let mut full =
+        FullV6::new(Range6::new(addr("2001:db8:1::100"), addr("2001:db8:1::1ff")).unwrap());
+    full.preferred_lifetime = 3000;
+    full.valid_lifetime = 4000;
+    c.full = Some(full.clone());
+    s.reconfigure(c.clone()).unwrap();
+    assert_eq!(s.config().server_duid, duid_in_use, "the DUID in use stays");
+    let (adv, _) = send(&mut s, NOW, &msg(MessageType::Solicit, 1, &[]));
+    match adv.opts().get(OptionCode::from(59)) {
+        Some(DhcpOption::Unknown(u)) => {
+            assert_eq!(u.data(), b"tftp://[fe80::1]/shimx64.efi");
+        }
+        o => panic!("no option 59: {o:?}"),
+    }
+    let (_, _, addrs, _) = ia(&adv);
+    assert_eq!(
+        addrs,
+        vec![(a, 3000, 4000)],
+        "the same binding, new lifetimes"
+    );
+    // Another range, or no full mode: refused, the running configuration kept.
+    let mut other = c.clone();
+    other.full = Some(FullV6 {
+        range: Range6::new(addr("2001:db8:2::100"), addr("2001:db8:2::1ff")).unwrap(),
+        ..full
+    });
+    assert!(s.reconfigure(other).unwrap_err().contains("range"));
+    let mut stateless = c;
+    stateless.full = None;
+    assert!(s.reconfigure(stateless).unwrap_err().contains("restart"));
+    assert_eq!(s.config().full.as_ref().unwrap().preferred_lifetime, 3000);
+}

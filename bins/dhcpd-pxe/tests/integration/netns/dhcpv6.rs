@@ -160,6 +160,72 @@ fn dhclient_stateless_gets_the_boot_url_of_its_class() {
     assert!(plain.contains_key("new_dhcp6_name_servers"));
 }
 
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn sighup_reloads_the_dhcpv6_boot_files_and_keeps_them_on_a_mode_switch() {
+    let test = "sighup_reloads_the_dhcpv6_boot_files_and_keeps_them_on_a_mode_switch";
+    if !can_run(test, &["dhclient"]) {
+        return;
+    }
+    let mut lab = lab6();
+    let cfg = lab.path("dhcpd-pxe.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    lab.start_server(
+        "server",
+        &["-c", cfg.to_str().unwrap(), "--interface", "vs0", "-vv"],
+    );
+    assert!(
+        lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)),
+        "{}",
+        lab.log("server")
+    );
+    let url = |lab: &mut Lab| {
+        dhclient_stateless(lab, Some(7))
+            .and_then(|v| v.get("new_dhcp6_bootfile_url").cloned())
+            .unwrap_or_else(|| panic!("no boot URL: {}", lab.log("server")))
+    };
+    assert_eq!(url(&mut lab), "tftp://[2001:db8::1]/grubx64.efi");
+    let hup = |lab: &Lab| {
+        let pid = lab.pid("server").unwrap().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -HUP {pid}");
+    };
+    std::fs::write(&cfg, CONFIG.replace("grubx64.efi", "shimx64.efi")).unwrap();
+    hup(&lab);
+    assert!(
+        lab.wait_log(
+            "server",
+            "DHCPv6 configuration reloaded",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        lab.log("server")
+    );
+    assert_eq!(url(&mut lab), "tftp://[2001:db8::1]/shimx64.efi");
+    // Stateless to full needs a restart: the running configuration stays.
+    let full = CONFIG.replace("grubx64.efi", "other.efi").replace(
+        "dns = [",
+        "mode = \"full\"\nrange = [\"2001:db8::100\", \"2001:db8::1ff\"]\ndns = [",
+    );
+    std::fs::write(&cfg, full).unwrap();
+    hup(&lab);
+    assert!(
+        lab.wait_log(
+            "server",
+            "DHCPv6 keeps its running configuration",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        lab.log("server")
+    );
+    assert!(lab.alive("server"));
+    assert_eq!(url(&mut lab), "tftp://[2001:db8::1]/shimx64.efi");
+}
+
 /// Kea's configuration for the same classes as [`CONFIG`].
 fn kea_config(dir: &std::path::Path) -> String {
     format!(
