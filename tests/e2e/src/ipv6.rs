@@ -68,7 +68,7 @@ impl Dhcp6Server {
     }
 
     /// The tool it needs on this machine.
-    fn require(self) -> Result<(), Unmet> {
+    fn require(self, _m: &Machine) -> Result<(), Unmet> {
         match self {
             Self::Kea => machine::require_tool("kea-dhcp6").map(drop),
         }
@@ -103,7 +103,7 @@ pub struct Ipv6Scenario {
 pub fn check(s: &Ipv6Scenario) {
     let _one = crate::one_at_a_time();
     machine::run_or_skip(s.name, |m| {
-        if let Err(Unmet(reason)) = require(s.server) {
+        if let Err(Unmet(reason)) = require(s.server, m) {
             return machine::skip(s.name, &reason);
         }
         scenario::repeat_boots(s.name, || {
@@ -112,13 +112,13 @@ pub fn check(s: &Ipv6Scenario) {
     });
 }
 
-fn require(server: Dhcp6Server) -> Result<(), Unmet> {
+fn require(server: Dhcp6Server, m: &Machine) -> Result<(), Unmet> {
     if !Path::new(GRUB_NET).is_file() {
         return Err(Unmet(format!(
             "missing {GRUB_NET} (run scripts/install-e2e-peers as root)"
         )));
     }
-    server.require()
+    server.require(m)
 }
 
 fn run_in(s: &Ipv6Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
@@ -132,8 +132,9 @@ fn run_in(s: &Ipv6Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
     let mut daemons: Vec<Daemon> = Vec::new();
     daemons
         .push(start_tftpd6(m, &lab, &root, dir).map_err(|e| format!("stage setup: servers: {e}"))?);
-    daemons
-        .push(start_dhcpv6(s.server, &lab, dir).map_err(|e| format!("stage setup: servers: {e}"))?);
+    daemons.push(
+        start_dhcpv6(s.server, m, &lab, dir).map_err(|e| format!("stage setup: servers: {e}"))?,
+    );
     let marker = format!("{}{}", tree::MARKER_PREFIX, tree::DEFAULT_MARKER);
     let boot = boot(&lab, s.mac, &marker, dir, s.deadline)
         .map_err(|e| format!("stage setup: qemu: {e}"))?;
@@ -241,8 +242,14 @@ pub fn start_tftpd6(m: &Machine, lab: &Lab, root: &Path, dir: &Path) -> io::Resu
 
 /// Starts the lab's DHCPv6 server on [`BRIDGE`]: addresses (IA_NA) from
 /// [`RANGE6`] in [`SUBNET6`], option 59 = [`boot_url`], its configuration
-/// and log in `dir`. The only place that knows which server it is.
-pub fn start_dhcpv6(server: Dhcp6Server, lab: &Lab, dir: &Path) -> io::Result<Daemon> {
+/// and log in `dir` (`_m` finds this project's binaries, for a server of
+/// its own). The only place that knows which server it is.
+pub fn start_dhcpv6(
+    server: Dhcp6Server,
+    _m: &Machine,
+    lab: &Lab,
+    dir: &Path,
+) -> io::Result<Daemon> {
     match server {
         Dhcp6Server::Kea => {
             let conf = dir.join("kea-dhcp6.conf");
