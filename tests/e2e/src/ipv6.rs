@@ -7,7 +7,7 @@
 //! The bridge has no IPv4 address at all. See docs/guide-ipv6-pxe.md.
 //!
 //! The DHCPv6 server is started in one place, [`start_dhcpv6`]; which one
-//! runs is [`Dhcp6Server`]. No router advertisement is needed: OVMF takes
+//! runs is [`Dhcp6Server`] (both in [`crate::ipv6_dhcp`]). No router advertisement is needed: OVMF takes
 //! its address from the IA_NA of the REPLY and reaches the server on the
 //! same /64 directly.
 
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::daemon::Daemon;
 use crate::diagnose::{self, strip_ansi};
+use crate::ipv6_dhcp::{start_dhcpv6, Dhcp6Server};
 use crate::ipv6_stage;
 use crate::lab::{Lab, BRIDGE};
 use crate::machine::{self, Machine, Unmet};
@@ -49,39 +50,6 @@ const NO_PXE4: &str = "name=opt/org.tianocore/IPv4PXESupport,string=n";
 /// The boot file URL the DHCPv6 server sends (option 59).
 pub fn boot_url() -> String {
     format!("tftp://[{SERVER_IP6}]/{BOOT_FILE}")
-}
-
-/// Who answers DHCPv6 (addresses from [`RANGE6`] and option 59 =
-/// [`boot_url`] on [`BRIDGE`]); see [`start_dhcpv6`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dhcp6Server {
-    /// `kea-dhcp6`, stateful, with `bootfile-url` for every client.
-    Kea,
-}
-
-impl Dhcp6Server {
-    /// Its log in the run directory.
-    pub fn log_name(self) -> &'static str {
-        match self {
-            Self::Kea => "kea-dhcp6.log",
-        }
-    }
-
-    /// The tool it needs on this machine.
-    fn require(self, _m: &Machine) -> Result<(), Unmet> {
-        match self {
-            Self::Kea => machine::require_tool("kea-dhcp6").map(drop),
-        }
-    }
-
-    /// Whether its log shows an address from [`RANGE6`] given in a REPLY.
-    pub fn leased(self, log: &str) -> bool {
-        match self {
-            Self::Kea => log
-                .lines()
-                .any(|l| l.contains("DHCP6_LEASE_ALLOC") && l.contains("2001:db8::")),
-        }
-    }
 }
 
 /// One boot over IPv6.
@@ -238,71 +206,6 @@ pub fn start_tftpd6(m: &Machine, lab: &Lab, root: &Path, dir: &Path) -> io::Resu
     let mut d = Daemon::spawn("tftpd", cmd, &dir.join("tftpd.log"))?;
     d.wait_for_log("listening", Duration::from_secs(10))?;
     Ok(d)
-}
-
-/// Starts the lab's DHCPv6 server on [`BRIDGE`]: addresses (IA_NA) from
-/// [`RANGE6`] in [`SUBNET6`], option 59 = [`boot_url`], its configuration
-/// and log in `dir` (`_m` finds this project's binaries, for a server of
-/// its own). The only place that knows which server it is.
-pub fn start_dhcpv6(
-    server: Dhcp6Server,
-    _m: &Machine,
-    lab: &Lab,
-    dir: &Path,
-) -> io::Result<Daemon> {
-    match server {
-        Dhcp6Server::Kea => {
-            let conf = dir.join("kea-dhcp6.conf");
-            fs::write(&conf, kea_config(dir))?;
-            let mut cmd = lab.command("kea-dhcp6");
-            // Its PID file and lock file go to the run directory, not /run/kea.
-            cmd.env("KEA_PIDFILE_DIR", dir)
-                .env("KEA_LOCKFILE_DIR", dir)
-                .arg("-c")
-                .arg(&conf);
-            let log = dir.join(server.log_name());
-            let mut d = Daemon::spawn("kea-dhcp6", cmd, &log)?;
-            d.wait_for_log("DHCP6_STARTED", Duration::from_secs(10))?;
-            // Kea starts even when it could open no socket; say so here.
-            let text = read_lossy(&log);
-            if let Some(line) = text.lines().find(|l| {
-                l.contains("DHCPSRV_OPEN_SOCKET_FAIL") || l.contains("DHCPSRV_NO_SOCKETS_OPEN")
-            }) {
-                return Err(io::Error::other(format!("kea-dhcp6: {}", line.trim())));
-            }
-            Ok(d)
-        }
-    }
-}
-
-/// Kea's DHCPv6 configuration: one subnet on [`BRIDGE`], the pool
-/// [`RANGE6`], `bootfile-url` (option 59), leases in memory, a fixed
-/// DUID-LL server id (nothing written outside `dir`), log to stdout.
-pub fn kea_config(dir: &Path) -> String {
-    let (first, last) = RANGE6;
-    format!(
-        r#"{{ "Dhcp6": {{
-  "interfaces-config": {{ "interfaces": [ "{BRIDGE}" ] }},
-  "data-directory": "{dir}",
-  "server-id": {{ "type": "LL", "htype": 1, "identifier": "020000000001", "persist": false }},
-  "lease-database": {{ "type": "memfile", "persist": false }},
-  "preferred-lifetime": 300, "valid-lifetime": 600, "renew-timer": 150, "rebind-timer": 240,
-  "subnet6": [ {{
-    "subnet": "{SUBNET6}",
-    "interface": "{BRIDGE}",
-    "pools": [ {{ "pool": "{first}-{last}" }} ],
-    "option-data": [ {{ "name": "bootfile-url", "data": "{url}" }} ]
-  }} ],
-  "loggers": [ {{
-    "name": "kea-dhcp6",
-    "output_options": [ {{ "output": "stdout" }} ],
-    "severity": "DEBUG", "debuglevel": 40
-  }} ]
-}} }}
-"#,
-        dir = dir.display(),
-        url = boot_url()
-    )
 }
 
 /// The TFTP tree: `grubx64.efi` (Debian's network GRUB), `vmlinuz`,

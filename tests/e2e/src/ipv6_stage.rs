@@ -148,14 +148,25 @@ fn dhcp(serial: &str, dhcp6_log: &str) -> Stage {
     ))
 }
 
-/// How many SOLICIT, ADVERTISE, REQUEST and REPLY lines the DHCPv6 server
-/// logged (each server names the message types).
+/// How many lines of the DHCPv6 server's log name SOLICIT, ADVERTISE,
+/// REQUEST and REPLY (Kea writes `SOLICIT (type 1)`, `dhcpd-pxe -v`
+/// `reply=Advertise`).
 pub fn dhcp6_summary(log: &str) -> String {
-    let count = |word: &str| log.lines().filter(|l| l.contains(word)).count();
-    let counts: Vec<String> = ["SOLICIT", "ADVERTISE", "REQUEST", "REPLY"]
-        .iter()
-        .map(|w| format!("{w} {}", count(w)))
-        .collect();
+    let counts: Vec<String> = [
+        ("SOLICIT", "=Solicit"),
+        ("ADVERTISE", "=Advertise"),
+        ("REQUEST", "=Request"),
+        ("REPLY", "=Reply"),
+    ]
+    .iter()
+    .map(|(upper, field)| {
+        let n = log
+            .lines()
+            .filter(|l| l.contains(upper) || l.contains(field))
+            .count();
+        format!("{upper} {n}")
+    })
+    .collect();
     format!("log lines naming {}", counts.join(", "))
 }
 
@@ -267,6 +278,9 @@ mod tests {
             s.contains("PXE-E16") && s.contains("SOLICIT 1, ADVERTISE 1"),
             "{s}"
         );
+        let ours = "DHCPv6 reply interface=br0 peer=[fe80::1%2]:546 reply=Advertise\n";
+        let s = dhcp6_summary(ours);
+        assert!(s.contains("ADVERTISE 1, REQUEST 0, REPLY 0"), "{s}");
     }
 
     #[test]

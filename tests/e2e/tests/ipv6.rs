@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use netboot_e2e::ipv6::{check, Dhcp6Server, Ipv6Scenario};
+use netboot_e2e::ipv6::{check, Ipv6Scenario};
+use netboot_e2e::ipv6_dhcp::Dhcp6Server;
 
 /// x64 UEFI PXE over IPv6: `kea-dhcp6` gives an address from
 /// 2001:db8::100–1ff and `tftp://[2001:db8::1]/grubx64.efi`; GRUB takes the
