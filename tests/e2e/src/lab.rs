@@ -2,6 +2,8 @@
 //! (192.0.2.1/24, the boot servers) and a tap `tap0` for qemu; optionally a
 //! second namespace joined to the bridge by a veth pair (192.0.2.2/24), the
 //! "other host" where ISC dhcpd hands out addresses beside a proxyDHCP.
+//! [`Lab::bridge_only`] leaves the bridge without address (the IPv6 lab of
+//! [`crate::ipv6`] adds its own).
 //! Both namespaces are deleted on drop. Nothing is configured outside them.
 
 use std::io;
