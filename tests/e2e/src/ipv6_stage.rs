@@ -148,10 +148,15 @@ fn dhcp(serial: &str, dhcp6_log: &str) -> Stage {
     ))
 }
 
-/// How many lines of the DHCPv6 server's log name SOLICIT, ADVERTISE,
-/// REQUEST and REPLY (Kea writes `SOLICIT (type 1)`, `dhcpd-pxe -v`
+/// How many datagrams the DHCPv6 server logged as received (Kea's
+/// `DHCP6_BUFFER_RECEIVED`), and how many lines name SOLICIT, ADVERTISE,
+/// REQUEST and REPLY (Kea writes `ADVERTISE (type 2)`, `dhcpd-pxe -v`
 /// `reply=Advertise`).
 pub fn dhcp6_summary(log: &str) -> String {
+    let received = log
+        .lines()
+        .filter(|l| l.contains("DHCP6_BUFFER_RECEIVED"))
+        .count();
     let counts: Vec<String> = [
         ("SOLICIT", "=Solicit"),
         ("ADVERTISE", "=Advertise"),
@@ -167,7 +172,10 @@ pub fn dhcp6_summary(log: &str) -> String {
         format!("{upper} {n}")
     })
     .collect();
-    format!("log lines naming {}", counts.join(", "))
+    format!(
+        "{received} datagram(s) logged as received; log lines naming {}",
+        counts.join(", ")
+    )
 }
 
 /// OVMF's and GRUB's own words (PXE status lines, errors), else the
@@ -266,7 +274,7 @@ mod tests {
             s.starts_with("stage DHCP:") && s.contains("IPv4PXESupport"),
             "{s}"
         );
-        let kea = "DHCP6_PACKET_RECEIVED SOLICIT\nDHCP6_PACKET_SEND ADVERTISE\n";
+        let kea = "DHCP6_BUFFER_RECEIVED received buffer\nDHCP6_PACKET_SEND ADVERTISE (type 2)\n";
         let s = stage(
             &[],
             ">>Start PXE over IPv6.\n  PXE-E16: No valid offer received.\n",
@@ -275,7 +283,10 @@ mod tests {
         );
         assert!(s.starts_with("stage DHCP:"), "{s}");
         assert!(
-            s.contains("PXE-E16") && s.contains("SOLICIT 1, ADVERTISE 1"),
+            s.contains("PXE-E16")
+                && s.contains(
+                    "1 datagram(s) logged as received; log lines naming SOLICIT 0, ADVERTISE 1"
+                ),
             "{s}"
         );
         let ours = "DHCPv6 reply interface=br0 peer=[fe80::1%2]:546 reply=Advertise\n";
