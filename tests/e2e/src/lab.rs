@@ -2,6 +2,8 @@
 //! (192.0.2.1/24, the boot servers) and a tap `tap0` for qemu; optionally a
 //! second namespace joined to the bridge by a veth pair (192.0.2.2/24), the
 //! "other host" where ISC dhcpd hands out addresses beside a proxyDHCP.
+//! [`Lab::bridge_only`] leaves the bridge without address (the IPv6 lab of
+//! [`crate::ipv6`] adds its own).
 //! Both namespaces are deleted on drop. Nothing is configured outside them.
 
 use std::io;
@@ -28,28 +30,13 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Makes the namespace `nbe2e-<tag>-<pid>` with `br0` and `tap0`, and with
-    /// `peer` the namespace `<name>-p` joined to the bridge.
+    /// Makes the namespace `nbe2e-<tag>-<pid>` with `br0` ([`SERVER_IP`]) and
+    /// `tap0`, and with `peer` the namespace `<name>-p` joined to the bridge.
     pub fn create(tag: &str, peer: bool) -> io::Result<Self> {
-        let name = format!("nbe2e-{tag}-{}", std::process::id());
-        // A namespace left by an earlier run of this very pid cannot exist
-        // unless a crash skipped Drop; remove it so `add` does not fail.
-        let _ = quiet(Command::new("ip").args(["netns", "del", &name]));
-        ip(&["netns", "add", &name])?;
-        let mut lab = Self { name, peer: None };
-        let n = lab.name.clone();
-        for args in [
-            &["link", "set", "lo", "up"][..],
-            &["link", "add", BRIDGE, "type", "bridge"],
-            &["tuntap", "add", TAP, "mode", "tap"],
-            &["link", "set", TAP, "master", BRIDGE],
-            &["link", "set", TAP, "up"],
-            &["link", "set", BRIDGE, "up"],
-            &["addr", "add", &format!("{SERVER_IP}/24"), "dev", BRIDGE],
-        ] {
-            lab.ip_in(&n, args)?;
-        }
+        let mut lab = Self::bridge_only(tag)?;
+        lab.ip(&["addr", "add", &format!("{SERVER_IP}/24"), "dev", BRIDGE])?;
         if peer {
+            let n = lab.name.clone();
             let p = format!("{n}-p");
             ip(&["netns", "add", &p])?;
             lab.peer = Some(p.clone());
@@ -70,6 +57,33 @@ impl Lab {
             lab.ip_in(&p, &["link", "set", PEER_IF, "up"])?;
         }
         Ok(lab)
+    }
+
+    /// Makes the namespace `nbe2e-<tag>-<pid>` with `br0` and `tap0` up and
+    /// no address on the bridge (the caller adds its own).
+    pub fn bridge_only(tag: &str) -> io::Result<Self> {
+        let name = format!("nbe2e-{tag}-{}", std::process::id());
+        // A namespace left by an earlier run of this very pid cannot exist
+        // unless a crash skipped Drop; remove it so `add` does not fail.
+        let _ = quiet(Command::new("ip").args(["netns", "del", &name]));
+        ip(&["netns", "add", &name])?;
+        let lab = Self { name, peer: None };
+        for args in [
+            &["link", "set", "lo", "up"][..],
+            &["link", "add", BRIDGE, "type", "bridge"],
+            &["tuntap", "add", TAP, "mode", "tap"],
+            &["link", "set", TAP, "master", BRIDGE],
+            &["link", "set", TAP, "up"],
+            &["link", "set", BRIDGE, "up"],
+        ] {
+            lab.ip(args)?;
+        }
+        Ok(lab)
+    }
+
+    /// Runs `ip ARGS` inside the servers' namespace.
+    pub fn ip(&self, args: &[&str]) -> io::Result<()> {
+        self.ip_in(&self.name, args)
     }
 
     /// A command that runs `program` inside the servers' namespace

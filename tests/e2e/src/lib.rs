@@ -14,6 +14,9 @@
 //! shim → GRUB → kernel chain with Secure Boot on, [`chain`] judges it.
 //! `tests/http_chains.rs` boots over HTTP: [`http`] (iPXE and UEFI HTTP boot
 //! chains) and [`http_stage`] (tftpd's HTTP access lines, which stage broke).
+//! `tests/ipv6.rs` boots UEFI PXE over IPv6 only: [`ipv6`] (lab, tree,
+//! boot), [`ipv6_dhcp`] (the DHCPv6 server) and [`ipv6_stage`] (which link
+//! broke).
 //! See docs/e2e.md.
 
 pub mod busybox;
@@ -22,6 +25,9 @@ pub mod daemon;
 pub mod diagnose;
 pub mod http;
 pub mod http_stage;
+pub mod ipv6;
+pub mod ipv6_dhcp;
+pub mod ipv6_stage;
 pub mod lab;
 pub mod machine;
 pub mod qemu;
