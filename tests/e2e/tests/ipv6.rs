@@ -11,18 +11,18 @@ use std::time::Duration;
 use netboot_e2e::ipv6::{check, Ipv6Scenario};
 use netboot_e2e::ipv6_dhcp::Dhcp6Server;
 
-/// x64 UEFI PXE over IPv6: `kea-dhcp6` gives an address from
-/// 2001:db8::100–1ff and `tftp://[2001:db8::1]/grubx64.efi`; GRUB takes the
+/// x64 UEFI PXE over IPv6: `dhcpd-pxe` (`[dhcpv6] mode = "full"`) gives an
+/// address from 2001:db8::100–1ff and `tftp://[2001:db8::1]/grubx64.efi`; GRUB takes the
 /// server from the cached DHCPv6 reply and loads `grub/grub.cfg`, kernel and
 /// initrd over TFTP/IPv6; the default entry's marker appears, and tftpd's log
 /// shows every file sent to an IPv6 peer.
 #[test]
-#[ignore = "needs root, qemu, kea-dhcp6 and the network GRUB: run by scripts/test"]
+#[ignore = "needs root, qemu and the network GRUB: run by scripts/test"]
 fn uefi_pxe_ipv6() {
     check(&Ipv6Scenario {
         name: "uefi_pxe_ipv6",
         mac: "52:54:00:e2:e0:61",
-        server: Dhcp6Server::Kea,
+        server: Dhcp6Server::DhcpdPxeFull,
         deadline: Duration::from_secs(240),
     });
 }
