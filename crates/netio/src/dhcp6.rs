@@ -32,6 +32,20 @@ pub fn bind_dhcp6_server(device: &str, port: u16) -> io::Result<(UdpSocket, u32)
     Ok((sock, ifindex))
 }
 
+/// A UDP socket on `[::]:port` bound to `device`, for requests sent to one of its
+/// addresses (no multicast group): the PXE boot server port over IPv6.
+pub fn bind_dhcp6_unicast(device: &str, port: u16) -> io::Result<UdpSocket> {
+    let any = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0));
+    bind_with(
+        any,
+        &BindOptions {
+            device: Some(device.to_string()),
+            reuse_address: true,
+            broadcast: false,
+        },
+    )
+}
+
 /// What a DHCPv6 server needs to know of its interface.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Interface6 {

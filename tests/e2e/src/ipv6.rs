@@ -7,7 +7,7 @@
 //! The bridge has no IPv4 address at all. See docs/guide-ipv6-pxe.md.
 //!
 //! The DHCPv6 server is started in one place, [`start_dhcpv6`]; which one
-//! runs is [`Dhcp6Server`] (both in [`crate::ipv6_dhcp`]). No router advertisement is needed: OVMF takes
+//! run is [`Dhcp6Server`] (both in [`crate::ipv6_dhcp`]). No router advertisement is needed: OVMF takes
 //! its address from the IA_NA of the REPLY and reaches the server on the
 //! same /64 directly.
 
@@ -52,6 +52,22 @@ pub fn boot_url() -> String {
     format!("tftp://[{SERVER_IP6}]/{BOOT_FILE}")
 }
 
+/// How far an IPv6 boot is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// To the marker the kernel's initrd prints: the whole chain.
+    Marker,
+    /// To OVMF's console line that the boot file (network GRUB) was
+    /// downloaded: the firmware's part of the chain. Debian's GRUB 2.06 takes
+    /// its network configuration from the DHCPv6 REPLY that gave the address
+    /// only, never from a proxy offer, so behind a DHCPv6 proxy it finds no
+    /// boot server of its own.
+    BootFile,
+}
+
+/// OVMF's console line once the boot file is in memory.
+pub const NBP_DOWNLOADED: &str = "NBP file downloaded successfully";
+
 /// One boot over IPv6.
 #[derive(Debug, Clone)]
 pub struct Ipv6Scenario {
@@ -61,6 +77,9 @@ pub struct Ipv6Scenario {
     pub mac: &'static str,
     /// Who answers DHCPv6.
     pub server: Dhcp6Server,
+    /// How far the boot must get: the kernel's marker, or only the firmware's
+    /// download of the boot file (see [`Reach`]).
+    pub reach: Reach,
     /// How long the boot may take, power-on to marker.
     pub deadline: Duration,
 }
@@ -100,10 +119,13 @@ fn run_in(s: &Ipv6Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
     let mut daemons: Vec<Daemon> = Vec::new();
     daemons
         .push(start_tftpd6(m, &lab, &root, dir).map_err(|e| format!("stage setup: servers: {e}"))?);
-    daemons.push(
+    daemons.extend(
         start_dhcpv6(s.server, m, &lab, dir).map_err(|e| format!("stage setup: servers: {e}"))?,
     );
-    let marker = format!("{}{}", tree::MARKER_PREFIX, tree::DEFAULT_MARKER);
+    let marker = match s.reach {
+        Reach::Marker => format!("{}{}", tree::MARKER_PREFIX, tree::DEFAULT_MARKER),
+        Reach::BootFile => NBP_DOWNLOADED.to_owned(),
+    };
     let boot = boot(&lab, s.mac, &marker, dir, s.deadline)
         .map_err(|e| format!("stage setup: qemu: {e}"))?;
     // After the boot too: nothing gave the bridge an IPv4 address.
@@ -122,7 +144,12 @@ fn run_in(s: &Ipv6Scenario, m: &Machine, dir: &Path) -> Result<Passed, String> {
                 "marker seen, but {BRIDGE} had an IPv4 address: {ipv4}"
             ));
         }
-        ipv6_stage::confirm(&requests, &tftpd_log)?;
+        let files: &[&str] = match s.reach {
+            Reach::Marker => &ipv6_stage::CHAIN,
+            Reach::BootFile => &[BOOT_FILE],
+        };
+        ipv6_stage::confirm(&requests, &tftpd_log, files)?;
+        s.server.confirm(dir)?;
         if !s.server.leased(&dhcp6_log) {
             return Err(format!(
                 "marker seen, but {}'s log shows no address from {SUBNET6} given in a REPLY",

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use netboot_e2e::ipv6::{check, Ipv6Scenario};
+use netboot_e2e::ipv6::{check, Ipv6Scenario, Reach};
 use netboot_e2e::ipv6_dhcp::Dhcp6Server;
 
 /// x64 UEFI PXE over IPv6: `dhcpd-pxe` (`[dhcpv6] mode = "full"`) gives an
@@ -23,6 +23,27 @@ fn uefi_pxe_ipv6() {
         name: "uefi_pxe_ipv6",
         mac: "52:54:00:e2:e0:61",
         server: Dhcp6Server::DhcpdPxeFull,
+        reach: Reach::Marker,
+        deadline: Duration::from_secs(240),
+    });
+}
+
+/// UEFI PXE over IPv6 with the address from `kea-dhcp6` (no boot file in its
+/// configuration) and option 59 from `dhcpd-pxe` in stateless mode beside it,
+/// `radvd` announcing the /64 on-link: `dhcpd-pxe`'s ADVERTISE carries
+/// `PXEClient` (option 16), OVMF takes it as a proxy offer, takes its address
+/// from Kea, asks `dhcpd-pxe` again on port 4011 (checked in its log) and
+/// downloads the boot file that REPLY names from `tftpd` over IPv6. Followed
+/// to the download only ([`Reach::BootFile`]: Debian's GRUB reads no proxy
+/// offer over IPv6).
+#[test]
+#[ignore = "needs root, qemu, kea-dhcp6, radvd and the network GRUB: run by scripts/test"]
+fn uefi_pxe_ipv6_proxy_beside_kea() {
+    check(&Ipv6Scenario {
+        name: "uefi_pxe_ipv6_proxy_beside_kea",
+        mac: "52:54:00:e2:e0:62",
+        server: Dhcp6Server::KeaWithDhcpdPxeProxy,
+        reach: Reach::BootFile,
         deadline: Duration::from_secs(240),
     });
 }

@@ -16,6 +16,8 @@ pub struct V6Client {
     pub duid: Option<Vec<u8>>,
     /// Whether option 16 began `HTTPClient` (the reply must echo it).
     pub http_client: bool,
+    /// Whether option 16 began `PXEClient` (UEFI PXE over IPv6).
+    pub pxe_client: bool,
     /// Whether the client asked for option 59 (Boot File URL) or sent option 61.
     pub wants_boot: bool,
 }
@@ -65,11 +67,12 @@ pub fn classify(msg: &Message) -> V6Client {
         let bytes: Vec<u8> = archs.iter().flat_map(|a| a.to_be_bytes()).collect();
         m.options.insert(v4::CLIENT_ARCH, bytes);
     }
-    let mut http_client = false;
+    let (mut http_client, mut pxe_client) = (false, false);
     if let Some(DhcpOption::VendorClass(vc)) = o.get(OptionCode::VendorClass) {
         if let Some(first) = vc.data.first() {
             http_client = first.starts_with(b"HTTPClient");
-            if http_client || first.starts_with(b"PXEClient") {
+            pxe_client = first.starts_with(b"PXEClient");
+            if http_client || pxe_client {
                 m.options.insert(v4::VENDOR_CLASS, first.clone());
             }
         }
@@ -85,6 +88,7 @@ pub fn classify(msg: &Message) -> V6Client {
         client: Client::classify(&m),
         duid,
         http_client,
+        pxe_client,
         wants_boot: asks_url || !archs.is_empty(),
     }
 }

@@ -7,6 +7,12 @@
 //!   option 93), 62 (network interface identifier) and an option request (6) for 59.
 //! - UEFI HTTP boot adds vendor class (16) data `HTTPClient:Arch:…`; the reply must echo
 //!   `HTTPClient` in option 16 or the firmware ignores it.
+//! - UEFI PXE sends vendor class (16) data `PXEClient:Arch:…` (enterprise 343). It takes
+//!   an ADVERTISE without an address (no IA_NA, or one with an error status) as a proxy
+//!   offer only when its option 16 carries `PXEClient` under enterprise 343; it then
+//!   asks that proxy again on [`BOOT_SERVER_PORT`]. An ADVERTISE with an address and
+//!   `PXEClient` makes it do the same, so a server that gives addresses leaves
+//!   `PXEClient` out and puts option 59 in the ADVERTISE itself.
 //! - iPXE sends user class (15) `iPXE`.
 //! - The server answers 59 with `tftp://[2001:db8::1]/path` or an `http(s)://` URL,
 //!   and optionally 60 (Boot File Parameters: each a 16-bit length and the bytes).
@@ -54,6 +60,12 @@ pub mod codes {
 pub const SERVER_PORT: u16 = 547;
 /// The UDP port DHCPv6 clients listen on.
 pub const CLIENT_PORT: u16 = 546;
+/// The UDP port of the PXE boot server over IPv6: UEFI PXE that took its address
+/// from another server's ADVERTISE and its boot file from a proxy ADVERTISE (no
+/// IA, option 16 `PXEClient`) sends a REQUEST with the proxy's server id, from this
+/// port, to the address in that proxy's Boot File URL (59), and boots from the
+/// REPLY's option 59 (EDK II's UEFI PXE driver; as 4011 for DHCPv4 proxyDHCP).
+pub const BOOT_SERVER_PORT: u16 = 4011;
 /// All_DHCP_Relay_Agents_and_Servers, the link-scoped group clients send to.
 pub const ALL_SERVERS_AND_RELAYS: std::net::Ipv6Addr =
     std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);

@@ -12,7 +12,7 @@ use std::net::Ipv6Addr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use netio::dhcp6::{bind_dhcp6_server, interface6};
+use netio::dhcp6::{bind_dhcp6_server, bind_dhcp6_unicast, interface6};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
@@ -121,6 +121,14 @@ pub async fn run_v6(
             .unwrap_or(Ipv6Addr::UNSPECIFIED);
         info!(interface = %name, ifindex, %local, "DHCPv6 listening on [::]:{port}, ff02::1:2");
         sockets.push((name.clone(), sock, local));
+        if cfg.full.is_none() {
+            // Stateless mode is UEFI PXE's proxy: the firmware asks it again
+            // on the boot server port (see `respond`).
+            let boot = dhcp_pxe::v6::BOOT_SERVER_PORT;
+            let sock = bind_dhcp6_unicast(name, boot)?;
+            info!(interface = %name, "DHCPv6 PXE boot server listening on [::]:{boot}");
+            sockets.push((name.clone(), sock, local));
+        }
     }
     if cfg.server_duid.is_empty() {
         // No MAC anywhere (tunnels): a DUID-LL of zeros is still one stable id.

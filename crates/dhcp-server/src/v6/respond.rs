@@ -5,14 +5,19 @@
 //!
 //! | request | answered when | reply |
 //! |---|---|---|
-//! | SOLICIT | a boot client (option 61 or 59 asked for) a rule gives a file | ADVERTISE: 1, 2, 59 (16 `HTTPClient` echoed), 23 if asked; no IA |
-//! | REQUEST | server id is ours, a boot client with a file | REPLY, the same options |
+//! | SOLICIT | a boot client (option 61 or 59 asked for) a rule gives a file | ADVERTISE: 1, 2, 59, 16 (`HTTPClient` echoed, or `PXEClient` to a PXE client), 23 if asked; no IA |
+//! | REQUEST | server id is ours, a boot client with a file (also on port 4011: UEFI PXE asking its proxy again) | REPLY, the same options |
 //! | INFORMATION-REQUEST | server id absent or ours | REPLY: 2, 1 if sent, 23 if asked, 32, and 59 for boot clients |
 //! | RENEW, REBIND, RELEASE, DECLINE, CONFIRM | never: the addresses are the other server's | none |
 //! | RELAY-FORW | the client's message inside would be | RELAY-REPL per relay, the reply inside |
 //!
 //! No IA and no status code in an ADVERTISE: the address-giving server's ADVERTISE
-//! carries the addresses, and UEFI firmware merges the boot options from this one.
+//! carries the addresses. UEFI PXE takes this one as a proxy offer because its
+//! option 16 says `PXEClient` (without it, an ADVERTISE with a boot URL and no
+//! address is one it would try to take its address from), requests its address
+//! from the other server, then sends a REQUEST with this server's id to the
+//! address in option 59 on port 4011 ([`dhcp_pxe::v6::BOOT_SERVER_PORT`]), which
+//! this responder answers like any REQUEST.
 
 use std::net::Ipv6Addr;
 
@@ -246,6 +251,15 @@ pub(super) fn respond_message(cfg: &V6Config, req: Message, local: Ipv6Addr) -> 
         return out;
     }
     let mut m = reply_with_boot(cfg, &req, reply_type, Some(&boot), local);
+    if ty != MessageType::InformationRequest && boot.client.pxe_client {
+        // What makes UEFI PXE take an ADVERTISE without an address as a proxy
+        // offer (full mode leaves it out: with it, the firmware would ask
+        // again on port 4011 instead of booting from the ADVERTISE).
+        m.opts_mut().insert(DhcpOption::Unknown(UnknownOption::new(
+            OptionCode::from(codes::VENDOR_CLASS),
+            vendor_class(b"PXEClient"),
+        )));
+    }
     if ty == MessageType::InformationRequest {
         m.opts_mut()
             .insert(DhcpOption::InformationRefreshTime(cfg.information_refresh));

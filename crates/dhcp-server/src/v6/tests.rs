@@ -123,6 +123,54 @@ fn http_boot_gets_its_url_and_httpclient_echoed_ipxe_its_script() {
     assert!(m.opts().get(OptionCode::VendorClass).is_none());
 }
 
+/// Option 16 as EDK II's UEFI PXE writes it: enterprise 343, one datum.
+const PXE_CLIENT_CLASS: &[u8] = b"\0\0\x01\x57\0\x20PXEClient:Arch:00007:UNDI:003016";
+
+/// Whether `wire` carries option 16 as EDK II tests a PXE offer: length at least 13,
+/// enterprise 343 first, `PXEClient` at data offset 6.
+fn edk2_pxe_offer(wire: &[u8]) -> bool {
+    let mut rest = &wire[4..];
+    while rest.len() >= 4 {
+        let (code, len) = (
+            u16::from_be_bytes([rest[0], rest[1]]),
+            usize::from(u16::from_be_bytes([rest[2], rest[3]])),
+        );
+        let data = &rest[4..(4 + len).min(rest.len())];
+        if code == 16 {
+            return len >= 13 && data[..4] == 343u32.to_be_bytes() && &data[6..15] == b"PXEClient";
+        }
+        rest = &rest[(4 + len).min(rest.len())..];
+    }
+    false
+}
+
+#[test]
+fn uefi_pxe_gets_pxeclient_so_the_firmware_takes_the_advertise_as_a_proxy_offer() {
+    let cfg = config();
+    let mut s = request(MessageType::Solicit, Some(7));
+    s.opts_mut().insert(raw(16, PXE_CLIENT_CLASS));
+    let (m, wire) = respond(&cfg, &bytes(&s), LOCAL).reply.unwrap();
+    assert_eq!(m.msg_type(), MessageType::Advertise);
+    assert!(edk2_pxe_offer(&wire), "{m:?}");
+    assert!(m.opts().get(OptionCode::IANA).is_none());
+    // The firmware's second REQUEST, on port 4011, with this server's id.
+    let mut r = request(MessageType::Request, Some(7));
+    r.opts_mut().remove(OptionCode::IANA);
+    r.opts_mut().insert(raw(16, PXE_CLIENT_CLASS));
+    r.opts_mut()
+        .insert(DhcpOption::ServerId(cfg.server_duid.clone()));
+    let (m, wire) = respond(&cfg, &bytes(&r), LOCAL).reply.unwrap();
+    assert_eq!(m.msg_type(), MessageType::Reply);
+    assert_eq!(url(&m).as_deref(), Some("tftp://[fe80::1]/grubx64.efi"));
+    assert!(edk2_pxe_offer(&wire));
+    // Without option 16 (dhclient, Kea's tests) no PXEClient; full mode never
+    // sends it (tests_full.rs).
+    let (_, wire) = respond(&cfg, &bytes(&request(MessageType::Solicit, Some(7))), LOCAL)
+        .reply
+        .unwrap();
+    assert!(!edk2_pxe_offer(&wire));
+}
+
 #[test]
 fn silence_for_other_servers_and_plain_clients() {
     let cfg = config();

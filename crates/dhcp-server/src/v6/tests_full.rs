@@ -500,3 +500,25 @@ fn a_reload_changes_boot_files_and_lifetimes_keeps_bindings_and_refuses_a_new_ra
     assert!(s.reconfigure(stateless).unwrap_err().contains("restart"));
     assert_eq!(s.config().full.as_ref().unwrap().preferred_lifetime, 3000);
 }
+
+#[test]
+fn full_mode_leaves_pxeclient_out_so_uefi_pxe_boots_from_the_advertise() {
+    let mut s = server("2001:db8:1::100", "2001:db8:1::1ff", false);
+    let mut m = Message::decode(&mut dhcproto::Decoder::new(&msg(
+        MessageType::Solicit,
+        1,
+        &[],
+    )))
+    .unwrap();
+    m.opts_mut()
+        .insert(DhcpOption::Unknown(dhcproto::v6::UnknownOption::new(
+            OptionCode::from(16),
+            b"\0\0\x01\x57\0\x20PXEClient:Arch:00007:UNDI:003016".to_vec(),
+        )));
+    let out = s.handle(NOW, &m.to_vec().unwrap(), LOCAL);
+    let (adv, _) = out.reply.unwrap();
+    assert_eq!(adv.msg_type(), MessageType::Advertise);
+    assert!(adv.opts().get(OptionCode::from(59)).is_some());
+    assert!(adv.opts().get(OptionCode::VendorClass).is_none());
+    assert!(adv.opts().get(OptionCode::from(16)).is_none());
+}
