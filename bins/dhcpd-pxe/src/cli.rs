@@ -54,6 +54,10 @@ pub struct LeasesArgs {
     /// CSV in the columns of Kea's memfile lease file (docs/leases.md).
     #[arg(long)]
     pub csv: bool,
+    /// The DHCPv6 lease file of `[dhcpv6] mode = "full"` instead (`--lease-file`
+    /// then names that file).
+    #[arg(long)]
+    pub v6: bool,
 }
 
 /// `db` subcommands.

@@ -72,7 +72,7 @@ fn text(bytes: &[u8]) -> Option<String> {
     (!bytes.is_empty()).then(|| Escaped::capped(bytes, MAX_BOOT_FILE).to_string())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -81,7 +81,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// RFC 3339 in UTC; times past year 9999 (no such calendar date) as `@UNIX`.
-fn rfc3339(t: UnixTime) -> String {
+pub(crate) fn rfc3339(t: UnixTime) -> String {
     match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t)) {
         Some(st) if t < 253_402_300_800 => humantime::format_rfc3339_seconds(st).to_string(),
         _ => format!("@{t}"),
@@ -180,10 +180,10 @@ pub fn table(rows: &[LeaseRow]) -> String {
         "SUBNET",
     ];
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let cells: Vec<[String; 11]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.address.to_string(),
                 or_dash(&r.hwaddr),
                 r.client_id.clone(),
@@ -198,24 +198,26 @@ pub fn table(rows: &[LeaseRow]) -> String {
             ]
         })
         .collect();
-    let mut width = head.map(str::len);
-    for c in &cells {
+    aligned(&head, &cells)
+}
+
+/// `head` and `cells` as columns padded to their widest value, two spaces
+/// apart, no trailing blanks.
+pub(crate) fn aligned(head: &[&str], cells: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for c in cells {
         for (w, v) in width.iter_mut().zip(c) {
             *w = (*w).max(v.len());
         }
     }
     let mut out = String::new();
-    let mut line = |vals: &[&str]| {
-        let parts: Vec<String> = vals
-            .iter()
-            .zip(width)
-            .map(|(v, w)| format!("{v:<w$}"))
-            .collect();
+    let mut line = |vals: &mut dyn Iterator<Item = &str>| {
+        let parts: Vec<String> = vals.zip(&width).map(|(v, w)| format!("{v:<w$}")).collect();
         let _ = writeln!(out, "{}", parts.join("  ").trim_end());
     };
-    line(&head);
-    for c in &cells {
-        line(&c.each_ref().map(String::as_str));
+    line(&mut head.iter().copied());
+    for c in cells {
+        line(&mut c.iter().map(String::as_str));
     }
     out
 }

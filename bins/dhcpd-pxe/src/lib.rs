@@ -13,6 +13,7 @@ pub mod explain6;
 mod host;
 pub mod lease_store;
 pub mod leases;
+pub mod leases6;
 pub mod location;
 pub mod metrics;
 pub mod packet;
@@ -122,7 +123,11 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Leases(a)) => {
-            print!("{}", leases::run(&a)?);
+            if a.v6 {
+                print!("{}", leases6::run6(&a)?);
+            } else {
+                print!("{}", leases::run(&a)?);
+            }
             Ok(())
         }
         Some(Command::Db(c)) => db(&c),

@@ -239,6 +239,27 @@ fn dhclient_gets_keeps_and_releases_an_address_and_a_restart_keeps_it() {
     // On disk before the REPLY: the lease file has A's binding.
     let on_disk = bindings(&leases);
     assert_eq!(on_disk.get(&mine).map(|b| b.state), Some(State6::Bound));
+    // `dhcpd-pxe leases --v6` reads the same file while the daemon runs: A's
+    // row is bound, with the MAC of its DUID-LL.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhcpd-pxe"))
+        .args(["leases", "--v6", "--json", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == mine.to_string())
+        .unwrap_or_else(|| panic!("no row for {mine}: {rows}"));
+    assert_eq!(row["state"], "bound", "{row}");
+    assert_eq!(row["hwaddr"], "02:00:00:00:00:0b", "{row}");
     // A second run: the same address.
     let again = a.bind(&mut lab).expect("A, second run");
     assert_eq!(address(&again), mine);
