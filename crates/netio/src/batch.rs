@@ -208,12 +208,20 @@ fn iovecs<'a, H: AsRef<[u8]>, P: AsRef<[u8]>>(datagrams: &'a [(H, P)]) -> Vec<Io
 /// Sends what it can of `datagrams` in one system call (a few for
 /// [`TxMode::PerDatagram`]) without blocking; returns how many datagrams left,
 /// at least one, or the error of the first.
+///
+/// A single datagram (every DATA of a lockstep transfer) goes straight to one
+/// `sendmsg` of two iovecs on the stack in every mode: no segment size, no
+/// control message and nothing allocated, which is all a batch mode would
+/// have reduced it to anyway.
 pub(crate) fn try_send<H: AsRef<[u8]>, P: AsRef<[u8]>>(
     fd: RawFd,
     dest: Option<&SockaddrStorage>,
     datagrams: &[(H, P)],
     mode: TxMode,
 ) -> io::Result<usize> {
+    if datagrams.len() == 1 {
+        return send_each(fd, dest, datagrams);
+    }
     match mode {
         TxMode::Gso => send_gso(fd, dest, datagrams),
         TxMode::Sendmmsg => send_mmsg(fd, dest, datagrams),
@@ -261,9 +269,6 @@ fn send_mmsg<H: AsRef<[u8]>, P: AsRef<[u8]>>(
     datagrams: &[(H, P)],
 ) -> io::Result<usize> {
     let datagrams = &datagrams[..datagrams.len().min(MMSG_MAX)];
-    if datagrams.len() == 1 {
-        return send_each(fd, dest, datagrams);
-    }
     let messages: Vec<[IoSlice<'_>; 2]> = datagrams
         .iter()
         .map(|(h, p)| [IoSlice::new(h.as_ref()), IoSlice::new(p.as_ref())])
