@@ -10,12 +10,8 @@
 
 use std::io;
 use std::mem::size_of;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::RawFd;
-
-use nix::sys::socket::{SockaddrLike, SockaddrStorage};
-
-use crate::pktinfo::to_std;
 
 /// Most datagrams one [`RecvBatch`] takes in a call.
 pub const RECV_MAX: usize = 8;
@@ -62,9 +58,12 @@ impl RecvBatch {
     #[allow(unsafe_code)]
     pub(crate) fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
         let count = self.bufs.len();
-        // SAFETY: all-zero `iovec` and `mmsghdr` are valid values (null
-        // pointers, zero lengths); the entries used are filled in below.
-        let mut iovs: [libc::iovec; RECV_MAX] = unsafe { std::mem::zeroed() };
+        let mut iovs = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; RECV_MAX];
+        // SAFETY: an all-zero `mmsghdr` is a valid value (null pointers,
+        // zero lengths); the entries used are filled in below.
         let mut hdrs: [libc::mmsghdr; RECV_MAX] = unsafe { std::mem::zeroed() };
         for i in 0..count {
             iovs[i] = libc::iovec {
@@ -100,17 +99,38 @@ impl RecvBatch {
         let n = rc as usize;
         for (i, h) in hdrs.iter().enumerate().take(n) {
             self.lens[i] = (h.msg_len as usize).min(self.bufs[i].len());
-            // SAFETY: the kernel wrote `msg_namelen` bytes of an address into
-            // `names[i]`, a `sockaddr_storage`, large enough for any.
-            let name = unsafe {
-                SockaddrStorage::from_raw(
-                    (&raw const self.names[i]).cast(),
-                    Some(h.msg_hdr.msg_namelen),
-                )
-            };
-            self.peers[i] = name.as_ref().and_then(to_std);
+            self.peers[i] = socket_addr(&self.names[i], h.msg_hdr.msg_namelen);
         }
         Ok(n)
+    }
+}
+
+/// The IPv4 or IPv6 address of `len` bytes the kernel wrote into `name`.
+#[allow(unsafe_code)]
+fn socket_addr(name: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
+    let len = len as usize;
+    let p: *const libc::sockaddr_storage = name;
+    match libc::c_int::from(name.ss_family) {
+        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family says `name` holds a `sockaddr_in`, which a
+            // `sockaddr_storage` is large and aligned enough for.
+            let a = unsafe { &*p.cast::<libc::sockaddr_in>() };
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+                u16::from_be(a.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above, for a `sockaddr_in6`.
+            let a = unsafe { &*p.cast::<libc::sockaddr_in6>() };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(a.sin6_addr.s6_addr),
+                u16::from_be(a.sin6_port),
+                a.sin6_flowinfo,
+                a.sin6_scope_id,
+            )))
+        }
+        _ => None,
     }
 }
 
