@@ -299,8 +299,8 @@ fn send_each<H: AsRef<[u8]>, P: AsRef<[u8]>>(
 
 /// One `sendmsg` of `iov` with no control message, made with `syscall(2)`:
 /// the libc wrapper is a thread-cancellation point, and entering and leaving
-/// that (nothing in this process cancels threads) cost as much user time
-/// as building the call. Nothing is allocated.
+/// that (nothing in this process cancels threads) took about as many
+/// instructions as building the call. Nothing is allocated.
 #[allow(unsafe_code)]
 fn send_one(fd: RawFd, dest: Option<&SockaddrStorage>, iov: &[IoSlice<'_>]) -> io::Result<usize> {
     // SAFETY: an all-zero `msghdr` is a valid value (null pointers, zero

@@ -81,8 +81,8 @@ impl RecvBatch {
         // iovecs that live, unaliased, until the call returns, with their
         // true lengths; the kernel writes no further than those lengths.
         // (`syscall(2)` rather than the libc wrapper, a thread-cancellation
-        // point whose bookkeeping costs as much as the rest of this function;
-        // nothing in this process cancels threads.)
+        // point whose bookkeeping took about as many instructions as the rest
+        // of this function; nothing in this process cancels threads.)
         let rc = unsafe {
             libc::syscall(
                 libc::SYS_recvmmsg,
