@@ -19,8 +19,9 @@
 //!
 //! `nix` and `socket2` make the calls where they cover them; what they do not
 //! cover (the ARP ioctl, `IPV6_MTU`, registering a descriptor with tokio's
-//! poller for one interest) is the only `unsafe` code, in [`arp`],
-//! `batch.rs` and `transfer.rs`, each block with its SAFETY note. Linux only,
+//! poller for one interest, a `recvmmsg` that allocates nothing per call)
+//! is the only `unsafe` code, in [`arp`], `batch.rs`, `recv.rs` and
+//! `transfer.rs`, each block with its SAFETY note. Linux only,
 //! as the rest of the workspace.
 
 pub mod arp;
@@ -29,6 +30,7 @@ mod bind;
 pub mod dhcp6;
 pub mod inherit;
 mod pktinfo;
+mod recv;
 mod transfer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -36,7 +38,8 @@ use std::net::{IpAddr, SocketAddr};
 pub use batch::{Capabilities, TxMode};
 pub use bind::{bind_listener, bind_with, BindOptions};
 pub use pktinfo::{recv_meta, send_from};
-pub use transfer::{RecvBatch, TransferSocket};
+pub use recv::{RecvBatch, RECV_MAX};
+pub use transfer::TransferSocket;
 
 /// What the kernel told about one received datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,20 +25,20 @@
 //! per call; the batch is sent again the lesser way at once. The first such
 //! step in the process is logged at `warn`, later ones at `debug`.
 
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
-use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::sys::socket::SockaddrStorage;
 use socket2::SockRef;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use crate::batch::{self, Capabilities, TxMode, GSO_MAX_BYTES};
 use crate::bind;
-use crate::pktinfo::to_std;
+use crate::recv::RecvBatch;
 
 /// A UDP socket for one transfer. See the module docs.
 #[derive(Debug)]
@@ -237,7 +237,7 @@ impl TransferSocket {
             let mut guard = self.io.readable().await?;
             match batch.recv(fd) {
                 Ok(n) => {
-                    if n < batch.bufs.len() {
+                    if n < batch.capacity() {
                         guard.clear_ready();
                     }
                     return Ok(n);
@@ -256,55 +256,6 @@ fn register<T: AsRawFd>(owner: T, interest: Interest) -> io::Result<AsyncFd<T>> 
     // descriptor, which stays open and the same until the value is dropped
     // with the `AsyncFd`; this module never replaces it (no `get_mut`).
     unsafe { AsyncFd::register_with_interest(owner, interest) }.map_err(io::Error::from)
-}
-
-/// Buffers for [`TransferSocket::recv_batch`]: a few datagrams of a
-/// fixed largest size, with their senders.
-#[derive(Debug)]
-pub struct RecvBatch {
-    bufs: Vec<Vec<u8>>,
-    lens: Vec<usize>,
-    peers: Vec<Option<SocketAddr>>,
-}
-
-impl RecvBatch {
-    /// Room for `count` datagrams (at least 2, so that a short read proves
-    /// the queue empty) of up to `size` bytes each; longer ones are
-    /// truncated to `size`.
-    pub fn new(count: usize, size: usize) -> Self {
-        let count = count.max(2);
-        Self {
-            bufs: vec![vec![0; size]; count],
-            lens: vec![0; count],
-            peers: vec![None; count],
-        }
-    }
-
-    /// Datagram `i` of the last receive and its sender (`None` for a sender
-    /// that is not an IP address, which never happens on a UDP socket).
-    pub fn get(&self, i: usize) -> (Option<SocketAddr>, &[u8]) {
-        (self.peers[i], &self.bufs[i][..self.lens[i]])
-    }
-
-    fn recv(&mut self, fd: std::os::fd::RawFd) -> io::Result<usize> {
-        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(self.bufs.len(), None);
-        let mut iovs: Vec<[IoSliceMut<'_>; 1]> =
-            self.bufs.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
-        let got = recvmmsg(
-            fd,
-            &mut headers,
-            iovs.iter_mut(),
-            MsgFlags::MSG_DONTWAIT,
-            None,
-        )?;
-        let mut n = 0;
-        for (i, msg) in got.enumerate() {
-            self.lens[i] = msg.bytes;
-            self.peers[i] = msg.address.as_ref().and_then(to_std);
-            n = i + 1;
-        }
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

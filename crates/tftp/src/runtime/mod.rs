@@ -7,5 +7,6 @@
 pub mod client;
 mod driver;
 mod fine_timer;
+mod on_wake;
 pub mod server;
 mod workers;

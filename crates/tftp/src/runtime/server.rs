@@ -23,6 +23,7 @@ use gate::{summaries, Gate};
 use report::{log_request, log_summary, log_transfer, Ended};
 
 use super::driver::{drive, Until};
+use super::on_wake::OnWake;
 use super::workers::Workers;
 use crate::accept::{self, AcceptConfig, Accepted, AdmissionConfig, SlotId};
 use crate::options::Limits;
@@ -480,7 +481,8 @@ impl Job {
         let mut tick = tokio::time::interval(HANDSHAKE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let due = async {
+            // Polled only when they wake (see `OnWake`), not for every ACK.
+            let due = OnWake::new(async {
                 loop {
                     let _ = pressure.wait_for(|p| *p).await;
                     tick.tick().await;
@@ -488,7 +490,8 @@ impl Job {
                         return;
                     }
                 }
-            };
+            });
+            let abort = OnWake::new(self.abort.notified());
             let cut = tokio::select! {
                 r = drive(sock, t, Until::Finished) => return (r, None),
                 () = due => {
@@ -501,7 +504,7 @@ impl Job {
                     }
                     Cut::Expired
                 }
-                () = self.abort.notified() => {
+                () = abort => {
                     if progressed(t) {
                         self.gate.reinstate(self.slot, self.abort.clone());
                         break;
