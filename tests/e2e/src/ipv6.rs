@@ -241,24 +241,7 @@ pub fn start_tftpd6(m: &Machine, lab: &Lab, root: &Path, dir: &Path) -> io::Resu
 pub fn build_tree(root: &Path, m: &Machine, log: &Path) -> io::Result<()> {
     fs::create_dir_all(root)?;
     tree::copy(Path::new(GRUB_NET), &root.join(BOOT_FILE))?;
-    tree::copy(&m.kernel, &root.join(tree::KERNEL))?;
-    tree::make_initrd(
-        &m.busybox,
-        &root.join(tree::INITRD),
-        &root.with_extension("initrd-src"),
-    )?;
-    let inv = root.with_extension("inventory.toml");
-    fs::write(&inv, tree::inventory(None))?;
-    let mut out = String::new();
-    tree::generate(m, &inv, root, &["--format", "grub"], &mut out, log)?;
-    fs::write(log, &out)?;
-    if !root.join(GRUB_CONFIG).is_file() {
-        return Err(io::Error::other(format!(
-            "pxecfg generate wrote no {GRUB_CONFIG}; see {}",
-            log.display()
-        )));
-    }
-    Ok(())
+    crate::secure_boot::grub_payload(root, m, log, None)
 }
 
 /// OVMF (a writable copy) with PXE over IPv4 switched off, and a virtio-net

@@ -148,6 +148,19 @@ pub fn build_tree(root: &Path, m: &Machine, log: &Path, host_mac: Option<&str>) 
     fs::create_dir_all(root)?;
     tree::copy(Path::new(SHIM), &root.join(BOOT_FILE))?;
     tree::copy(Path::new(GRUB_NET), &root.join(SECOND_STAGE))?;
+    grub_payload(root, m, log, host_mac)
+}
+
+/// What every network GRUB tree holds besides its boot files: the kernel,
+/// the initrd, and [`GRUB_CONFIG`] (with per-host files for `host_mac`) from
+/// `pxecfg generate --format grub` over [`tree::inventory`]; `pxecfg`'s
+/// output goes to `log`.
+pub fn grub_payload(
+    root: &Path,
+    m: &Machine,
+    log: &Path,
+    host_mac: Option<&str>,
+) -> io::Result<()> {
     tree::copy(&m.kernel, &root.join(tree::KERNEL))?;
     tree::make_initrd(
         &m.busybox,

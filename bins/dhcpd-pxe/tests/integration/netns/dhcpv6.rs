@@ -116,13 +116,9 @@ const CONFIG: &str = "mode = \"proxy\"\n\n[[boot]]\nfile = \"pxelinux.0\"\n\n\
     [[dhcpv6.boot]]\nclass = \"efi-x64\"\nfile = \"grubx64.efi\"\n\n\
     [[dhcpv6.boot]]\nclass = \"efi-arm64\"\nfile = \"http://[2001:db8::1]/grubaa64.efi\"\n";
 
-#[test]
-#[ignore = "needs root and peer tools: run by scripts/test"]
-fn dhclient_stateless_gets_the_boot_url_of_its_class() {
-    let test = "dhclient_stateless_gets_the_boot_url_of_its_class";
-    if !can_run(test, &["dhclient"]) {
-        return;
-    }
+/// [`lab6`] with `dhcpd-pxe -vv` serving [`CONFIG`] on vs0, DHCPv6 listening;
+/// the lab and the configuration file's path.
+fn lab_with_responder() -> (Lab, std::path::PathBuf) {
     let mut lab = lab6();
     let cfg = lab.path("dhcpd-pxe.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
@@ -135,6 +131,17 @@ fn dhclient_stateless_gets_the_boot_url_of_its_class() {
         "{}",
         lab.log("server")
     );
+    (lab, cfg)
+}
+
+#[test]
+#[ignore = "needs root and peer tools: run by scripts/test"]
+fn dhclient_stateless_gets_the_boot_url_of_its_class() {
+    let test = "dhclient_stateless_gets_the_boot_url_of_its_class";
+    if !can_run(test, &["dhclient"]) {
+        return;
+    }
+    let (mut lab, _) = lab_with_responder();
     let x64 = dhclient_stateless(&mut lab, Some(7))
         .unwrap_or_else(|| panic!("no reply: {}", lab.log("server")));
     assert_eq!(
@@ -167,18 +174,7 @@ fn sighup_reloads_the_dhcpv6_boot_files_and_keeps_them_on_a_mode_switch() {
     if !can_run(test, &["dhclient"]) {
         return;
     }
-    let mut lab = lab6();
-    let cfg = lab.path("dhcpd-pxe.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    lab.start_server(
-        "server",
-        &["-c", cfg.to_str().unwrap(), "--interface", "vs0", "-vv"],
-    );
-    assert!(
-        lab.wait_log("server", "DHCPv6 listening", Duration::from_secs(10)),
-        "{}",
-        lab.log("server")
-    );
+    let (mut lab, cfg) = lab_with_responder();
     let url = |lab: &mut Lab| {
         dhclient_stateless(lab, Some(7))
             .and_then(|v| v.get("new_dhcp6_bootfile_url").cloned())
